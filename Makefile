@@ -1,0 +1,45 @@
+# Two commands: `make demo` runs the system, `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM := /usr/lib/chromium/chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint bench browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/wangge setup
+	$(BIN)/wangge demo load --if-empty
+	@echo
+	@echo "  wangge console: http://$(HOST):$(PORT)/"
+	@$(BIN)/wangge demo logins
+	@echo
+	$(BIN)/wangge serve --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium; install it when we can (root + apt), else the
+# browser tests say they were skipped and why.
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: $(STAMP) browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,36 @@
+"""The REST API (django-ninja, OpenAPI at /api/v1/docs). Every endpoint needs a bearer
+token or a console session; app routers stay thin and call access/actions."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from wangge.integration.auth import API_AUTH
+from wangge.org.api import router as org_router
+from wangge.territory.actions import GridValidationError
+from wangge.territory.api import router as territory_router
+
+api = NinjaAPI(
+    title="wangge API",
+    version="1",
+    urls_namespace="api",
+    auth=API_AUTH,
+    docs_url="/docs",
+)
+api.add_router("/grids", territory_router)
+api.add_router("", org_router)
+
+
+@api.exception_handler(GridValidationError)
+def grid_validation_error(request: HttpRequest, exc: GridValidationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "detail": [
+                {"loc": [p.field or "body"], "code": p.code, "msg": p.reason}
+                for p in exc.problems
+            ]
+        },
+        status=422,
+    )

@@ -1,0 +1,39 @@
+"""The `wangge` command.
+
+    wangge serve [--host H] [--port P]      production web server (gunicorn + whitenoise)
+    wangge setup                            migrate the database and collect static files
+    wangge demo load [--seed N] [--scale liling|province] [--if-empty]
+    wangge grids import FILE | export [--level N] [--under CODE] [-o FILE]
+    wangge tokens create --user NAME | --system CODE ; revoke PREFIX ; list
+    wangge qr sheet --under CODE [-o FILE]
+    wangge manage ...                       any Django management command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+#: subcommands that are our own management commands
+COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
+    from django.core.management import execute_from_command_line
+
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(__doc__.strip())
+        return
+    if args[0] == "manage":
+        execute_from_command_line(["wangge manage", *args[1:]])
+    elif args[0] in COMMANDS:
+        execute_from_command_line(["wangge", *args])
+    else:
+        print(f"wangge: unknown command {args[0]!r}\n\n{__doc__.strip()}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Cross-app records: the audit log that every action appends to."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """Append-only: who did what to which record, when and why."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("动作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象"), max_length=64, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

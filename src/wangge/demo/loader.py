@@ -1,0 +1,168 @@
+"""Load the synthetic city into the database through the actions.
+
+Grids go through `territory.actions.do_import_grids` (validated at Liling scale, the same
+path a city's own GeoJSON takes); departments, people and roles through
+`org.actions.do_seed_organisation`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from wangge.demo import names
+from wangge.demo.citygen import GridSpec, generate_city
+from wangge.demo.departments import LINE_DEPARTMENTS
+from wangge.org.actions import do_give_login, do_seed_organisation
+from wangge.org.models import Department, Employment, Person, Role, RoleAssignment
+from wangge.territory.actions import do_import_grids
+from wangge.territory.models import Grid
+from wangge.territory.records import GridRecord
+
+User = get_user_model()
+
+DEMO_PASSWORD = "wangge-demo-2026"
+START = dt.date(2026, 1, 1)
+
+#: demo login → (role, where: "city" | "town" | "village" | "basic", description)
+DEMO_LOGINS: list[tuple[str, str, str, str]] = [
+    ("dispatcher", Role.DISPATCHER, "city", "中心调度员：全市"),
+    ("leader", Role.LEADER, "city", "领导：全市只读"),
+    ("center_admin", Role.ADMIN, "city", "中心管理员：全市"),
+    ("department", Role.DEPARTMENT_STAFF, "city", "部门人员：城市管理和综合执法局"),
+    ("subcenter", Role.SUBCENTER_STAFF, "town", "分中心人员：来龙门街道"),
+    ("station", Role.STATION_STAFF, "village", "工作站人员：胜利社区"),
+    ("gridworker", Role.GRID_WORKER, "basic", "网格员：胜利社区第1网格"),
+    ("grid_chief", Role.GRID_CHIEF, "village", "网格长：胜利社区"),
+    ("party_group_leader", Role.PARTY_GROUP_LEADER, "village", "党小组长：胜利社区"),
+    ("joint_group_leader", Role.JOINT_GROUP_LEADER, "village", "联组长：胜利社区"),
+    ("supervisor", Role.SUPERVISOR, "town", "督导员：来龙门街道"),
+    ("mediator", Role.MEDIATOR, "town", "调解员：来龙门街道"),
+    ("grid_police", Role.GRID_POLICE, "town", "网格警员：来龙门街道"),
+    ("patroller", Role.PATROLLER, "town", "巡防员：来龙门街道"),
+    ("info_officer", Role.INFO_OFFICER, "town", "网格信息员：来龙门街道"),
+    ("first_responsible", Role.FIRST_RESPONSIBLE, "town", "第一责任人：来龙门街道"),
+]
+
+#: roles held on every town (level 2) and every village/community (level 3)
+TOWN_ROLES = [Role.SUPERVISOR, Role.MEDIATOR, Role.GRID_POLICE, Role.PATROLLER,
+              Role.INFO_OFFICER, Role.FIRST_RESPONSIBLE, Role.SUBCENTER_STAFF]
+VILLAGE_ROLES = [Role.GRID_CHIEF, Role.PARTY_GROUP_LEADER, Role.JOINT_GROUP_LEADER,
+                 Role.FIRST_RESPONSIBLE, Role.STATION_STAFF]
+CITY_ROLES = [Role.FIRST_RESPONSIBLE, Role.DISPATCHER, Role.LEADER, Role.ADMIN]
+
+
+@dataclass
+class LoadReport:
+    grids: int
+    people: int
+    logins: list[tuple[str, str]]
+
+
+def load_demo(
+    *, seed: int = 2026, scale: str = "liling", progress: Callable[[str, int], None] | None = None
+) -> LoadReport:
+    specs = generate_city(seed=seed, scale=scale)
+    records = [GridRecord(s.code, s.name, s.level, s.kind, s.parent_code, s.geometry)
+               for s in specs]
+    tick = (lambda n: progress("grids", n)) if progress else None
+    with transaction.atomic():
+        do_import_grids(records, validate=(scale == "liling"), progress=tick)
+        people = _seed_org(specs, seed)
+        logins = _demo_logins()
+    return LoadReport(grids=len(specs), people=people, logins=logins)
+
+
+def _seed_org(specs: list[GridSpec], seed: int) -> int:
+    grids = {g.code: g for g in Grid.objects.only("id", "code", "name", "level", "path")}
+    departments: list[Department] = []
+    people: list[Person] = []
+    roles: list[RoleAssignment] = []
+    counter = iter(range(10**9))
+
+    def person(dept: Department | None = None) -> Person:
+        i = next(counter)
+        p = Person(name=names.person_name(seed * 1_000_003 + i), work_phone=names.work_phone(i),
+                   department=dept)
+        people.append(p)
+        return p
+
+    def assign(p: Person, role: str, grid: Grid, dept: Department | None = None,
+               **extra: object) -> None:
+        roles.append(RoleAssignment(person=p, role=role, grid=grid, department=dept,
+                                    started_on=START, **extra))
+
+    city = next(g for g in grids.values() if g.level == 0)
+    center = Department(code="center", name=f"{city.name}网格化管理服务中心",
+                        kind=Department.Kind.CENTER, grid=city, phone=names.work_phone(9000))
+    departments.append(center)
+    for i, (code, name) in enumerate(LINE_DEPARTMENTS):
+        dept = Department(code=code, name=name, kind=Department.Kind.DEPARTMENT, grid=city,
+                          phone=names.work_phone(9100 + i))
+        departments.append(dept)
+        assign(person(dept), Role.DEPARTMENT_STAFF, city, dept)
+    for role in CITY_ROLES:
+        assign(person(center), role, city, center)
+    for spec in specs:
+        grid = grids[spec.code]
+        if spec.level == 2:
+            dept = Department(code=f"subcenter-{spec.code}", name=f"{spec.name}网格化分中心",
+                              kind=Department.Kind.SUBCENTER, grid=grid,
+                              phone=names.work_phone(5000 + len(departments)))
+            departments.append(dept)
+            for role in TOWN_ROLES:
+                assign(person(dept), role, grid, dept)
+        elif spec.level == 3:
+            dept = Department(code=f"station-{spec.code}", name=f"{spec.name}网格化工作站",
+                              kind=Department.Kind.WORKSTATION, grid=grid,
+                              phone=names.work_phone(5000 + len(departments)),
+                              address=f"{spec.name}党群服务中心")
+            departments.append(dept)
+            for role in VILLAGE_ROLES:
+                assign(person(dept), role, grid, dept)
+        elif spec.level == 4:
+            employment = Employment.FULL_TIME if spec.kind == "urban" else Employment.PART_TIME
+            assign(person(), Role.GRID_WORKER, grid, employment=employment, responsible=True)
+    do_seed_organisation(departments, people, roles)
+    return len(people)
+
+
+def _demo_logins() -> list[tuple[str, str]]:
+    """One login per role (password DEMO_PASSWORD) plus the superuser `admin`."""
+    password = make_password(DEMO_PASSWORD)  # hashed once: argon2 is slow on purpose
+    admin, _ = User.objects.get_or_create(
+        username="admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    admin.password = password
+    admin.save(update_fields=["password"])
+    out = [("admin", "超级管理员")]
+    town = Grid.objects.get(name="来龙门街道")
+    village = Grid.objects.get(name="胜利社区", parent=town)
+    basic = Grid.objects.filter(parent=village).order_by("code").first()
+    where = {"city": Grid.objects.get(level=0), "town": town, "village": village,
+             "basic": basic}
+    for username, role, level, label in DEMO_LOGINS:
+        assignment = (
+            RoleAssignment.objects.select_related("person")
+            .filter(role=role, grid=where[level], ended_on__isnull=True)
+            .order_by("id")
+            .first()
+        )
+        if assignment is None or assignment.person.user_id:
+            continue
+        do_give_login(assignment.person, username, password_hash=password,
+                      is_staff=(role == Role.ADMIN))
+        out.append((username, label))
+    return out
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """The demo logins that exist in this database, with what each can see."""
+    labels = {"admin": "超级管理员", **{u: label for u, _r, _w, label in DEMO_LOGINS}}
+    present = set(User.objects.filter(username__in=labels).values_list("username", flat=True))
+    return [(u, label) for u, label in labels.items() if u in present]

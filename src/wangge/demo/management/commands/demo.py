@@ -1,0 +1,53 @@
+"""`wangge demo load`: the synthetic city."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from wangge.demo.loader import DEMO_PASSWORD, demo_logins, load_demo
+from wangge.territory.models import Grid
+
+
+class Command(BaseCommand):
+    help = "Load the synthetic city (Liling, or about 100,000 basic grids with --scale province)."
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        load = sub.add_parser("load", help="build and load the synthetic city")
+        load.add_argument("--seed", type=int, default=2026)
+        load.add_argument("--scale", choices=["liling", "province"], default="liling")
+        load.add_argument("--if-empty", action="store_true",
+                          help="do nothing when grids already exist")
+        sub.add_parser("logins", help="list the demo logins and their password")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "logins":
+            self._print_logins(demo_logins())
+            return
+        if Grid.objects.exists():
+            if opts["if_empty"]:
+                self.stdout.write("grids already loaded; keeping the existing data")
+                return
+            self.stderr.write("the database already holds grids; load into an empty database")
+            raise SystemExit(1)
+        started = time.monotonic()
+        self.stdout.write(f"building the synthetic city (scale {opts['scale']}, "
+                          f"seed {opts['seed']}) …")
+        bar = tqdm(unit=" grids", disable=opts["verbosity"] == 0)
+        report = load_demo(seed=opts["seed"], scale=opts["scale"],
+                           progress=lambda _stage, n: bar.update(n))
+        bar.close()
+        self.stdout.write(self.style.SUCCESS(
+            f"loaded {report.grids} grids and {report.people} people in "
+            f"{time.monotonic() - started:.1f} s"
+        ))
+        self._print_logins(report.logins)
+
+    def _print_logins(self, logins: list[tuple[str, str]]) -> None:
+        self.stdout.write(f"  demo logins (password {DEMO_PASSWORD}):")
+        for username, label in logins:
+            self.stdout.write(f"    {username:<20} {label}")

@@ -1,0 +1,144 @@
+"""Grid endpoints: locate a point, read grids in scope, their GeoJSON, and edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely.geometry
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+
+from wangge.org.access import is_center_staff, visible_assignments
+from wangge.territory import lookup
+from wangge.territory.access import access_grid, top_grids, visible_grids
+from wangge.territory.actions import do_update_grid, grid_to_record
+from wangge.territory.geojson import to_feature
+from wangge.territory.models import Grid, Level
+
+router = Router(tags=["grids"])
+
+
+class GridRef(Schema):
+    code: str
+    name: str
+    level: int
+    kind: str
+
+
+class LocateOut(Schema):
+    grid: GridRef
+    ancestors: list[GridRef]
+
+
+class LocateIn(Schema):
+    lat: float = Query(..., ge=-90, le=90, description="纬度 WGS 84")
+    lng: float = Query(..., ge=-180, le=180, description="经度 WGS 84")
+
+
+@router.get("/locate", response={200: LocateOut, 404: dict}, summary="点位所在网格")
+def locate(request: HttpRequest, q: Query[LocateIn]) -> Any:
+    chain = lookup.locate(q.lng, q.lat)
+    if chain is None:
+        return Status(404, {"detail": "the point lies outside the territory"})
+    *ancestors, grid = chain
+    return {"grid": grid, "ancestors": ancestors}
+
+
+class PersonCard(Schema):
+    id: int
+    name: str
+    role: str
+    role_label: str
+    work_phone: str
+    employment: str
+    responsible: bool
+
+
+class GridOut(GridRef):
+    parent_code: str | None
+    path: list[str]
+    children: int
+    basic_grids: int
+    people: list[PersonCard]
+
+
+def person_cards(grid: Grid, user: Any) -> list[dict[str, Any]]:
+    rows = visible_assignments(user).filter(grid=grid, ended_on__isnull=True)
+    return [
+        {
+            "id": a.person_id, "name": a.person.name, "role": a.role,
+            "role_label": a.get_role_display(), "work_phone": a.person.work_phone,
+            "employment": a.employment, "responsible": a.responsible,
+        }
+        for a in rows.order_by("-responsible", "role", "person__name")
+    ]
+
+
+def grid_summary(grid: Grid, user: Any) -> dict[str, Any]:
+    subtree = Grid.objects.filter(path__startswith=grid.path)
+    return {
+        "code": grid.code, "name": grid.name, "level": grid.level, "kind": grid.kind,
+        "parent_code": grid.parent.code if grid.parent_id else None,
+        "path": grid.path.strip("/").split("/"),
+        "children": grid.children.count(),
+        "basic_grids": subtree.filter(level=Level.BASIC).count(),
+        "people": person_cards(grid, user),
+    }
+
+
+@router.get("/", response=list[GridRef], summary="可见网格列表")
+def list_grids(
+    request: HttpRequest, level: int | None = None, parent: str | None = None
+) -> Any:
+    qs = visible_grids(request.auth)
+    if level is not None:
+        qs = qs.filter(level=level)
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    return list(qs.values("code", "name", "level", "kind")[:5000])
+
+
+@router.get("/top.geojson", summary="用户管辖范围的顶层网格 (GeoJSON)")
+def top_geojson(request: HttpRequest) -> dict[str, Any]:
+    return _collection(top_grids(request.auth))
+
+
+@router.get("/{code}", response=GridOut, summary="网格详情")
+def grid_detail(request: HttpRequest, code: str) -> Any:
+    return grid_summary(access_grid(request.auth, code), request.auth)
+
+
+@router.get("/{code}/children.geojson", summary="下级网格 (GeoJSON)")
+def children_geojson(request: HttpRequest, code: str) -> dict[str, Any]:
+    grid = access_grid(request.auth, code)
+    return _collection(visible_grids(request.auth).filter(parent=grid))
+
+
+def _collection(grids: Any) -> dict[str, Any]:
+    features = [
+        to_feature(grid_to_record(g, g.parent.code if g.parent_id else None),
+                   label=[g.label_lng, g.label_lat])
+        for g in grids.select_related("parent").order_by("code")
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+class GridPatch(Schema):
+    name: str | None = None
+    geometry: dict[str, Any] | None = None
+
+
+@router.patch("/{code}", response=GridOut, summary="修改网格名称或边界")
+def update_grid(request: HttpRequest, code: str, body: GridPatch) -> Any:
+    grid = access_grid(request.auth, code)
+    if not is_center_staff(request.auth):
+        raise HttpError(403, "only center staff edit grids")
+    geometry = None
+    if body.geometry is not None:
+        try:
+            geometry = shapely.geometry.shape(body.geometry)
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+            raise HttpError(422, f"geometry: unreadable GeoJSON geometry ({e})") from e
+    do_update_grid(grid, name=body.name, geometry=geometry, actor=request.auth)
+    return grid_summary(Grid.objects.get(pk=grid.pk), request.auth)

@@ -1,0 +1,51 @@
+"""Console and public pages. Thin: they ask access for what to show and render it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from wangge.org.access import public_card, roles_of
+from wangge.territory.access import access_grid, public_grid_by_qr, top_grids
+from wangge.territory.api import grid_summary
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as e:
+        return JsonResponse({"status": "error", "database": str(e.__class__.__name__)},
+                            status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    tops = list(top_grids(request.user).values("code", "name", "level"))
+    return render(request, "web/home.html", {
+        "tops": tops,
+        "roles": sorted(roles_of(request.user)),
+        "tile_url": settings.WANGGE_TILE_URL,
+    })
+
+
+@login_required
+def grid_panel(request: HttpRequest, code: str) -> HttpResponse:
+    grid = access_grid(request.user, code)
+    return render(request, "web/grid_panel.html", {"grid": grid,
+                                                   "s": grid_summary(grid, request.user)})
+
+
+def qr_page(request: HttpRequest, token: str) -> HttpResponse:
+    grid = public_grid_by_qr(token)
+    return render(request, "web/qr.html", public_card(grid))
