@@ -119,11 +119,12 @@ class _Frame:
 
     lng0: float
     lat0: float
-    kx: float = 0.0
-    ky: float = 110.574
+    kx: float = field(init=False)  # km per degree of longitude
+    ky: float = field(init=False)  # km per degree of latitude
 
     def __post_init__(self) -> None:
         self.kx = 111.320 * math.cos(math.radians(self.lat0))
+        self.ky = 110.574
 
     def to_lonlat(self, geoms: np.ndarray) -> np.ndarray:
         scale = np.array([1.0 / self.kx, 1.0 / self.ky])
@@ -290,7 +291,7 @@ def _allocate(total: int, weights: np.ndarray, minimum: int, maximum: int) -> np
         raise ValueError("cannot allocate within bounds")
     out = np.full(n, minimum, dtype=np.int64)
     free = np.ones(n, dtype=bool)
-    while True:
+    while free.any():
         rest = total - out[~free].sum()
         w = np.where(free, weights, 0.0)
         share = w / w.sum() * rest
@@ -309,7 +310,8 @@ def _allocate(total: int, weights: np.ndarray, minimum: int, maximum: int) -> np
         order = np.argsort(-(share - base) * free, kind="stable")[:left]
         base[order] += 1
         out[free] = base[free]
-        return out
+        break
+    return out
 
 
 def _clockwise_order(seeds: np.ndarray, parent_index: np.ndarray) -> np.ndarray:
@@ -345,8 +347,8 @@ def _build_liling(rng: np.random.Generator, pool: names.PlaceNamePool) -> list[_
         zones.names.append(names.zone_name(z + 1))
 
     # Level 2: zone 1 = 4 sub-districts at the core + 2 towns; 18 towns over zones 2–5.
-    core, core_seeds = _split_with_core(cells[order][0], (0.0, 0.0), 4, 2, 4.5, rng)
-    centre_first = np.argsort(~shapely.contains_xy(core[:4], 0.0, 0.0), kind="stable")
+    core, core_seeds = _split_with_core(zones.geoms[0], (0.0, 0.0), 4, 2, 4.5, rng)
+    centre_first = np.argsort(~shapely.intersects_xy(core[:4], 0.0, 0.0), kind="stable")
     core_order = np.concatenate([centre_first, [4, 5]])
     core, core_seeds = core[core_order], core_seeds[core_order]
     counts = _allocate(18, shapely.area(zones.geoms[1:]), 3, 6)
@@ -380,8 +382,9 @@ def _build_liling(rng: np.random.Generator, pool: names.PlaceNamePool) -> list[_
     villages = _level3(towns, counts, rng, pool)
     # 胜利社区: the community of 来龙门街道 holding the city centre, code ...001.
     first = int(np.flatnonzero(villages.parent == 0)[0])
-    hit = int(np.flatnonzero((villages.parent == 0)
-                             & shapely.contains_xy(villages.geoms, 0.0, 0.0))[0])
+    at_centre = np.flatnonzero((villages.parent == 0)
+                               & shapely.intersects_xy(villages.geoms, 0.0, 0.0))
+    hit = int(at_centre[0]) if at_centre.size else first
     if hit != first:
         perm = np.arange(len(villages.geoms))
         perm[first], perm[hit] = hit, first
@@ -403,13 +406,13 @@ def _level3(towns: _Level, counts: np.ndarray, rng: np.random.Generator,
         serial = serial + 1 if t == last else 1
         last = t
         prefix = towns.codes[t][:9]
+        if serial > 199:
+            raise RuntimeError("too many villages or communities in one town for the codes")
         if towns.kinds[t] == "subdistrict":
             level.kinds.append("community")
             level.codes.append(f"{prefix}{serial:03d}")
             level.names.append(pool.urban_stem() + names.COMMUNITY_SUFFIX)
         else:
-            if serial > 199:
-                raise RuntimeError("too many villages in one town for the code scheme")
             level.kinds.append("village")
             level.codes.append(f"{prefix}{200 + serial:03d}")
             level.names.append(pool.rural_stem() + names.VILLAGE_SUFFIX)

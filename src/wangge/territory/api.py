@@ -15,6 +15,7 @@ from wangge.territory.access import access_grid, top_grids, visible_grids
 from wangge.territory.actions import do_update_grid, grid_to_record
 from wangge.territory.geojson import to_feature
 from wangge.territory.models import Grid, Level
+from wangge.territory.qr import qr_url
 
 router = Router(tags=["grids"])
 
@@ -53,6 +54,7 @@ class PersonCard(Schema):
     work_phone: str
     employment: str
     responsible: bool
+    department: str | None
 
 
 class GridOut(GridRef):
@@ -60,6 +62,7 @@ class GridOut(GridRef):
     path: list[str]
     children: int
     basic_grids: int
+    qr_url: str
     people: list[PersonCard]
 
 
@@ -70,6 +73,7 @@ def person_cards(grid: Grid, user: Any) -> list[dict[str, Any]]:
             "id": a.person_id, "name": a.person.name, "role": a.role,
             "role_label": a.get_role_display(), "work_phone": a.person.work_phone,
             "employment": a.employment, "responsible": a.responsible,
+            "department": a.department.name if a.department_id else None,
         }
         for a in rows.order_by("-responsible", "role", "person__name")
     ]
@@ -83,6 +87,7 @@ def grid_summary(grid: Grid, user: Any) -> dict[str, Any]:
         "path": grid.path.strip("/").split("/"),
         "children": grid.children.count(),
         "basic_grids": subtree.filter(level=Level.BASIC).count(),
+        "qr_url": qr_url(grid),
         "people": person_cards(grid, user),
     }
 

@@ -9,8 +9,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
-from wangge.wsgi import application
-
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]):
@@ -22,6 +20,10 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        # Imported here, after collectstatic: whitenoise indexes the static files when the
+        # WSGI app is built.
+        from wangge.wsgi import application
+
         return application
 
 

@@ -89,7 +89,11 @@
   });
 
   renderCrumbs();
+  // One top grid with children (the city for center staff, a town for its sub-center):
+  // open it straight away. A grid worker's single basic grid stays as it is.
   load(api + "grids/top.geojson").then((data) => {
-    if (data.features.length === 1) showPanel(data.features[0].properties.code);
+    if (data.features.length !== 1) return;
+    const top = data.features[0].properties;
+    if (top.level < 4) drill(top.code, true); else showPanel(top.code);
   });
 })();
