@@ -4,7 +4,6 @@ of the territory version (so every process rebuilds its point → grid index).""
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import shapely
 import shapely.geometry
+from shapely.errors import ShapelyError
 
 from wangge.territory.records import GridRecord, Problem
 
@@ -64,7 +65,7 @@ def _parse_feature(i: int, feature: Any) -> tuple[GridRecord | None, list[Proble
     else:
         try:
             geometry = shapely.geometry.shape(raw)
-        except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as e:
+        except (ValueError, TypeError, AttributeError, IndexError, ShapelyError) as e:
             errs.append(Problem(f"unreadable coordinates ({e})", code=code, feature=i,
                                 field="geometry.coordinates"))
     if errs:

@@ -44,8 +44,8 @@ class PointIndex:
     def _build_raster(self, cells: int) -> None:
         minx, miny, maxx, maxy = self.bounds
         width, height = maxx - minx, maxy - miny
-        self.nx = max(1, int(round(np.sqrt(cells * width / height))))
-        self.ny = max(1, int(round(cells / self.nx)))
+        self.nx = max(1, round(np.sqrt(cells * width / height)))
+        self.ny = max(1, round(cells / self.nx))
         self.dx = width / self.nx
         self.dy = height / self.ny
         ix, iy = np.meshgrid(np.arange(self.nx), np.arange(self.ny))

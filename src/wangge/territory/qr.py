@@ -32,7 +32,8 @@ def sheet_svg(grids: Iterable[Grid]) -> str:
             f'<g class="code" data-code="{grid.code}">'
             f'<rect x="{x + 2}" y="{y + 2}" width="{CELL_W - 4}" height="{CELL_H - 4}" '
             f'fill="none" stroke="#999" stroke-width="0.2" stroke-dasharray="1,1"/>'
-            f'<text x="{cx}" y="{y + 10}" font-size="4.2" text-anchor="middle">扫码找格 · 扫码找人</text>'
+            f'<text x="{cx}" y="{y + 10}" font-size="4.2" text-anchor="middle">'
+            "扫码找格 · 扫码找人</text>"
             f'<image x="{cx - QR_SIZE / 2}" y="{y + 13}" width="{QR_SIZE}" height="{QR_SIZE}" '
             f'href="{escape(uri)}"/>'
             f'<text x="{cx}" y="{y + 73}" font-size="4.6" text-anchor="middle" '

@@ -337,7 +337,7 @@ def test_points_in_the_city_fall_in_exactly_one_basic_grid(lng: float, lat: floa
     touching = int(shapely.intersects_xy(basic, lng, lat).sum())
     assert inside <= 1
     # Interior points hit one grid; points on a shared edge or vertex touch 2 or more.
-    assert inside == 1 and touching == 1 or inside == 0 and touching >= 2
+    assert (inside == 1 and touching == 1) or (inside == 0 and touching >= 2)
 
 
 @settings(max_examples=100, deadline=None)

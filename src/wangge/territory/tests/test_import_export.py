@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_export_is_rfc7946_with_the_whole_tree() -> None:
     lng, lat = ring[0]
     assert 113 < lng < 114 and 27 < lat < 28  # longitude first
     # right-hand rule: exterior rings counter-clockwise (positive signed area)
-    area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
     assert area2 > 0
 
 

@@ -33,7 +33,9 @@ def test_login_and_home_page_in_chinese() -> None:
 
 def test_english_is_the_second_language() -> None:
     client = Client(headers={"Accept-Language": "en"})
-    assert 'lang="en"' in client.get("/login/").content.decode()
+    page = client.get("/login/").content.decode()
+    assert 'lang="en"' in page and "Sign in" in page and "User name" in page
+    assert "登录" in Client().get("/login/").content.decode()
 
 
 def test_repeated_failed_logins_lock_the_account() -> None:

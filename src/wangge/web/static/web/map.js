@@ -26,7 +26,7 @@
   function renderCrumbs() {
     crumbs.replaceChildren();
     const top = document.createElement("button");
-    top.type = "button"; top.textContent = "全部"; top.className = "crumb";
+    top.type = "button"; top.textContent = el.dataset.allLabel; top.className = "crumb";
     top.addEventListener("click", () => { trail.length = 0; load(api + "grids/top.geojson"); renderCrumbs(); });
     crumbs.appendChild(top);
     trail.forEach((c, i) => {
@@ -37,11 +37,11 @@
     });
   }
 
-  function drill(code, push) {
+  function drill(code, push, name) {
     return load(api + "grids/" + encodeURIComponent(code) + "/children.geojson").then((data) => {
       if (push) {
-        const f = layer && selectedFeature(code);
-        trail.push({ code: code, name: f ? f.properties.name : code });
+        const f = selectedFeature(code);
+        trail.push({ code: code, name: name || (f ? f.properties.name : code) });
       }
       renderCrumbs();
       showPanel(code);
@@ -50,9 +50,7 @@
   }
 
   function selectedFeature(code) {
-    let found = null;
-    if (layer) layer.eachLayer((l) => { if (l.feature.properties.code === code) found = l.feature; });
-    return found || lastFeatures[code] || null;
+    return lastFeatures[code] || null;
   }
   const lastFeatures = {};
 
@@ -78,6 +76,7 @@
         }).addTo(map);
         el.dataset.level = String(data.features[0].properties.level);
         el.dataset.count = String(data.features.length);
+        map.invalidateSize();  // the container may have been laid out after L.map()
         map.fitBounds(layer.getBounds(), { padding: [10, 10] });
         return data;
       });
@@ -85,7 +84,7 @@
 
   document.getElementById("panel").addEventListener("click", (ev) => {
     const b = ev.target.closest("button.drill");
-    if (b) drill(b.dataset.code, true);
+    if (b) drill(b.dataset.code, true, b.dataset.name);
   });
 
   renderCrumbs();
