@@ -28,6 +28,8 @@ User = get_user_model()
 
 DEMO_PASSWORD = "wangge-demo-2026"
 START = dt.date(2026, 1, 1)
+#: departments get work phones from their own block, clear of the people's
+DEPT_PHONES = 900_000
 
 #: demo login → (role, where: "city" | "town" | "village" | "basic", description)
 DEMO_LOGINS: list[tuple[str, str, str, str]] = [
@@ -99,11 +101,11 @@ def _seed_org(specs: list[GridSpec], seed: int) -> int:
 
     city = next(g for g in grids.values() if g.level == 0)
     center = Department(code="center", name=f"{city.name}网格化管理服务中心",
-                        kind=Department.Kind.CENTER, grid=city, phone=names.work_phone(9000))
+                        kind=Department.Kind.CENTER, grid=city, phone=names.work_phone(DEPT_PHONES))
     departments.append(center)
     for i, (code, name) in enumerate(LINE_DEPARTMENTS):
         dept = Department(code=code, name=name, kind=Department.Kind.DEPARTMENT, grid=city,
-                          phone=names.work_phone(9100 + i))
+                          phone=names.work_phone(DEPT_PHONES + 1 + i))
         departments.append(dept)
         assign(person(dept), Role.DEPARTMENT_STAFF, city, dept)
     for role in CITY_ROLES:
@@ -113,14 +115,14 @@ def _seed_org(specs: list[GridSpec], seed: int) -> int:
         if spec.level == 2:
             dept = Department(code=f"subcenter-{spec.code}", name=f"{spec.name}网格化分中心",
                               kind=Department.Kind.SUBCENTER, grid=grid,
-                              phone=names.work_phone(5000 + len(departments)))
+                              phone=names.work_phone(DEPT_PHONES + len(departments)))
             departments.append(dept)
             for role in TOWN_ROLES:
                 assign(person(dept), role, grid, dept)
         elif spec.level == 3:
             dept = Department(code=f"station-{spec.code}", name=f"{spec.name}网格化工作站",
                               kind=Department.Kind.WORKSTATION, grid=grid,
-                              phone=names.work_phone(5000 + len(departments)),
+                              phone=names.work_phone(DEPT_PHONES + len(departments)),
                               address=f"{spec.name}党群服务中心")
             departments.append(dept)
             for role in VILLAGE_ROLES:
@@ -141,8 +143,11 @@ def _demo_logins() -> list[tuple[str, str]]:
     admin.password = password
     admin.save(update_fields=["password"])
     out = [("admin", "超级管理员")]
-    town = Grid.objects.get(name="来龙门街道")
-    village = Grid.objects.get(name="胜利社区", parent=town)
+    # 来龙门街道 / 胜利社区 in Liling; the first sub-district and community elsewhere
+    town = (Grid.objects.filter(level=2, name=names.CENTRAL_SUBDISTRICT).first()
+            or Grid.objects.filter(level=2).order_by("code").first())
+    village = (Grid.objects.filter(parent=town, name=names.CENTRAL_COMMUNITY).first()
+               or Grid.objects.filter(parent=town).order_by("code").first())
     basic = Grid.objects.filter(parent=village).order_by("code").first()
     where = {"city": Grid.objects.get(level=0), "town": town, "village": village,
              "basic": basic}
