@@ -4,6 +4,7 @@ of the territory version (so every process rebuilds its point → grid index).""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -97,7 +98,8 @@ def do_import_grids(
                 by_code.update({g.code: g for g in chunk})
                 if progress:
                     progress(len(chunk))
-        updated = [_updated_grid(by_code[r.code], r, paths[r.code], by_code) for r in to_update]
+        full = Grid.objects.in_bulk([r.code for r in to_update], field_name="code")
+        updated = [_updated_grid(full[r.code], r, paths[r.code], by_code) for r in to_update]
         # A moved grid drags the paths of its (unlisted) descendants along.
         updated += _repath_descendants(by_code, paths, {r.code for r in records})
         Grid.objects.bulk_update(
@@ -194,7 +196,6 @@ def _new_grid(rec: GridRecord, path: str, by_code: dict[str, Grid]) -> Grid:
 
 
 def _updated_grid(grid: Grid, rec: GridRecord, path: str, by_code: dict[str, Grid]) -> Grid:
-    grid = Grid.objects.get(pk=grid.pk)
     grid.name, grid.level, grid.kind, grid.path = rec.name, rec.level, rec.kind, path
     grid.parent = by_code[rec.parent_code] if rec.parent_code else None
     for key, value in _geometry_fields(rec).items():
@@ -214,6 +215,6 @@ def _repath_descendants(
 
 def _bump_version() -> int:
     state, _ = TerritoryState.objects.get_or_create(pk=1)
-    TerritoryState.objects.filter(pk=1).update(version=F("version") + 1)
+    TerritoryState.objects.filter(pk=1).update(version=F("version") + 1, stamp=uuid.uuid4().hex)
     state.refresh_from_db()
     return state.version

@@ -27,6 +27,7 @@ class GridInfo:
 @dataclass(frozen=True)
 class Snapshot:
     version: int
+    stamp: str
     index: PointIndex
     basic_codes: list[str]
     basic_ids: np.ndarray
@@ -42,25 +43,29 @@ _lock = threading.Lock()
 _snapshot: Snapshot | None = None
 
 
+def _state() -> tuple[int, str]:
+    row = TerritoryState.objects.filter(pk=1).values_list("version", "stamp").first()
+    return row or (0, "")
+
+
 def current_version() -> int:
-    state = TerritoryState.objects.filter(pk=1).values_list("version", flat=True).first()
-    return state or 0
+    return _state()[0]
 
 
 def snapshot() -> Snapshot:
     """The index for the current grid version, rebuilt if the grids changed."""
     global _snapshot
-    version = current_version()
+    version, stamp = _state()
     snap = _snapshot
-    if snap is not None and snap.version == version:
+    if snap is not None and snap.stamp == stamp:
         return snap
     with _lock:
-        if _snapshot is None or _snapshot.version != version:
-            _snapshot = _build(version)
+        if _snapshot is None or _snapshot.stamp != stamp:
+            _snapshot = _build(version, stamp)
         return _snapshot
 
 
-def _build(version: int) -> Snapshot:
+def _build(version: int, stamp: str) -> Snapshot:
     info = {
         code: GridInfo(code, name, level, kind)
         for code, name, level, kind in Grid.objects.values_list("code", "name", "level", "kind")
@@ -73,6 +78,7 @@ def _build(version: int) -> Snapshot:
     geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else []
     return Snapshot(
         version=version,
+        stamp=stamp,
         index=PointIndex(geoms),
         basic_codes=[r[1] for r in rows],
         basic_ids=np.array([r[0] for r in rows], dtype=np.int64),

@@ -105,6 +105,9 @@ class TerritoryState(models.Model):
     rebuilds its point → grid index when the tree changes."""
 
     version = models.PositiveBigIntegerField(default=0)
+    # A random stamp beside the counter: a rolled-back change can reuse a counter value,
+    # never a stamp, so a process can't keep an index built from a change that never was.
+    stamp = models.CharField(max_length=32, default="")
     changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
