@@ -63,7 +63,6 @@ CITY_ROLES = [Role.FIRST_RESPONSIBLE, Role.DISPATCHER, Role.LEADER, Role.ADMIN]
 class LoadReport:
     grids: int
     people: int
-    logins: list[tuple[str, str]]
 
 
 def load_demo(
@@ -76,8 +75,8 @@ def load_demo(
     with transaction.atomic():
         do_import_grids(records, validate=(scale == "liling"), progress=tick)
         people = _seed_org(specs, seed)
-        logins = _demo_logins()
-    return LoadReport(grids=len(specs), people=people, logins=logins)
+        _create_demo_logins()
+    return LoadReport(grids=len(specs), people=people)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:
@@ -134,7 +133,7 @@ def _seed_org(specs: list[GridSpec], seed: int) -> int:
     return len(people)
 
 
-def _demo_logins() -> list[tuple[str, str]]:
+def _create_demo_logins() -> None:
     """One login per role (password DEMO_PASSWORD) plus the superuser `admin`."""
     password = make_password(DEMO_PASSWORD)  # hashed once: argon2 is slow on purpose
     admin, _ = User.objects.get_or_create(
@@ -142,7 +141,6 @@ def _demo_logins() -> list[tuple[str, str]]:
     )
     admin.password = password
     admin.save(update_fields=["password"])
-    out = [("admin", "超级管理员")]
     # 来龙门街道 / 胜利社区 in Liling; the first sub-district and community elsewhere
     town = (Grid.objects.filter(level=2, name=names.CENTRAL_SUBDISTRICT).first()
             or Grid.objects.filter(level=2).order_by("code").first())
@@ -151,7 +149,7 @@ def _demo_logins() -> list[tuple[str, str]]:
     basic = Grid.objects.filter(parent=village).order_by("code").first()
     where = {"city": Grid.objects.get(level=0), "town": town, "village": village,
              "basic": basic}
-    for username, role, level, label in DEMO_LOGINS:
+    for username, role, level, _label in DEMO_LOGINS:
         assignment = (
             RoleAssignment.objects.select_related("person")
             .filter(role=role, grid=where[level], ended_on__isnull=True)
@@ -162,8 +160,6 @@ def _demo_logins() -> list[tuple[str, str]]:
             continue
         do_give_login(assignment.person, username, password_hash=password,
                       is_staff=(role == Role.ADMIN))
-        out.append((username, label))
-    return out
 
 
 def demo_logins() -> list[tuple[str, str]]:

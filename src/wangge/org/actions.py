@@ -26,6 +26,19 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def check_role(role: str, grid: Grid, *, employment: str, responsible: bool) -> None:
+    """Raise RoleError (naming the field) unless the role fits the grid."""
+    if role not in Role.values:
+        raise RoleError("role", f"unknown role {role!r}")
+    if responsible and role != Role.GRID_WORKER:
+        raise RoleError("responsible", "only a grid worker can be the responsible worker")
+    if role == Role.GRID_WORKER:
+        if grid.level != Level.BASIC:
+            raise RoleError("grid", "grid workers work on a basic (level-4) grid")
+        if employment not in Employment.values:
+            raise RoleError("employment", "a grid worker is full_time or part_time")
+
+
 @transaction.atomic
 def do_assign_role(
     person: Person,
@@ -40,15 +53,7 @@ def do_assign_role(
 ) -> RoleAssignment:
     """Give a person a role on a grid. Making someone the responsible grid worker of a
     basic grid hands the grid over: the previous responsible worker's role ends today."""
-    if role not in Role.values:
-        raise RoleError("role", f"unknown role {role!r}")
-    if responsible and role != Role.GRID_WORKER:
-        raise RoleError("responsible", "only a grid worker can be the responsible worker")
-    if role == Role.GRID_WORKER:
-        if grid.level != Level.BASIC:
-            raise RoleError("grid", "grid workers work on a basic (level-4) grid")
-        if employment not in Employment.values:
-            raise RoleError("employment", "a grid worker is full_time or part_time")
+    check_role(role, grid, employment=employment, responsible=responsible)
     started_on = started_on or _today()
     if responsible:
         previous = RoleAssignment.objects.select_for_update().filter(

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from wangge.org.actions import RoleError, check_role, do_assign_role, do_end_role
 from wangge.org.models import Department, Person, RoleAssignment
 
 
@@ -27,8 +29,49 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
+    """Assigning and ending roles go through the actions (handover, audit, outbox)."""
+
     list_display = ["person", "role", "grid", "employment", "responsible", "started_on",
                     "ended_on"]
     list_filter = ["role", "employment", "responsible"]
     search_fields = ["person__name", "grid__code", "grid__name"]
     raw_id_fields = ["person", "grid", "department"]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # A role's who/what/where never changes: end it and assign a new one (history).
+        if obj is None:
+            return []
+        return ["person", "role", "grid", "department", "employment", "responsible",
+                "started_on"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[override]
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class CheckedForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict:
+                data = super().clean()
+                if self.instance.pk is None and data.get("grid") is not None:
+                    try:
+                        check_role(data.get("role", ""), data["grid"],
+                                   employment=data.get("employment", ""),
+                                   responsible=bool(data.get("responsible")))
+                    except RoleError as e:
+                        raise ValidationError({e.field: str(e)}) from e
+                return data
+
+        return CheckedForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            assigned = do_assign_role(
+                obj.person, obj.role, obj.grid, department=obj.department,
+                employment=obj.employment, responsible=obj.responsible,
+                started_on=obj.started_on, actor=request.user,
+            )
+            obj.pk = assigned.pk
+        elif obj.ended_on is not None:
+            do_end_role(RoleAssignment.objects.get(pk=obj.pk), ended_on=obj.ended_on,
+                        actor=request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history is kept; end the role instead

@@ -146,3 +146,12 @@ class RoleAssignment(models.Model):
     @property
     def is_current(self) -> bool:
         return self.ended_on is None
+
+    def validate_constraints(self, exclude: object = None) -> None:
+        # A form assigning a new responsible worker is a handover: do_assign_role ends the
+        # previous worker's role in the same transaction, and the database still refuses
+        # two current responsible workers. Checking the constraint before that would
+        # refuse every handover.
+        if self.responsible and self._state.adding:
+            exclude = set(exclude or ()) | {"grid"}
+        super().validate_constraints(exclude=exclude)

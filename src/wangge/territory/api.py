@@ -9,13 +9,13 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from wangge.org.access import is_center_staff, visible_assignments
+from wangge.org.access import is_center_staff
 from wangge.territory import lookup
 from wangge.territory.access import access_grid, top_grids, visible_grids
 from wangge.territory.actions import do_update_grid, grid_to_record
 from wangge.territory.geojson import to_feature
-from wangge.territory.models import Grid, Level
-from wangge.territory.qr import qr_url
+from wangge.territory.models import Grid
+from wangge.territory.queries import grid_summary
 
 router = Router(tags=["grids"])
 
@@ -62,34 +62,9 @@ class GridOut(GridRef):
     path: list[str]
     children: int
     basic_grids: int
+    grid_workers: int
     qr_url: str
     people: list[PersonCard]
-
-
-def person_cards(grid: Grid, user: Any) -> list[dict[str, Any]]:
-    rows = visible_assignments(user).filter(grid=grid, ended_on__isnull=True)
-    return [
-        {
-            "id": a.person_id, "name": a.person.name, "role": a.role,
-            "role_label": a.get_role_display(), "work_phone": a.person.work_phone,
-            "employment": a.employment, "responsible": a.responsible,
-            "department": a.department.name if a.department_id else None,
-        }
-        for a in rows.order_by("-responsible", "role", "person__name")
-    ]
-
-
-def grid_summary(grid: Grid, user: Any) -> dict[str, Any]:
-    subtree = Grid.objects.filter(path__startswith=grid.path)
-    return {
-        "code": grid.code, "name": grid.name, "level": grid.level, "kind": grid.kind,
-        "parent_code": grid.parent.code if grid.parent_id else None,
-        "path": grid.path.strip("/").split("/"),
-        "children": grid.children.count(),
-        "basic_grids": subtree.filter(level=Level.BASIC).count(),
-        "qr_url": qr_url(grid),
-        "people": person_cards(grid, user),
-    }
 
 
 @router.get("/", response=list[GridRef], summary="可见网格列表")

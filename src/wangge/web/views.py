@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from wangge.org.access import public_card, roles_of
 from wangge.territory.access import access_grid, public_grid_by_qr, top_grids
-from wangge.territory.api import grid_summary
+from wangge.territory.queries import grid_summary
 
 
 @require_GET

@@ -59,3 +59,24 @@ def test_grid_workers_work_on_basic_grids() -> None:
         do_assign_role(person, Role.GRID_WORKER, Grid.objects.get(level=0),
                        employment=Employment.FULL_TIME)
     assert e.value.field == "grid"
+
+
+def test_admin_assigns_through_the_action_with_handover(django_user_model) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(django_user_model.objects.get(username="admin"))
+    grid = Grid.objects.get(name="胜利社区第2网格")
+    old = RoleAssignment.objects.get(grid=grid, responsible=True, ended_on__isnull=True)
+    person = Person.objects.create(name="接任者")
+    form = {"person": person.pk, "role": "grid_worker", "grid": grid.pk,
+            "employment": "full_time", "responsible": "on", "started_on": "2026-11-01"}
+    r = client.post("/admin/org/roleassignment/add/", form)
+    assert r.status_code == 302, r.context["adminform"].form.errors
+    old.refresh_from_db()
+    assert old.ended_on is not None  # handed over, not refused by the constraint
+    # a grid worker on a town is refused with the field named, nothing saved
+    bad = {**form, "grid": Grid.objects.filter(level=2).first().pk, "responsible": ""}
+    r = client.post("/admin/org/roleassignment/add/", bad)
+    assert r.status_code == 200 and "basic (level-4) grid" in r.content.decode()
+    assert RoleAssignment.objects.filter(person=person).count() == 1

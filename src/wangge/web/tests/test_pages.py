@@ -89,3 +89,4 @@ def test_grid_panel_shows_people_and_counts(django_user_model) -> None:
     assert "来龙门街道" in page and "督导员" in page
     basic = Grid.objects.filter(path__startswith=town.path, level=4).count()
     assert f'class="n-basic">{basic}<' in page
+    assert f'class="n-workers">{basic}<' in page  # one responsible worker per basic grid

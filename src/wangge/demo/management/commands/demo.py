@@ -45,7 +45,7 @@ class Command(BaseCommand):
             f"loaded {report.grids} grids and {report.people} people in "
             f"{time.monotonic() - started:.1f} s"
         ))
-        self._print_logins(report.logins)
+        self.stdout.write("demo logins: `wangge demo logins`")
 
     def _print_logins(self, logins: list[tuple[str, str]]) -> None:
         self.stdout.write(f"  demo logins (password {DEMO_PASSWORD}):")
