@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from wangge.integration.auth import API_AUTH
+from wangge.integration.auth import API_AUTH, docs_require_auth
 from wangge.org.api import router as org_router
 from wangge.territory.actions import GridValidationError
 from wangge.territory.api import router as territory_router
@@ -17,6 +17,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=API_AUTH,
     docs_url="/docs",
+    docs_decorator=docs_require_auth,
 )
 api.add_router("/grids", territory_router)
 api.add_router("", org_router)

@@ -64,3 +64,12 @@ def test_openapi_lists_the_bearer_scheme(django_user_model) -> None:
     client.force_login(django_user_model.objects.get(username="admin"))
     schema = client.get("/api/v1/openapi.json").json()
     assert "BearerToken" in schema["components"]["securitySchemes"]
+    assert "/api/v1/grids/locate" in schema["paths"]
+
+
+def test_openapi_needs_a_session_or_a_token() -> None:
+    assert Client().get("/api/v1/openapi.json").status_code == 302
+    assert Client().get("/api/v1/docs").status_code == 302
+    token = create_token("--system", "hotline_12345")
+    r = Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/openapi.json")
+    assert r.status_code == 200

@@ -76,3 +76,12 @@ def test_multipolygon_grid_is_found_in_both_parts() -> None:
     assert index.locate_many(np.array([0.5, 2.5, 1.5]), np.array([0.5, 0.5, 0.5])).tolist() == [
         0, 0, 1,
     ]
+
+
+def test_single_and_batch_answers_are_the_same_even_on_edges() -> None:
+    coords = shapely.get_coordinates(INDEX_POLYS)  # every vertex: the hardest points
+    rng = np.random.default_rng(3)
+    pts = np.vstack([coords, rng.uniform(-1, 11, (2000, 2))])
+    batch = INDEX.locate_many(pts[:, 0], pts[:, 1])
+    single = [INDEX.locate(x, y) for x, y in pts]
+    assert batch.tolist() == single
