@@ -15,6 +15,8 @@ def voronoi_cells(seed: int, n: int) -> np.ndarray:
     env = shapely.Polygon([(0, 0), (10, 0), (10, 6), (4, 10), (0, 8)])  # not a rectangle
     pts = shapely.points(rng.uniform(0, 10, (n * 3, 2)))
     pts = pts[shapely.contains(env, pts)][:n]
+    if len(pts) < 2:  # a Voronoi diagram of one seed is empty: the territory is one cell
+        return np.array([env], dtype=object)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=env))
     return shapely.intersection(cells, env)
 
