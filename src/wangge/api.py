@@ -3,11 +3,14 @@ token or a console session; app routers stay thin and call access/actions."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from wangge.integration.auth import API_AUTH, docs_require_auth
 from wangge.org.api import router as org_router
+from wangge.registry.api import router as registry_router
+from wangge.registry.validation import RegistryError
 from wangge.territory.actions import GridValidationError
 from wangge.territory.api import router as territory_router
 
@@ -21,6 +24,18 @@ api = NinjaAPI(
 )
 api.add_router("/grids", territory_router)
 api.add_router("", org_router)
+api.add_router("/registry", registry_router)
+
+
+@api.exception_handler(RegistryError)
+def registry_error(request: HttpRequest, exc: RegistryError) -> HttpResponse:
+    detail = [{"loc": ["body", f], "msg": m} for f, m in exc.errors.items()]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
 
 
 @api.exception_handler(GridValidationError)

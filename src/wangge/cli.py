@@ -6,6 +6,9 @@
     wangge grids import FILE | export [--level N] [--under CODE] [-o FILE]
     wangge tokens create --user NAME | --system CODE ; revoke PREFIX ; list
     wangge qr sheet --under CODE [-o FILE]
+    wangge registry import FILE --kind residents|buildings|houses [--mode all|valid] [--user U]
+    wangge registry export --user U [--grid CODE] -o FILE.xlsx
+    wangge keys rotate | status
     wangge manage ...                       any Django management command
 """
 
@@ -15,7 +18,7 @@ import os
 import sys
 
 #: subcommands that are our own management commands
-COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr")
+COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "wangge.core",
     "wangge.territory",
     "wangge.org",
+    "wangge.registry",
     "wangge.integration",
     "wangge.demo",
     "wangge.web",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from wangge.demo import names
@@ -20,6 +21,7 @@ from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import LINE_DEPARTMENTS
 from wangge.org.actions import do_give_login, do_seed_organisation
 from wangge.org.models import Department, Employment, Person, Role, RoleAssignment
+from wangge.registry.access import UNMASK_PERMISSION
 from wangge.territory.actions import do_import_grids
 from wangge.territory.models import Grid
 from wangge.territory.records import GridRecord
@@ -50,6 +52,9 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = [
     ("info_officer", Role.INFO_OFFICER, "town", "网格信息员：来龙门街道"),
     ("first_responsible", Role.FIRST_RESPONSIBLE, "town", "第一责任人：来龙门街道"),
 ]
+
+#: demo logins that may unmask (with a stated purpose) inside their scope
+UNMASK_LOGINS = {"gridworker", "station", "grid_police", "center_admin", "dispatcher"}
 
 #: roles held on every town (level 2) and every village/community (level 3)
 TOWN_ROLES = [Role.SUPERVISOR, Role.MEDIATOR, Role.GRID_POLICE, Role.PATROLLER,
@@ -158,8 +163,18 @@ def _create_demo_logins() -> None:
         )
         if assignment is None or assignment.person.user_id:
             continue
-        do_give_login(assignment.person, username, password_hash=password,
-                      is_staff=(role == Role.ADMIN))
+        user = do_give_login(assignment.person, username, password_hash=password,
+                             is_staff=(role == Role.ADMIN))
+        if username in UNMASK_LOGINS:
+            user.groups.add(_unmask_group())
+
+
+def _unmask_group() -> Group:
+    group, _ = Group.objects.get_or_create(name="可查看明文")
+    app_label, codename = UNMASK_PERMISSION.split(".")
+    group.permissions.add(Permission.objects.get(content_type__app_label=app_label,
+                                                 codename=codename))
+    return group
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -19,33 +19,34 @@ AnyUser = AbstractBaseUser | AnonymousUser
 _CACHE_ATTR = "_wangge_scope_paths"
 
 
-def scope_paths(user: AnyUser) -> list[str] | None:
-    """Materialized paths of the subtrees the user may see; None means everything."""
+def scope_paths(user: AnyUser, roles: frozenset[str] | None = None) -> list[str] | None:
+    """Materialized paths of the subtrees the user may see; None means everything.
+
+    With `roles`, only the subtrees where the user holds one of those roles count (who may
+    see special groups, who may edit the registry …)."""
     if not user.is_authenticated:
         return []
     if user.is_superuser:
         return None
-    cached = getattr(user, _CACHE_ATTR, False)
-    if cached is not False:
-        return cached
-    paths = sorted(
-        set(
-            RoleAssignment.objects.filter(person__user=user, ended_on__isnull=True)
-            .values_list("grid__path", flat=True)
-        )
-    )
+    cache: dict[frozenset[str] | None, list[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if roles in cache:
+        return cache[roles]
+    rows = RoleAssignment.objects.filter(person__user=user, ended_on__isnull=True)
+    if roles is not None:
+        rows = rows.filter(role__in=roles)
+    paths = sorted(set(rows.values_list("grid__path", flat=True)))
     # Drop paths already covered by a shorter one: fewer OR terms in every query.
-    roots: list[str] = []
+    result: list[str] = []
     for p in paths:
-        if not any(p.startswith(r) for r in roots):
-            roots.append(p)
-    setattr(user, _CACHE_ATTR, roots)
-    return roots
+        if not any(p.startswith(r) for r in result):
+            result.append(p)
+    cache[roles] = result
+    return result
 
 
-def in_scope(user: AnyUser, field: str = "path") -> Q:
+def in_scope(user: AnyUser, field: str = "path", roles: frozenset[str] | None = None) -> Q:
     """A filter matching rows whose `field` (a grid path) lies in the user's scope."""
-    paths = scope_paths(user)
+    paths = scope_paths(user, roles)
     if paths is None:
         return Q()
     if not paths:
@@ -56,8 +57,8 @@ def in_scope(user: AnyUser, field: str = "path") -> Q:
     return q
 
 
-def can_see_path(user: AnyUser, path: str) -> bool:
-    paths = scope_paths(user)
+def can_see_path(user: AnyUser, path: str, roles: frozenset[str] | None = None) -> bool:
+    paths = scope_paths(user, roles)
     return paths is None or any(path.startswith(p) for p in paths)
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wangge.org.access import public_card, roles_of
+from wangge.registry.access import public_building_by_qr
 from wangge.territory.access import access_grid, public_grid_by_qr, top_grids
 from wangge.territory.queries import grid_summary
 
@@ -49,3 +50,10 @@ def grid_panel(request: HttpRequest, code: str) -> HttpResponse:
 def qr_page(request: HttpRequest, token: str) -> HttpResponse:
     grid = public_grid_by_qr(token)
     return render(request, "web/qr.html", public_card(grid))
+
+
+def building_qr_page(request: HttpRequest, token: str) -> HttpResponse:
+    building = public_building_by_qr(token)
+    context = public_card(building.grid)
+    context["building"] = {"name": building.name, "address": building.address}
+    return render(request, "web/qr.html", context)

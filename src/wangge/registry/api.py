@@ -1,0 +1,314 @@
+"""Registry endpoints: scoped, masked by default; writes go through actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+
+from wangge.registry import access, actions, queries
+from wangge.registry.export import residents_workbook
+from wangge.registry.models import Building, Household, Resident
+
+router = Router(tags=["registry"])
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    gender: str
+    birth_date: dt.date
+    id_number: str
+    phone: str
+    ethnicity: str
+    residence_type: str
+    relation: str
+    grid: str
+    grid_name: str
+    building: str
+    address: str
+    house: str
+    house_id: int
+    household_id: int | None
+    special_groups: list[str] | None  # null: not shown to this role
+
+
+class ResidentFilters(Schema):
+    q: str = ""
+    id_number: str = ""
+    phone: str = ""
+    grid: str = ""
+    special_group: str = ""
+    limit: int = Query(50, ge=1, le=500)
+    offset: int = Query(0, ge=0)
+
+
+class ResidentIn(Schema):
+    name: str
+    id_number: str
+    phone: str = ""
+    ethnicity: str = ""
+    residence_type: str
+    building: str
+    house: str
+    household: str = ""
+    relation: str = ""
+    moved_in: str | None = None
+    moved_out: str | None = None
+    gender: str = ""
+    birth_date: str | None = None
+    client_key: str | None = None
+
+
+class ResidentPatch(Schema):
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    ethnicity: str | None = None
+    residence_type: str | None = None
+    building: str | None = None
+    house: str | None = None
+    household: str | None = None
+    relation: str | None = None
+    moved_in: str | None = None
+    moved_out: str | None = None
+
+
+def _one(request: HttpRequest, resident: Resident) -> dict[str, Any]:
+    return queries.resident_rows(request.auth, [resident])[0]
+
+
+@router.get("/residents", response=list[ResidentOut], summary="人口查询（脱敏）")
+def list_residents(request: HttpRequest, f: Query[ResidentFilters]) -> Any:
+    qs = queries.search_residents(request.auth, q=f.q, id_number=f.id_number, phone=f.phone,
+                                  grid=f.grid, special_group=f.special_group)
+    return queries.resident_rows(request.auth, list(qs[f.offset:f.offset + f.limit]))
+
+
+@router.post("/residents", response={201: ResidentOut, 200: ResidentOut}, summary="新增人口")
+def create_resident(request: HttpRequest, body: ResidentIn) -> Any:
+    data = body.dict(exclude={"client_key"})
+    replay = body.client_key and actions.idempotency.replayed(
+        request.auth, body.client_key, "resident")
+    obj = actions.do_create("resident", data, request.auth, client_key=body.client_key)
+    return Status(200 if replay else 201, _one(request, obj))
+
+
+@router.get("/residents/{pk}", response=ResidentOut, summary="人口详情（脱敏）")
+def get_resident(request: HttpRequest, pk: int) -> Any:
+    return _one(request, access.access_record(request.auth, Resident, pk))
+
+
+@router.patch("/residents/{pk}", response=ResidentOut, summary="修改人口信息")
+def update_resident(request: HttpRequest, pk: int, body: ResidentPatch) -> Any:
+    obj = access.access_record(request.auth, Resident, pk)
+    obj = actions.do_update(obj, body.dict(exclude_unset=True), request.auth)
+    return _one(request, obj)
+
+
+@router.delete("/residents/{pk}", response={204: None}, summary="删除人口")
+def delete_resident(request: HttpRequest, pk: int) -> Any:
+    actions.do_delete(access.access_record(request.auth, Resident, pk), request.auth)
+    return Status(204, None)
+
+
+class UnmaskIn(Schema):
+    purpose: str
+
+
+class UnmaskOut(Schema):
+    id_number: str
+    phone: str
+
+
+@router.post("/residents/{pk}/unmask", response=UnmaskOut, summary="查看明文（须说明用途，留痕）")
+def unmask_resident(request: HttpRequest, pk: int, body: UnmaskIn) -> Any:
+    resident = access.access_record(request.auth, Resident, pk)
+    return actions.do_unmask(resident, request.auth, purpose=body.purpose)
+
+
+class SpecialGroupIn(Schema):
+    kind: str
+    since: dt.date | None = None
+
+
+@router.post("/residents/{pk}/special-groups", response={201: ResidentOut},
+             summary="列入特殊人群")
+def add_special_group(request: HttpRequest, pk: int, body: SpecialGroupIn) -> Any:
+    resident = access.access_record(request.auth, Resident, pk)
+    actions.do_add_special_group(resident, body.kind, request.auth, since=body.since)
+    return Status(201, _one(request, resident))
+
+
+class ChangeOut(Schema):
+    at: dt.datetime
+    actor: str | None
+    action: str
+    changes: dict[str, Any]
+    source: str
+
+
+@router.get("/{kind}/{pk}/history", response=list[ChangeOut], summary="变更记录")
+def history(request: HttpRequest, kind: str, pk: int) -> Any:
+    model = access.MODELS.get(kind.rstrip("s").replace("-", "_"))
+    if model is None:
+        return Status(404, None)
+    obj = access.access_record(request.auth, model, pk)
+    rows = access.visible_history(request.auth).filter(
+        object_type=actions.KIND_OF[model], object_id=obj.pk).select_related("actor")
+    return [
+        {"at": r.at, "actor": r.actor.get_username() if r.actor else None, "action": r.action,
+         "changes": r.changes, "source": r.source}
+        for r in rows
+    ]
+
+
+class BuildingIn(Schema):
+    code: str
+    name: str
+    address: str
+    lng: float
+    lat: float
+    floors: int
+    use: str
+    client_key: str | None = None
+
+
+class HouseOut(Schema):
+    id: int
+    number: str
+    area: float
+    use: str
+    residents: int
+
+
+class BuildingOut(Schema):
+    id: int
+    code: str
+    name: str
+    address: str
+    lng: float
+    lat: float
+    floors: int
+    use: str
+    grid: str
+    qr_url: str
+    houses: list[HouseOut]
+    residents: list[ResidentOut]
+
+
+def _building(request: HttpRequest, b: Building) -> dict[str, Any]:
+    houses = b.houses.annotate(n=Count("residents")).order_by("number")
+    people = access.visible_residents(request.auth).filter(house__building=b).select_related(
+        "grid", "house__building").order_by("house__number", "name")
+    return {
+        "id": b.pk, "code": b.code, "name": b.name, "address": b.address, "lng": b.lng,
+        "lat": b.lat, "floors": b.floors, "use": b.use, "grid": b.grid.code,
+        "qr_url": settings.PUBLIC_URL + reverse("web:building_qr", args=[b.qr_token]),
+        "houses": [{"id": h.pk, "number": h.number, "area": float(h.area), "use": h.use,
+                    "residents": h.n} for h in houses],
+        "residents": queries.resident_rows(request.auth, list(people)),
+    }
+
+
+@router.get("/buildings", response=list[dict[str, Any]], summary="楼栋查询")
+def list_buildings(request: HttpRequest, q: str = "", grid: str = "",
+                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+    qs = access.visible(request.auth, Building).select_related("grid")
+    if q:
+        qs = qs.filter(address__contains=q) | qs.filter(name__contains=q)
+    if grid:
+        qs = qs.filter(grid__path__contains=f"/{grid}/")
+    return [
+        {"id": b.pk, "code": b.code, "name": b.name, "address": b.address, "grid": b.grid.code,
+         "floors": b.floors, "use": b.use}
+        for b in qs.order_by("code")[offset:offset + limit]
+    ]
+
+
+@router.post("/buildings", response={201: BuildingOut, 200: BuildingOut}, summary="新增楼栋")
+def create_building(request: HttpRequest, body: BuildingIn) -> Any:
+    replay = body.client_key and actions.idempotency.replayed(
+        request.auth, body.client_key, "building")
+    obj = actions.do_create("building", body.dict(exclude={"client_key"}), request.auth,
+                            client_key=body.client_key)
+    return Status(200 if replay else 201, _building(request, obj))
+
+
+@router.get("/buildings/{pk}", response=BuildingOut, summary="楼栋：房屋与人员")
+def get_building(request: HttpRequest, pk: int) -> Any:
+    return _building(request, access.access_record(request.auth, Building, pk))
+
+
+class HouseIn(Schema):
+    building: str
+    number: str
+    area: float
+    use: str
+    client_key: str | None = None
+
+
+@router.post("/houses", response={201: HouseOut, 200: HouseOut}, summary="新增房屋")
+def create_house(request: HttpRequest, body: HouseIn) -> Any:
+    replay = body.client_key and actions.idempotency.replayed(
+        request.auth, body.client_key, "house")
+    h = actions.do_create("house", body.dict(exclude={"client_key"}), request.auth,
+                          client_key=body.client_key)
+    return Status(200 if replay else 201, {"id": h.pk, "number": h.number, "area": float(h.area),
+                                           "use": h.use, "residents": 0})
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str
+    house_id: int
+    address: str
+    members: list[ResidentOut]
+
+
+@router.get("/households/{pk}", response=HouseholdOut, summary="家庭户")
+def get_household(request: HttpRequest, pk: int) -> Any:
+    hh = access.access_record(request.auth, Household, pk)
+    members = access.visible_residents(request.auth).filter(household=hh).select_related(
+        "grid", "house__building").order_by("relation", "birth_date")
+    return {"id": hh.pk, "number": hh.number, "house_id": hh.house_id,
+            "address": f"{hh.house.building.address} {hh.house.number}",
+            "members": queries.resident_rows(request.auth, list(members))}
+
+
+@router.get("/export.xlsx", summary="导出人口（脱敏 XLSX）")
+def export_residents(request: HttpRequest, f: Query[ResidentFilters]) -> HttpResponse:
+    qs = queries.search_residents(request.auth, q=f.q, id_number=f.id_number, phone=f.phone,
+                                  grid=f.grid, special_group=f.special_group)
+    body = residents_workbook(request.auth, qs)
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="residents.xlsx"'
+    return response
+
+
+@router.get("/stats/collection", summary="网格员采集更新统计（按日）")
+def collection(request: HttpRequest, day: dt.date | None = None) -> Any:
+    return queries.collection_counts(request.auth, day or timezone.localdate())
+
+
+class UnmaskLogOut(Schema):
+    at: dt.datetime
+    actor: str
+    resident_id: int
+    fields: str
+    purpose: str
+
+
+@router.get("/unmask-log", response=list[UnmaskLogOut], summary="明文查看记录（管理员）")
+def unmask_log(request: HttpRequest, limit: int = Query(100, ge=1, le=1000)) -> Any:
+    rows = access.visible_unmask_logs(request.auth).select_related("actor")[:limit]
+    return [{"at": r.at, "actor": r.actor.get_username(), "resident_id": r.resident_id,
+             "fields": r.fields, "purpose": r.purpose} for r in rows]
+
