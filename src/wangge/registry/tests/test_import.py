@@ -49,7 +49,8 @@ def run(path: Path, kind: str, mode: str = "all", **kw) -> tuple[str, list[list[
 def place(tmp_path: Path):
     g1 = Grid.objects.get(name="胜利社区第1网格")
     g2 = Grid.objects.get(name="胜利社区第2网格")
-    run(write_csv(tmp_path / "b.csv", ["楼栋编号", "名称", "地址", "经度", "纬度", "层数", "用途"], [
+    b_header = ["楼栋编号", "名称", "地址", "经度", "纬度", "层数", "用途"]
+    run(write_csv(tmp_path / "b.csv", b_header, [
         ["B1", "胜利小区1栋", "胜利路1号", g1.label_lng, g1.label_lat, 6, "住宅"],
         ["B2", "胜利小区2栋", "胜利路2号", g2.label_lng, g2.label_lat, 6, "residential"],
     ]), "buildings")
@@ -105,7 +106,7 @@ def test_valid_mode_imports_exactly_the_good_rows_and_reimport_changes_nothing(
     place, tmp_path
 ) -> None:
     path = write_csv(tmp_path / "r.csv", R_HEADER, mixed_rows())
-    out, report = run(path, "residents", mode="valid")
+    out, _report = run(path, "residents", mode="valid")
     assert "3 created, 0 updated, 0 unchanged, 5 with errors" in out
     h1 = Household.objects.get(number="H1")
     assert set(h1.members.values_list("name", flat=True)) == {"张一", "张二"}
@@ -136,12 +137,12 @@ def test_xlsx_with_numeric_cells(place, tmp_path) -> None:
     ws.append(["楼栋编号", "房号", "面积", "用途"])
     ws.append(["B1", 301, 66.0, "空置"])  # Excel makes 301 a number
     wb.save(tmp_path / "h.xlsx")
-    out, report = run(tmp_path / "h.xlsx", "houses")
+    _out, report = run(tmp_path / "h.xlsx", "houses")
     assert report == [] and House.objects.filter(building__code="B1", number="301").exists()
 
 
 def test_a_missing_column_is_reported_before_any_row(place, tmp_path) -> None:
-    out, report = run(write_csv(tmp_path / "r.csv", ["姓名", "联系电话"], [["某", ""]]),
+    _out, report = run(write_csv(tmp_path / "r.csv", ["姓名", "联系电话"], [["某", ""]]),
                       "residents")
     assert ["1", "身份证号", "column is missing"] in report
 

@@ -41,7 +41,7 @@ def names(rows) -> set[str]:
 
 
 def test_grid_worker_lists_and_searches_only_their_grid(django_user_model, people) -> None:
-    mine, neighbour, far = people
+    _mine, neighbour, far = people
     client = client_for(django_user_model, "gridworker")
     assert names(client.get("/api/v1/registry/residents", {"limit": 500}).json()) >= {"本格人"}
     everyone = names(client.get("/api/v1/registry/residents", {"limit": 500}).json())
