@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("console/registry/", include("wangge.registry.urls")),
     path("", include("wangge.web.urls")),
 ]
