@@ -511,7 +511,10 @@ def _people(sizes: np.ndarray, floating_hh: np.ndarray, seed: int,
          (ha + g * 20 - 10).clip(0, 100)],
         g * 85,
     )
-    birth = as_of - 1 - np.floor(age * _DAYS_PER_YEAR).astype(np.int64)
+    # Up to a year older than `age` says: spreads the ages clipped to a bound over many
+    # days (relations keep their margins: a child stays 19+ years younger than a parent).
+    jitter = rng.integers(0, 365, size=n)
+    birth = as_of - 1 - np.floor(age * _DAYS_PER_YEAR).astype(np.int64) - jitter
     male = rng.random(n) < 0.5
     male[starts] = head_male
     spouses = relation == _SPOUSE

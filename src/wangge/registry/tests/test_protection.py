@@ -71,7 +71,8 @@ def test_search_by_exact_id_number_and_phone(person, django_user_model) -> None:
     assert [r["id"] for r in by_id] == [resident.pk]
     by_phone = client.get("/api/v1/registry/residents", {"phone": "170 9123 4567"}).json()
     assert [r["id"] for r in by_phone] == [resident.pk]
-    assert client.get("/api/v1/registry/residents", {"id_number": number[:-1] + "0"}).json() == []
+    other = number[:-1] + ("0" if number[-1] != "0" else "1")
+    assert client.get("/api/v1/registry/residents", {"id_number": other}).json() == []
 
 
 def test_masked_in_list_detail_and_export(person, django_user_model) -> None:
