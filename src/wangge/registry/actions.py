@@ -4,6 +4,8 @@ before → after, an outbox row."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from wangge.core import crypto, idempotency
+from wangge.core import audit, crypto, idempotency
 from wangge.integration import outbox
 from wangge.registry import access
 from wangge.registry.models import (
@@ -26,6 +28,7 @@ from wangge.registry.models import (
     SpecialGroup,
     UnmaskLog,
 )
+from wangge.registry.identity import parse_id_number
 from wangge.registry.resolvers import DbResolver
 from wangge.registry.validation import (
     RegistryError,
@@ -33,6 +36,7 @@ from wangge.registry.validation import (
     clean_building,
     clean_house,
     clean_resident,
+    seal_resident,
 )
 from wangge.territory.models import Grid
 
@@ -215,3 +219,61 @@ def do_unmask(resident: Resident, actor: AbstractBaseUser, *, purpose: str,
     UnmaskLog.objects.create(actor=actor, resident=resident, fields=",".join(sorted(out)),
                              purpose=purpose[:200])
     return out
+
+
+def do_seed_register(register: Any, *, batch: int = 5000,
+                     progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Bulk-load a generated register (the demo's; see demo/people.py): buildings, houses,
+    households, residents (sealed, hashed, masked) and special groups, in one transaction,
+    with one audit entry instead of a history row per record."""
+    ring = crypto.keyring()
+    grids = dict(Grid.objects.filter(level=4).values_list("code", "id"))
+    with transaction.atomic():
+        buildings = [Building(code=b.key, name=b.name, address=b.address, lng=b.lng, lat=b.lat,
+                              floors=b.floors, use=b.use, grid_id=grids[b.grid_code],
+                              qr_token=secrets.token_urlsafe(16))
+                     for b in register.buildings]
+        Building.objects.bulk_create(buildings, batch_size=batch)
+        b_by_key = {b.code: b for b in buildings}
+        houses = {h.key: House(building_id=b_by_key[h.building_key].pk, number=h.number,
+                               area=Decimal(str(h.area)), use=h.use,
+                               grid_id=b_by_key[h.building_key].grid_id)
+                  for h in register.houses}
+        House.objects.bulk_create(list(houses.values()), batch_size=batch)
+        households = {hh.key: Household(house_id=houses[hh.house_key].pk, number=hh.number,
+                                        grid_id=houses[hh.house_key].grid_id)
+                      for hh in register.households}
+        Household.objects.bulk_create(list(households.values()), batch_size=batch)
+        residents: dict[str, Resident] = {}
+        chunk: list[Resident] = []
+        for spec in register.residents:
+            info = parse_id_number(spec.id_number)
+            house = houses[spec.house_key]
+            values = seal_resident({"id_number": info.number, "phone": spec.phone}, ring)
+            r = Resident(name=spec.name, gender=info.gender, birth_date=info.birth_date,
+                         ethnicity=spec.ethnicity, residence_type=spec.residence_type,
+                         relation=spec.relation, moved_in=spec.moved_in, house_id=house.pk,
+                         household_id=households[spec.household_key].pk,
+                         grid_id=house.grid_id, **values)
+            residents[spec.key] = r
+            chunk.append(r)
+            if len(chunk) == batch:
+                Resident.objects.bulk_create(chunk)
+                if progress:
+                    progress(len(chunk))
+                chunk = []
+        Resident.objects.bulk_create(chunk)
+        if progress:
+            progress(len(chunk))
+        groups = [SpecialGroup(resident_id=residents[g.resident_key].pk,
+                               grid_id=residents[g.resident_key].grid_id,
+                               kind_enc=crypto.seal(g.kind, ring),
+                               kind_hash=_group_hash(residents[g.resident_key].pk, g.kind, ring))
+                  for g in register.special_groups]
+        SpecialGroup.objects.bulk_create(groups, batch_size=batch)
+        counts = {"buildings": len(buildings), "houses": len(houses),
+                  "households": len(households), "residents": len(residents),
+                  "special_groups": len(groups)}
+        audit.record("registry.seed", actor=None, object_type="registry", **counts)
+        outbox.enqueue("registry.seeded", counts)
+    return counts

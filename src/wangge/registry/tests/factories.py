@@ -21,7 +21,7 @@ def admin():
 
 def id_number(birth: dt.date = dt.date(1980, 5, 17), gender: str = "male") -> str:
     n = next(_serial)
-    return make_id_number("430281", birth + dt.timedelta(days=n), n % 100, gender)
+    return make_id_number("430211", birth + dt.timedelta(days=n), n % 100, gender)  # not the demo area
 
 
 def building(grid: Grid, code: str | None = None) -> Building:

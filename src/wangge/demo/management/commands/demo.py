@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from wangge.demo.loader import DEMO_PASSWORD, demo_logins, load_demo
+from wangge.demo.loader import DEFAULT_RESIDENTS, DEMO_PASSWORD, demo_logins, load_demo
 from wangge.territory.models import Grid
 
 
@@ -20,6 +20,9 @@ class Command(BaseCommand):
         load = sub.add_parser("load", help="build and load the synthetic city")
         load.add_argument("--seed", type=int, default=2026)
         load.add_argument("--scale", choices=["liling", "province"], default="liling")
+        load.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS,
+                          help=f"synthetic residents (default {DEFAULT_RESIDENTS:,}; "
+                               "1000000 for all of Liling)")
         load.add_argument("--if-empty", action="store_true",
                           help="do nothing when grids already exist")
         sub.add_parser("logins", help="list the demo logins and their password")
@@ -38,11 +41,12 @@ class Command(BaseCommand):
         self.stdout.write(f"building the synthetic city (scale {opts['scale']}, "
                           f"seed {opts['seed']}) …")
         bar = tqdm(unit=" grids", disable=opts["verbosity"] == 0)
-        report = load_demo(seed=opts["seed"], scale=opts["scale"],
+        report = load_demo(seed=opts["seed"], scale=opts["scale"], residents=opts["residents"],
                            progress=lambda _stage, n: bar.update(n))
         bar.close()
         self.stdout.write(self.style.SUCCESS(
-            f"loaded {report.grids} grids and {report.people} people in "
+            f"loaded {report.grids} grids, {report.people} staff and "
+            f"{report.register.get('residents', 0)} residents in "
             f"{time.monotonic() - started:.1f} s"
         ))
         self.stdout.write("demo logins: `wangge demo logins`")
