@@ -16,6 +16,7 @@ from django.db import transaction
 from wangge.core import audit, crypto, idempotency
 from wangge.integration import outbox
 from wangge.registry import access
+from wangge.registry.identity import parse_id_number
 from wangge.registry.models import (
     Building,
     GridOwned,
@@ -28,7 +29,6 @@ from wangge.registry.models import (
     SpecialGroup,
     UnmaskLog,
 )
-from wangge.registry.identity import parse_id_number
 from wangge.registry.resolvers import DbResolver
 from wangge.registry.validation import (
     RegistryError,

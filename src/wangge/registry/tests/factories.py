@@ -21,7 +21,8 @@ def admin():
 
 def id_number(birth: dt.date = dt.date(1980, 5, 17), gender: str = "male") -> str:
     n = next(_serial)
-    return make_id_number("430211", birth + dt.timedelta(days=n), n % 100, gender)  # not the demo area
+    # area 430211, not the demo's 430281: test people never collide with demo people
+    return make_id_number("430211", birth + dt.timedelta(days=n), n % 100, gender)
 
 
 def building(grid: Grid, code: str | None = None) -> Building:
