@@ -35,12 +35,15 @@ from wangge.registry.validation import (
     Resolver,
     clean_building,
     clean_house,
+    clean_key_place,
+    clean_organisation,
     clean_resident,
     seal_resident,
 )
 from wangge.territory.models import Grid
 
-CLEANERS = {"building": clean_building, "house": clean_house, "resident": clean_resident}
+CLEANERS = {"building": clean_building, "house": clean_house, "resident": clean_resident,
+            "key_place": clean_key_place, "organisation": clean_organisation}
 KIND_OF = {Building: "building", House: "house", Household: "household",
            Resident: "resident", KeyPlace: "key_place", Organisation: "organisation"}
 #: never written to the history, even masked: the sealed and hashed forms
@@ -118,6 +121,11 @@ def editable_input(obj: GridOwned) -> dict[str, Any]:
     if isinstance(obj, House):
         return {"building": obj.building.code, "number": obj.number, "area": obj.area,
                 "use": obj.use}
+    if isinstance(obj, KeyPlace | Organisation):
+        fields = ["name", "kind", "address", "lng", "lat"]
+        if isinstance(obj, Organisation):
+            fields.append("credit_code")
+        return {k: getattr(obj, k) for k in fields}
     if isinstance(obj, Resident):
         ring = crypto.keyring()
         return {

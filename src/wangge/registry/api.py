@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 
 from wangge.registry import access, actions, queries
 from wangge.registry.export import residents_workbook
-from wangge.registry.models import Building, Household, Resident
+from wangge.registry.models import Building, Household, KeyPlace, Organisation, Resident
 
 router = Router(tags=["registry"])
 
@@ -280,6 +280,57 @@ def get_household(request: HttpRequest, pk: int) -> Any:
     return {"id": hh.pk, "number": hh.number, "house_id": hh.house_id,
             "address": f"{hh.house.building.address} {hh.house.number}",
             "members": queries.resident_rows(request.auth, list(members))}
+
+
+class PlaceIn(Schema):
+    name: str
+    kind: str
+    address: str
+    lng: float
+    lat: float
+    credit_code: str = ""
+    client_key: str | None = None
+
+
+class PlaceOut(Schema):
+    id: int
+    name: str
+    kind: str
+    address: str
+    lng: float
+    lat: float
+    grid: str
+
+
+def _place(p: Any) -> dict[str, Any]:
+    return {"id": p.pk, "name": p.name, "kind": p.kind, "address": p.address, "lng": p.lng,
+            "lat": p.lat, "grid": p.grid.code}
+
+
+def _place_routes(path: str, kind: str, model: Any, label: str) -> None:
+    @router.get(f"/{path}", response=list[PlaceOut], summary=f"{label}列表",
+                operation_id=f"list_{kind}")
+    def list_places(request: HttpRequest, grid: str = "", limit: int = Query(100, ge=1, le=500),
+                    offset: int = Query(0, ge=0)) -> Any:
+        qs = access.visible(request.auth, model).select_related("grid").order_by("id")
+        if grid:
+            qs = qs.filter(grid__path__contains=f"/{grid}/")
+        return [_place(p) for p in qs[offset:offset + limit]]
+
+    @router.post(f"/{path}", response={201: PlaceOut, 200: PlaceOut}, summary=f"新增{label}",
+                 operation_id=f"create_{kind}")
+    def create_place(request: HttpRequest, body: PlaceIn) -> Any:
+        replay = body.client_key and actions.idempotency.replayed(
+            request.auth, body.client_key, kind)
+        data = body.dict(exclude={"client_key"})
+        if kind == "key_place":
+            data.pop("credit_code")
+        obj = actions.do_create(kind, data, request.auth, client_key=body.client_key)
+        return Status(200 if replay else 201, _place(obj))
+
+
+_place_routes("key-places", "key_place", KeyPlace, "重点场所")
+_place_routes("organisations", "organisation", Organisation, "组织")
 
 
 @router.get("/export.xlsx", summary="导出人口（脱敏 XLSX）")

@@ -22,7 +22,7 @@ from wangge.registry.identity import (
     normalise_phone,
     parse_id_number,
 )
-from wangge.registry.models import Building, House, Household, Resident
+from wangge.registry.models import Building, House, Household, KeyPlace, Organisation, Resident
 
 
 class RegistryError(Exception):
@@ -220,3 +220,35 @@ def seal_resident(values: dict[str, Any], ring: crypto.Keyring | None = None) ->
     values["phone_hash"] = crypto.blind_index(phone, ring) if phone else ""
     values["phone_masked"] = mask_phone(phone) if phone else ""
     return values
+
+
+def _clean_place(data: dict[str, Any], resolver: Resolver, kinds: type) -> tuple[dict, _Errors]:
+    errors = _Errors()
+    out: dict[str, Any] = {
+        "name": _text(data, "name", errors, max_length=100),
+        "kind": _choice(data, "kind", kinds, errors),
+        "address": _text(data, "address", errors),
+        "lng": _float(data, "lng", errors, -180, 180),
+        "lat": _float(data, "lat", errors, -90, 90),
+    }
+    if "lng" not in errors and "lat" not in errors:
+        out["grid_id"] = resolver.grid_for_point(out["lng"], out["lat"])
+        if out["grid_id"] is None:
+            errors["lat"] = "the location lies outside the territory"
+    return out, errors
+
+
+def clean_key_place(data: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+    out, errors = _clean_place(data, resolver, KeyPlace.Kind)
+    errors.raise_if_any()
+    return out
+
+
+def clean_organisation(data: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+    out, errors = _clean_place(data, resolver, Organisation.Kind)
+    code = _text(data, "credit_code", errors, required=False, max_length=18).upper()
+    if code and not (len(code) == 18 and code.isalnum()):
+        errors["credit_code"] = "a unified social credit code has 18 letters and digits"
+    out["credit_code"] = code
+    errors.raise_if_any()
+    return out

@@ -141,3 +141,17 @@ def test_daily_collection_counts_per_worker(client, house) -> None:
     rows = client.get("/api/v1/registry/stats/collection").json()
     mine = next(r for r in rows if r["username"] == "gridworker")
     assert mine["create"] == 3
+
+
+def test_key_place_and_organisation_get_their_grid_from_location(client) -> None:
+    grid = Grid.objects.get(name="胜利社区第1网格")
+    r = post(client, "/api/v1/registry/key-places", {
+        "name": "胜利小学", "kind": "school", "address": "胜利路8号",
+        "lng": grid.label_lng, "lat": grid.label_lat})
+    assert r.status_code == 201 and r.json()["grid"] == grid.code
+    r = post(client, "/api/v1/registry/organisations", {
+        "name": "某陶瓷厂", "kind": "enterprise", "address": "胜利路9号",
+        "lng": grid.label_lng, "lat": grid.label_lat, "credit_code": "12345"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "credit_code"
+    listed = client.get("/api/v1/registry/key-places").json()
+    assert [p["name"] for p in listed] == ["胜利小学"]
