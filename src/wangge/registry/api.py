@@ -210,7 +210,7 @@ def _building(request: HttpRequest, b: Building) -> dict[str, Any]:
     return {
         "id": b.pk, "code": b.code, "name": b.name, "address": b.address, "lng": b.lng,
         "lat": b.lat, "floors": b.floors, "use": b.use, "grid": b.grid.code,
-        "qr_url": settings.PUBLIC_URL + reverse("web:building_qr", args=[b.qr_token]),
+        "qr_url": settings.PUBLIC_URL + reverse("web:qr", args=[b.qr_token]),
         "houses": [{"id": h.pk, "number": h.number, "area": float(h.area), "use": h.use,
                     "residents": h.n} for h in houses],
         "residents": queries.resident_rows(request.auth, list(people)),
@@ -333,11 +333,18 @@ _place_routes("key-places", "key_place", KeyPlace, "重点场所")
 _place_routes("organisations", "organisation", Organisation, "组织")
 
 
-@router.get("/export.xlsx", summary="导出人口（脱敏 XLSX）")
-def export_residents(request: HttpRequest, f: Query[ResidentFilters]) -> HttpResponse:
+@router.get("/export.xlsx", summary="导出人口（默认脱敏；明文须权限与用途，逐人留痕）")
+def export_residents(request: HttpRequest, f: Query[ResidentFilters], unmasked: bool = False,
+                     purpose: str = "") -> HttpResponse:
     qs = queries.search_residents(request.auth, q=f.q, id_number=f.id_number, phone=f.phone,
                                   grid=f.grid, special_group=f.special_group)
-    body = residents_workbook(request.auth, qs)
+    reveal = None
+    if unmasked:
+        actions.check_unmask(request.auth, purpose)  # refuse before writing any row
+
+        def reveal(batch: list[Resident]) -> dict[int, dict[str, str]]:
+            return actions.do_unmask_many(batch, request.auth, purpose=purpose)
+    body = residents_workbook(request.auth, qs, reveal)
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = 'attachment; filename="residents.xlsx"'

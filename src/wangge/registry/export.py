@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
@@ -15,7 +16,12 @@ from wangge.registry.models import Resident
 BATCH = 2000
 
 
-def residents_workbook(user: AnyUser, residents: QuerySet[Resident]) -> bytes:
+Reveal = Callable[[list[Resident]], dict[int, dict[str, str]]]
+
+
+def residents_workbook(user: AnyUser, residents: QuerySet[Resident],
+                       reveal: Reveal | None = None) -> bytes:
+    """Masked unless `reveal` is given (actions.do_unmask_many: permission, purpose, log)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("人口")
     headers = [label for label, _key in RESIDENT_COLUMNS] + ["性别", "出生日期", "所属网格"]
@@ -23,9 +29,11 @@ def residents_workbook(user: AnyUser, residents: QuerySet[Resident]) -> bytes:
     residents = residents.select_related("grid", "house__building", "household")
     start = 0
     while batch := list(residents[start:start + BATCH]):
+        plain = reveal(batch) if reveal else {}
         for r, row in zip(batch, queries.resident_rows(user, batch), strict=True):
+            shown = plain.get(r.pk, row)
             ws.append([
-                row["name"], row["id_number"], row["phone"], row["ethnicity"],
+                row["name"], shown["id_number"], shown["phone"], row["ethnicity"],
                 str(dict(Resident.ResidenceType.choices)[row["residence_type"]]),
                 row["building"], row["house"], r.household.number if r.household_id else "",
                 str(dict(Resident.Relation.choices).get(row["relation"], "")),

@@ -12,5 +12,4 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("console/grids/<str:code>/", views.grid_panel, name="grid_panel"),
     path("q/<str:token>", views.qr_page, name="qr"),
-    path("q/b/<str:token>", views.building_qr_page, name="building_qr"),
 ]

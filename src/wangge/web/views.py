@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -48,12 +48,12 @@ def grid_panel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def qr_page(request: HttpRequest, token: str) -> HttpResponse:
-    grid = public_grid_by_qr(token)
-    return render(request, "web/qr.html", public_card(grid))
-
-
-def building_qr_page(request: HttpRequest, token: str) -> HttpResponse:
-    building = public_building_by_qr(token)
+    """A grid's code or a building's door code: both lead to the grid and its worker."""
+    try:
+        return render(request, "web/qr.html", public_card(public_grid_by_qr(token)))
+    except Http404:
+        building = public_building_by_qr(token)
     context = public_card(building.grid)
     context["building"] = {"name": building.name, "address": building.address}
     return render(request, "web/qr.html", context)
+

@@ -144,3 +144,22 @@ def test_key_rotation_reseals_everything_and_search_still_works(
     client = client_for(django_user_model, "gridworker")
     assert [r["id"] for r in client.get("/api/v1/registry/residents",
                                         {"id_number": number}).json()] == [resident.pk]
+
+
+def test_unmasked_export_needs_permission_and_purpose_and_logs_each_person(
+    person, django_user_model
+) -> None:
+    resident, number = person
+    url = "/api/v1/registry/export.xlsx?unmasked=true&q=王测试"
+    chief = client_for(django_user_model, "grid_chief")
+    assert chief.get(url + "&purpose=核对").status_code == 403
+    worker = client_for(django_user_model, "gridworker")
+    r = worker.get(url)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "purpose"
+    assert not UnmaskLog.objects.exists()
+    r = worker.get(url + "&purpose=低保年审")
+    ws = load_workbook(io.BytesIO(r.content)).worksheets[0]
+    cells = [str(c) for row in ws.iter_rows(values_only=True) for c in row]
+    assert number in cells and PHONE in cells
+    assert list(UnmaskLog.objects.values_list("resident_id", "purpose")) == [
+        (resident.pk, "低保年审")]

@@ -107,7 +107,9 @@ def test_building_location_fixes_its_grid(client) -> None:
         "code": "SL-001", "name": "胜利小区1栋", "address": "胜利路1号",
         "lng": grid.label_lng, "lat": grid.label_lat, "floors": 7, "use": "residential"})
     assert r.status_code == 201 and r.json()["grid"] == grid.code
-    assert "/q/b/" in r.json()["qr_url"]
+    qr = r.json()["qr_url"]
+    page = Client().get(qr[qr.index("/q/"):]).content.decode()  # signed out
+    assert "胜利小区1栋" in page and "胜利社区第1网格" in page and "我的网格员" in page
 
 
 def test_a_grid_worker_cannot_create_outside_their_grid(client) -> None:
