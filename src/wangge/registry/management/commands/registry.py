@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from wangge.registry import queries
+from wangge.registry import actions, queries
 from wangge.registry.export import residents_workbook
 from wangge.registry.importer import KINDS, import_file, write_error_report
+from wangge.registry.validation import RegistryError
 
 
 class Command(BaseCommand):
@@ -30,6 +32,10 @@ class Command(BaseCommand):
         exp.add_argument("--user", required=True, help="export what this user may see")
         exp.add_argument("--grid", default="", help="only under this grid code")
         exp.add_argument("-o", "--output", type=Path, required=True)
+        exp.add_argument("--unmasked", action="store_true",
+                         help="plain ID numbers and phones (needs the permission and --purpose; "
+                              "every person exported is logged)")
+        exp.add_argument("--purpose", default="")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         user = None
@@ -39,8 +45,18 @@ class Command(BaseCommand):
                 raise CommandError(f"--user: no user named {opts['user']!r}")
         if opts["action"] == "export":
             qs = queries.search_residents(user, grid=opts["grid"])
-            opts["output"].write_bytes(residents_workbook(user, qs))
-            self.stdout.write(f"wrote {qs.count()} residents (masked) to {opts['output']}")
+            reveal = None
+            if opts["unmasked"]:
+                try:
+                    actions.check_unmask(user, opts["purpose"])
+                except (RegistryError, PermissionDenied) as e:
+                    raise CommandError(f"--unmasked: {e}") from e
+
+                def reveal(batch):  # type: ignore[no-untyped-def]
+                    return actions.do_unmask_many(batch, user, purpose=opts["purpose"])
+            opts["output"].write_bytes(residents_workbook(user, qs, reveal))
+            how = "unmasked, logged" if reveal else "masked"
+            self.stdout.write(f"wrote {qs.count()} residents ({how}) to {opts['output']}")
             return
         path: Path = opts["file"]
         if not path.exists():
