@@ -14,4 +14,5 @@ urlpatterns = [
     path("buildings/<int:pk>/", views.building_page, name="building"),
     path("houses/new/", views.new_house, name="new_house"),
     path("households/<int:pk>/", views.household_page, name="household"),
+    path("stats/", views.collection_stats, name="stats"),
 ]

@@ -3,6 +3,7 @@ a phone (grid worker) and a desk (station staff)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from wangge.registry import access, actions, queries
@@ -166,3 +168,15 @@ def edit_resident(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/form.html", {"form": form, "title": "修改人口信息",
                                                   "kind": "resident"},
                   status=400 if form.errors else 200)
+
+
+@login_required
+def collection_stats(request: HttpRequest) -> HttpResponse:
+    """Records each person created/updated/deleted on a day (采集更新), within scope."""
+    try:
+        day = dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = timezone.localdate()
+    return render(request, "registry/stats.html", {
+        "day": day, "rows": queries.collection_counts(request.user, day),
+    })

@@ -90,3 +90,16 @@ def test_other_grids_pages_are_404(django_user_model) -> None:
         == 404
     assert client.post(f"/console/registry/residents/{other.pk}/unmask/",
                        {"purpose": "x"}).status_code == 404
+
+
+def test_collection_stats_page_counts_todays_work(django_user_model, mine) -> None:
+    client = client_for(django_user_model, "gridworker")
+    house = mine.house
+    for _ in range(2):
+        client.post("/console/registry/residents/new/", {
+            "name": "采集", "id_number": factories.id_number(), "residence_type": "registered",
+            "building": house.building.code, "house": house.number})
+    page = client_for(django_user_model, "station").get("/console/registry/stats/")
+    text = page.content.decode()
+    worker = django_user_model.objects.get(username="gridworker").person.name
+    assert f"<td>{worker}</td><td>2</td>" in text
