@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -314,3 +315,130 @@ def do_seed_register(register: Any, *, batch: int = 5000,
         audit.record("registry.seed", actor=None, object_type="registry", **counts)
         outbox.enqueue("registry.seeded", counts)
     return counts
+
+
+# -- bulk import: the writing half of importer.import_file -------------------------------
+
+IMPORT_BATCH = 2000
+
+
+def do_import_rows(kind: str, rows: list[dict[str, Any]],
+                   actor: AbstractBaseUser | None) -> dict[str, int]:
+    """Write cleaned import rows (importer.py validated them and checked scope): create the
+    new, update the changed, skip the unchanged; a history row each; one outbox row."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    good = list(enumerate(rows))
+    with transaction.atomic():
+        writer = {"residents": _write_residents, "buildings": _write_buildings,
+                  "houses": _write_houses}[kind]
+        writer(good, counts, actor)
+        if counts["created"] or counts["updated"]:
+            outbox.enqueue("registry.imported", {"kind": kind, **counts},
+                           key=f"registry.import.{uuid.uuid4().hex}")
+    return counts
+
+
+def _history(kind: str, objs: list[Any], action: str, changes: list[dict[str, Any]],
+             actor: AbstractBaseUser | None) -> None:
+    RegistryChange.objects.bulk_create(
+        [RegistryChange(actor=actor, object_type=kind, object_id=o.pk, grid_id=o.grid_id,
+                        action=action, changes=c, source="import")
+         for o, c in zip(objs, changes, strict=True)],
+        batch_size=IMPORT_BATCH,
+    )
+
+
+def _visible_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, dt.date | Decimal) else v) for k, v in values.items()
+            if not k.endswith(("_enc", "_hash"))}
+
+
+def natural_key(kind: str, values: dict[str, Any]) -> tuple[Any, str]:
+    if kind == "residents":
+        return values["id_number_hash"], "id_number"
+    if kind == "buildings":
+        return values["code"], "code"
+    return (values["building_id"], values["number"]), "number"
+
+
+def _apply(kind: str, model: type, good: list[tuple[int, dict[str, Any]]],
+           existing: dict[Any, Any], counts: dict[str, int],
+           actor: AbstractBaseUser | None) -> None:
+    """Create the new rows, update the changed ones, skip the unchanged."""
+    to_create, to_update, diffs = [], [], []
+    fields: set[str] = set()
+    for _n, values in good:
+        key, _col = natural_key(kind, values)
+        current = existing.get(key)
+        if current is None:
+            to_create.append(model(**values))
+            continue
+        changed = {}
+        for k, v in values.items():
+            if k.endswith("_enc"):
+                continue  # compared through the hash / masked value beside it
+            if getattr(current, k) != v:
+                changed[k] = [_visible_values({k: getattr(current, k)}).get(k),
+                              _visible_values({k: v}).get(k)]
+        if not changed:
+            counts["unchanged"] += 1
+            continue
+        for k in list(changed):
+            if k.endswith("_hash"):
+                enc = k.replace("_hash", "_enc")
+                setattr(current, enc, values[enc])
+                fields.add(enc)
+                changed.pop(k)
+        for k, v in values.items():
+            if not k.endswith(("_enc", "_hash")) or k in changed:
+                setattr(current, k, v)
+        fields.update(k for k in values if not k.endswith("_enc"))
+        to_update.append(current)
+        diffs.append(changed)
+    model.objects.bulk_create(to_create, batch_size=IMPORT_BATCH)
+    if to_update:
+        model.objects.bulk_update(to_update, sorted(fields), batch_size=IMPORT_BATCH)
+    _history(kind.rstrip("s"), to_create, "create",
+             [{"after": _visible_values(v)} for _n, v in good
+              if natural_key(kind, v)[0] not in existing], actor)
+    _history(kind.rstrip("s"), to_update, "update", diffs, actor)
+    counts["created"] += len(to_create)
+    counts["updated"] += len(to_update)
+
+
+def _write_residents(good: list[tuple[int, dict[str, Any]]], counts: dict[str, int],
+                     actor: AbstractBaseUser | None) -> None:
+    new: dict[str, Household] = {}
+    for _n, v in good:
+        hh = v.pop("_household", None)
+        if hh is not None:
+            if hh.number not in new:  # the first row naming a new household places it
+                hh.house_id, hh.grid_id = v["house_id"], v["grid_id"]
+                new[hh.number] = hh
+            v["_pending"] = hh
+    Household.objects.bulk_create(list(new.values()), batch_size=IMPORT_BATCH)
+    for _n, v in good:
+        if (hh := v.pop("_pending", None)) is not None:
+            v["household_id"] = hh.pk
+    existing = {}
+    hashes = [v["id_number_hash"] for _n, v in good]
+    for i in range(0, len(hashes), IMPORT_BATCH):
+        for r in Resident.objects.filter(id_number_hash__in=hashes[i:i + IMPORT_BATCH]):
+            existing[r.id_number_hash] = r
+    _apply("residents", Resident, good, existing, counts, actor)
+
+
+def _write_buildings(good: list[tuple[int, dict[str, Any]]], counts: dict[str, int],
+                     actor: AbstractBaseUser | None) -> None:
+    existing = Building.objects.in_bulk([v["code"] for _n, v in good], field_name="code")
+    _apply("buildings", Building, good, existing, counts, actor)
+
+
+def _write_houses(good: list[tuple[int, dict[str, Any]]], counts: dict[str, int],
+                  actor: AbstractBaseUser | None) -> None:
+    existing = {(h.building_id, h.number): h
+                for h in House.objects.filter(building_id__in={v["building_id"]
+                                                               for _n, v in good})}
+    _apply("houses", House, good, existing, counts, actor)
+
+

@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from openpyxl import load_workbook
 
 from wangge.core import crypto
-from wangge.integration import outbox
 from wangge.registry import access
+from wangge.registry.actions import do_import_rows, natural_key
 from wangge.registry.columns import COLUMNS, REQUIRED
-from wangge.registry.models import Building, House, Household, RegistryChange, Resident
+from wangge.registry.models import Household
 from wangge.registry.resolvers import PreloadedResolver
 from wangge.registry.validation import RegistryError, clean_building, clean_house, clean_resident
 
@@ -143,7 +140,7 @@ def import_file(
         pending = resolver.pending.get(str(data.get("household") or "").strip())
         if kind == "residents" and pending is not None:
             values["_household"] = pending
-        key, column = _natural_key(kind, values)
+        key, column = natural_key(kind, values)
         if key in seen:
             report.errors.append(RowError(n, label_of[column],
                                           f"duplicate of row {seen[key]} in this file"))
@@ -157,14 +154,9 @@ def import_file(
             progress(BATCH)
     if report.errors and mode == "all":
         return report
-    with transaction.atomic():
-        writer = {"residents": _write_residents, "buildings": _write_buildings,
-                  "houses": _write_houses}[kind]
-        writer(good, resolver, report, actor)
-        if report.created or report.updated:
-            outbox.enqueue("registry.imported", {
-                "kind": kind, "created": report.created, "updated": report.updated,
-            }, key=f"registry.import.{uuid.uuid4().hex}")
+    counts = do_import_rows(kind, [v for _n, v in good], actor)
+    report.created, report.updated, report.unchanged = (
+        counts["created"], counts["updated"], counts["unchanged"])
     if progress:
         progress(len(good) % BATCH)
     return report
@@ -177,14 +169,6 @@ def _num(value: Any) -> float:
         return float("nan")
 
 
-def _natural_key(kind: str, values: dict[str, Any]) -> tuple[Any, str]:
-    if kind == "residents":
-        return values["id_number_hash"], "id_number"
-    if kind == "buildings":
-        return values["code"], "code"
-    return (values["building_id"], values["number"]), "number"
-
-
 def _editable_grid_ids(actor: AbstractBaseUser | None) -> set[int] | None:
     """None: no limit (an operator at the command line without --user)."""
     if actor is None:
@@ -192,102 +176,6 @@ def _editable_grid_ids(actor: AbstractBaseUser | None) -> set[int] | None:
     if actor.is_superuser:
         return None
     return set(access.editable_grids(actor).values_list("id", flat=True))
-
-
-def _history(kind: str, objs: list[Any], action: str, changes: list[dict[str, Any]],
-             actor: AbstractBaseUser | None) -> None:
-    RegistryChange.objects.bulk_create(
-        [RegistryChange(actor=actor, object_type=kind, object_id=o.pk, grid_id=o.grid_id,
-                        action=action, changes=c, source="import")
-         for o, c in zip(objs, changes, strict=True)],
-        batch_size=BATCH,
-    )
-
-
-def _visible_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, dt.date | Decimal) else v) for k, v in values.items()
-            if not k.endswith(("_enc", "_hash"))}
-
-
-def _apply(kind: str, model: type, good: list[tuple[int, dict[str, Any]]],
-           existing: dict[Any, Any], report: ImportReport,
-           actor: AbstractBaseUser | None) -> None:
-    """Create the new rows, update the changed ones, skip the unchanged."""
-    to_create, to_update, diffs = [], [], []
-    fields: set[str] = set()
-    for _n, values in good:
-        key, _col = _natural_key(kind, values)
-        current = existing.get(key)
-        if current is None:
-            to_create.append(model(**values))
-            continue
-        changed = {}
-        for k, v in values.items():
-            if k.endswith("_enc"):
-                continue  # compared through the hash / masked value beside it
-            if getattr(current, k) != v:
-                changed[k] = [_visible_values({k: getattr(current, k)}).get(k),
-                              _visible_values({k: v}).get(k)]
-        if not changed:
-            report.unchanged += 1
-            continue
-        for k in list(changed):
-            if k.endswith("_hash"):
-                enc = k.replace("_hash", "_enc")
-                setattr(current, enc, values[enc])
-                fields.add(enc)
-                changed.pop(k)
-        for k, v in values.items():
-            if not k.endswith(("_enc", "_hash")) or k in changed:
-                setattr(current, k, v)
-        fields.update(k for k in values if not k.endswith("_enc"))
-        to_update.append(current)
-        diffs.append(changed)
-    model.objects.bulk_create(to_create, batch_size=BATCH)
-    if to_update:
-        model.objects.bulk_update(to_update, sorted(fields), batch_size=BATCH)
-    _history(kind.rstrip("s"), to_create, "create",
-             [{"after": _visible_values(v)} for _n, v in good
-              if _natural_key(kind, v)[0] not in existing], actor)
-    _history(kind.rstrip("s"), to_update, "update", diffs, actor)
-    report.created += len(to_create)
-    report.updated += len(to_update)
-
-
-def _write_residents(good: list[tuple[int, dict[str, Any]]], resolver: _ImportResolver,
-                     report: ImportReport, actor: AbstractBaseUser | None) -> None:
-    new: dict[str, Household] = {}
-    for _n, v in good:
-        hh = v.pop("_household", None)
-        if hh is not None:
-            if hh.number not in new:  # the first row naming a new household places it
-                hh.house_id, hh.grid_id = v["house_id"], v["grid_id"]
-                new[hh.number] = hh
-            v["_pending"] = hh
-    Household.objects.bulk_create(list(new.values()), batch_size=BATCH)
-    for _n, v in good:
-        if (hh := v.pop("_pending", None)) is not None:
-            v["household_id"] = hh.pk
-    existing = {}
-    hashes = [v["id_number_hash"] for _n, v in good]
-    for i in range(0, len(hashes), BATCH):
-        for r in Resident.objects.filter(id_number_hash__in=hashes[i:i + BATCH]):
-            existing[r.id_number_hash] = r
-    _apply("residents", Resident, good, existing, report, actor)
-
-
-def _write_buildings(good: list[tuple[int, dict[str, Any]]], resolver: PreloadedResolver,
-                     report: ImportReport, actor: AbstractBaseUser | None) -> None:
-    existing = Building.objects.in_bulk([v["code"] for _n, v in good], field_name="code")
-    _apply("buildings", Building, good, existing, report, actor)
-
-
-def _write_houses(good: list[tuple[int, dict[str, Any]]], resolver: PreloadedResolver,
-                  report: ImportReport, actor: AbstractBaseUser | None) -> None:
-    existing = {(h.building_id, h.number): h
-                for h in House.objects.filter(building_id__in={v["building_id"]
-                                                               for _n, v in good})}
-    _apply("houses", House, good, existing, report, actor)
 
 
 def write_error_report(report: ImportReport, path: Path) -> None:
