@@ -155,3 +155,20 @@ def test_import_as_a_grid_worker_stops_at_their_grid(place, tmp_path) -> None:
     assert [r[0] for r in report] == ["4"] and "outside" in report[0][2]
     assert RegistryChange.objects.filter(actor__username="gridworker",
                                          source="import").count() == 2
+
+
+def test_buildings_outside_the_territory_or_incomplete_are_reported(place, tmp_path) -> None:
+    g1 = place[0]
+    header = ["楼栋编号", "名称", "地址", "经度", "纬度", "层数", "用途"]
+    out, report = run(write_csv(tmp_path / "b2.csv", header, [
+        ["B3", "好楼", "胜利路3号", g1.label_lng, g1.label_lat, 5, "住宅"],
+        ["B4", "远楼", "北京", 116.4, 39.9, 5, "住宅"],                # no grid there
+        ["B5", "", "胜利路5号", g1.label_lng, g1.label_lat, 5, "住宅"],  # empty name
+        ["B6", "怪楼", "胜利路6号", "east", g1.label_lat, 0, "城堡"],
+    ]), "buildings", mode="valid")
+    got = {(int(r), col): why for r, col, why in report}
+    assert "outside the territory" in got[(3, "纬度")]
+    assert got[(4, "名称")] == "required"
+    assert {(5, "经度"), (5, "层数"), (5, "用途")} <= set(got)
+    assert "1 created" in out and Building.objects.filter(code="B3").exists()
+    assert not Building.objects.filter(code__in=["B4", "B5", "B6"]).exists()
