@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Protocol
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wangge.core import crypto
 from wangge.registry.identity import (
@@ -57,6 +58,17 @@ def _text(data: dict[str, Any], key: str, errors: _Errors, *, required: bool = T
     return value
 
 
+@lru_cache(maxsize=64)
+def _choice_map(choices: type, language: str | None) -> dict[str, str]:
+    """Code or label (in the active language, and the Chinese original) → code. Cached:
+    building it per row costs more than all the crypto of an import."""
+    out = {code: code for code in choices.values}
+    for code, label in choices.choices:
+        out[str(label)] = code
+        out[getattr(label, "_args", [str(label)])[0]] = code  # the zh-Hans msgid
+    return out
+
+
 def _choice(data: dict[str, Any], key: str, choices: type, errors: _Errors,
             *, required: bool = True, default: str = "") -> str:
     value = str(data.get(key) or "").strip()
@@ -64,12 +76,12 @@ def _choice(data: dict[str, Any], key: str, choices: type, errors: _Errors,
         if required and not default:
             errors[key] = "required"
         return default
-    # Accept the code ("rented") or the Chinese label ("出租").
-    by_label = {str(label): code for code, label in choices.choices}
-    value = by_label.get(value, value)
-    if value not in choices.values:
+    # Accept the code ("rented") or the label ("出租").
+    code = _choice_map(choices, translation.get_language()).get(value)
+    if code is None:
         errors[key] = f"must be one of {', '.join(choices.values)}"
-    return value
+        return value
+    return code
 
 
 def _float(data: dict[str, Any], key: str, errors: _Errors, lo: float, hi: float) -> float:
