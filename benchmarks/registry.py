@@ -107,7 +107,15 @@ def machine_info() -> dict[str, Any]:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
                 mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": mem,
+    git = ""
+    with suppress(OSError, subprocess.SubprocessError):
+        root = Path(__file__).resolve().parent.parent
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "src"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        git = f"{head}{' + uncommitted changes in src/' if dirty else ''}"
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": mem, "git": git,
             "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
             "python": platform.python_version(), "numpy": np.__version__}
 
@@ -263,7 +271,8 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     header, rows = importer.read_table(path)
     labels = dict(COLUMNS["residents"])
     keys = [labels.get(h) or (h if h in labels.values() else None) for h in header]
-    return [{k: importer._cell(v) for k, v in zip(keys, raw, strict=False) if k}
+    cell = getattr(importer, "_cell", lambda v: v)
+    return [{k: cell(v) for k, v in zip(keys, raw, strict=False) if k}
             for raw in rows if any(v not in (None, "") for v in raw)]
 
 
@@ -272,7 +281,6 @@ def micro_passes(path: Path, prefix: str) -> dict[str, Any]:
     from django.utils import timezone
 
     from wangge.core import crypto
-    from wangge.registry import importer
     from wangge.registry.identity import parse_id_number
     from wangge.registry.validation import clean_resident, seal_resident
 
@@ -292,7 +300,7 @@ def micro_passes(path: Path, prefix: str) -> dict[str, Any]:
     data = data[:MICRO_ROWS]  # per-row costs: a sample is enough
     n = len(data)
     out["sample_rows"] = n
-    resolver, secs = timed(importer._ImportResolver)
+    resolver, secs = timed(import_resolver())
     out["resolver_preload_s"] = round(secs, 3)
     ring = crypto.keyring()
     _, secs = timed(lambda: [clean_resident(d, resolver, ring) for d in data])
@@ -313,7 +321,7 @@ def micro_passes(path: Path, prefix: str) -> dict[str, Any]:
 
     # cProfile of the validation pass (a sample), top functions by own time
     sample = data[:PROFILE_ROWS]
-    fresh = importer._ImportResolver()
+    fresh = import_resolver()()
     prof = cProfile.Profile()
     prof.enable()
     for d in sample:
@@ -342,20 +350,50 @@ def micro_passes(path: Path, prefix: str) -> dict[str, Any]:
     return out
 
 
+#: functions of the import path timed per call, looked up by name in these modules (the
+#: writer has lived in importer.py and in actions.py); a missing one is simply not timed
+TIMED_FUNCTIONS = ("clean_resident", "do_import_rows", "_write_residents", "_apply",
+                   "_history")
+TIMED_MODULES = ("wangge.registry.importer", "wangge.registry.actions")
+
+
+def import_resolver() -> Callable[[], Any]:
+    """The resolver import_file uses (or an equivalent, should the private class move)."""
+    from wangge.registry import importer
+    from wangge.registry.models import Household
+    from wangge.registry.resolvers import PreloadedResolver
+
+    found = getattr(importer, "_ImportResolver", None)
+    if found is not None:
+        return found
+
+    class Resolver(PreloadedResolver):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pending: dict[str, Household] = {}
+
+        def household(self, number: str) -> Household | None:
+            hit = self.households.get(number)
+            if hit is None:
+                hit = self.pending.setdefault(number, Household(number=number))
+            return hit
+
+    return Resolver
+
+
 @contextmanager
 def instrument() -> Iterator[dict[str, float]]:
-    """Time import_file's phases by wrapping module-level functions of the importer (for the
-    duration of one call; per-call overhead is a fraction of a microsecond)."""
-    from wangge.registry import importer
+    """Time import_file's phases by wrapping, for one call, the import path's module-level
+    functions where they are called by name (overhead: a fraction of a microsecond per
+    call). `phases` gets seconds per function name, plus "preload" (the resolver) and
+    "_instrumented": the names found."""
+    import importlib
 
     phases: dict[str, float] = defaultdict(float)
-    names = ("clean_resident", "_write_residents", "_apply", "_history")
-    originals = {name: getattr(importer, name) for name in names}
-    original_resolver = importer._ImportResolver
+    patched: list[tuple[Any, str, Any]] = []
+    found: set[str] = set()
 
-    def wrap(name: str) -> Callable[..., Any]:
-        fn = originals[name]
-
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
             try:
@@ -365,37 +403,59 @@ def instrument() -> Iterator[dict[str, float]]:
 
         return wrapper
 
-    class TimedResolver(original_resolver):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            t0 = time.perf_counter()
-            super().__init__()
-            phases["preload"] += time.perf_counter() - t0
+    for module_name in TIMED_MODULES:
+        module = importlib.import_module(module_name)
+        for name in TIMED_FUNCTIONS:
+            fn = getattr(module, name, None)
+            if callable(fn):
+                patched.append((module, name, fn))
+                setattr(module, name, wrap(name, fn))
+                found.add(name)
+        resolver = getattr(module, "_ImportResolver", None)
+        if isinstance(resolver, type):
 
-    for name in names:
-        setattr(importer, name, wrap(name))
-    importer._ImportResolver = TimedResolver
+            class TimedResolver(resolver):  # type: ignore[misc, valid-type]
+                def __init__(self) -> None:
+                    t0 = time.perf_counter()
+                    super().__init__()
+                    phases["preload"] += time.perf_counter() - t0
+
+            patched.append((module, "_ImportResolver", resolver))
+            module._ImportResolver = TimedResolver  # type: ignore[attr-defined]
+            found.add("_ImportResolver")
     try:
         yield phases
     finally:
-        for name, fn in originals.items():
-            setattr(importer, name, fn)
-        importer._ImportResolver = original_resolver
+        for module, name, fn in reversed(patched):
+            setattr(module, name, fn)
+        phases["_instrumented"] = sorted(found)  # type: ignore[assignment]
 
 
-def breakdown(phases: dict[str, float], total: float) -> dict[str, float]:
-    w = phases.get("_write_residents", 0.0)
-    a = phases.get("_apply", 0.0)
-    h = phases.get("_history", 0.0)
-    p = phases.get("preload", 0.0)
-    c = phases.get("clean_resident", 0.0)
+def breakdown(phases: dict[str, Any], total: float) -> dict[str, float | None]:
+    """Seconds per phase; None where the function was not found (then "rest" holds it)."""
+    found = set(phases.get("_instrumented", ()))
+
+    def t(name: str) -> float | None:
+        return phases.get(name, 0.0) if name in found else None
+
+    def diff(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round(a - b, 3)
+
+    preload = phases.get("preload", 0.0) if "_ImportResolver" in found else None
+    clean, do_rows = t("clean_resident"), t("do_import_rows")
+    write, apply, history = t("_write_residents"), t("_apply"), t("_history")
+    outer = do_rows if do_rows is not None else write
+    rest = total - sum(v for v in (preload, clean, outer) if v is not None)
     return {
-        "resolver preload (buildings, houses, households)": round(p, 3),
-        "validate + seal (clean_resident)": round(c, 3),
-        "households insert + existing-resident lookup": round(w - a, 3),
-        "residents: compare + bulk_create / bulk_update": round(a - h, 3),
-        "history rows (RegistryChange bulk_create)": round(h, 3),
-        "rest (CSV read, row dicts, duplicate check, outbox, commit)":
-            round(total - p - c - w, 3),
+        "resolver preload (buildings, houses, households)":
+            None if preload is None else round(preload, 3),
+        "validate + seal (clean_resident)": None if clean is None else round(clean, 3),
+        "households insert + existing-resident lookup": diff(write, apply),
+        "residents: compare + bulk_create / bulk_update": diff(apply, history),
+        "history rows (RegistryChange bulk_create)":
+            None if history is None else round(history, 3),
+        "outbox + commit (do_import_rows minus writer)": diff(do_rows, write),
+        "rest (CSV read, row dicts, duplicate check, …)": round(rest, 3),
     }
 
 
@@ -439,8 +499,7 @@ def run_import(args: argparse.Namespace, data_dir: Path, prefix: str) -> dict[st
     log(prefix, f"import_file (new rows): {secs:.2f} s = {first['rows_per_s']:,.0f} rows/s "
                 f"created={report.created:,} updated={report.updated:,} "
                 f"unchanged={report.unchanged:,} errors={len(report.errors):,}")
-    for k, v in first["phases_s"].items():
-        log(prefix, f"  {k:<62} {v:7.3f} s  {v / secs:6.1%}")
+    log_phases(prefix, first["phases_s"], secs)
     if report.errors:
         raise RuntimeError(f"import reported errors, first: {report.errors[:5]}")
 
@@ -454,8 +513,7 @@ def run_import(args: argparse.Namespace, data_dir: Path, prefix: str) -> dict[st
                 f"{second['rows_per_s']:,.0f} rows/s created={report2.created:,} "
                 f"updated={report2.updated:,} unchanged={report2.unchanged:,} "
                 f"idempotent={second['idempotent']}")
-    for k, v in second["phases_s"].items():
-        log(prefix, f"  {k:<62} {v:7.3f} s  {v / secs:6.1%}")
+    log_phases(prefix, second["phases_s"], secs)
 
     res["baseline"] = run_baseline(before_max, args.baseline_repeats, prefix)
     base = res["baseline"]["plain"]["rows_per_s"]
@@ -464,12 +522,21 @@ def run_import(args: argparse.Namespace, data_dir: Path, prefix: str) -> dict[st
     return res
 
 
+def log_phases(prefix: str, phases: dict[str, float | None], secs: float) -> None:
+    for k, v in phases.items():
+        if v is None:
+            log(prefix, f"  {k:<62}     n/a (function not found)")
+        else:
+            log(prefix, f"  {k:<62} {v:7.3f} s  {v / secs:6.1%}")
+
+
 def import_summary(report: Any, secs: float, phases: dict[str, float]) -> dict[str, Any]:
     return {
         "seconds": round(secs, 3), "rows": report.total,
         "rows_per_s": round(report.total / secs, 1) if secs else None,
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "errors": len(report.errors), "phases_s": breakdown(phases, secs),
+        "instrumented": phases.get("_instrumented", []),
     }
 
 
@@ -820,8 +887,8 @@ def print_table(results: dict[str, dict[str, Any]], dbs: list[str], args: argpar
         phases = next((get(db, "import", "import", "phases_s") for db in dbs
                        if get(db, "import", "import", "phases_s")), {}) or {}
         for name in phases:
-            row(f"    {name[:52]}",
-                [f"{get(db, 'import', 'import', 'phases_s', name) or 0:.2f} s" for db in dbs])
+            cells = [get(db, "import", "import", "phases_s", name) for db in dbs]
+            row(f"    {name[:52]}", ["n/a" if c is None else f"{c:.2f} s" for c in cells])
         row("re-import, same file (rows/s)",
             [fmt_int(get(db, "import", "reimport", "rows_per_s")) for db in dbs])
         row("  idempotent (0 created, 0 updated, all unchanged)",
@@ -919,6 +986,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'=' * 100}")
     print(f"machine: {machine['cpus']} CPUs, {machine['memory']}, {machine['cpu']}; "
           f"load average {' '.join(map(str, machine['loadavg_at_start']))}")
+    print(f"code: git {machine['git'] or '?'}; Python {machine['python']}")
     dbs = list(DBS) if args.db == "both" else [args.db]
     skipped: dict[str, str] = {}
     if "postgres" in dbs and (why := pg_reachable(args.pg_dsn)):

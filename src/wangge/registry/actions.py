@@ -4,6 +4,7 @@ before → after, an outbox row."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -13,8 +14,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from wangge.core import audit, crypto, idempotency
+from wangge.core.bulk import allocate_ids, insert_rows
 from wangge.integration import outbox
 from wangge.registry import access
 from wangge.registry.identity import parse_id_number
@@ -338,14 +341,40 @@ def do_import_rows(kind: str, rows: list[dict[str, Any]],
     return counts
 
 
-def _history(kind: str, objs: list[Any], action: str, changes: list[dict[str, Any]],
-             actor: AbstractBaseUser | None) -> None:
-    RegistryChange.objects.bulk_create(
-        [RegistryChange(actor=actor, object_type=kind, object_id=o.pk, grid_id=o.grid_id,
-                        action=action, changes=c, source="import")
-         for o, c in zip(objs, changes, strict=True)],
-        batch_size=IMPORT_BATCH,
+def _insert_history(kind: str, refs: list[tuple[int, int]], action: str,
+                    changes: list[dict[str, Any]], actor: AbstractBaseUser | None) -> None:
+    """History rows for (object id, grid id) pairs, inserted in bulk."""
+    now = timezone.now()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    insert_rows(
+        RegistryChange,
+        ["at", "actor_id", "object_type", "object_id", "grid_id", "action", "changes", "source"],
+        ((now, actor_id, kind, oid, gid, action, json.dumps(c, ensure_ascii=False), "import")
+         for (oid, gid), c in zip(refs, changes, strict=True)),
     )
+
+
+def _insert_new(model: type[GridOwned], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert cleaned rows below the ORM (core.bulk); fields the cleaners don't set get
+    their model defaults (a fresh QR token each, timestamps now). Returns the new ids."""
+    if not rows:
+        return []
+    ids = allocate_ids(model, len(rows))
+    now = timezone.now()
+    given = list(rows[0])
+    rest = [f for f in model._meta.concrete_fields
+            if f.attname not in given and not f.primary_key]
+    fields = ["id", *given, *(f.attname for f in rest)]
+
+    def extra(f: Any) -> Any:
+        return now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) \
+            else f.get_default()
+
+    insert_rows(model, fields, (
+        (pk, *(row[k] for k in given), *(extra(f) for f in rest))
+        for pk, row in zip(ids, rows, strict=True)
+    ))
+    return ids
 
 
 def _visible_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -365,44 +394,40 @@ def _apply(kind: str, model: type, good: list[tuple[int, dict[str, Any]]],
            existing: dict[Any, Any], counts: dict[str, int],
            actor: AbstractBaseUser | None) -> None:
     """Create the new rows, update the changed ones, skip the unchanged."""
-    to_create, to_update, diffs = [], [], []
+    new_rows: list[dict[str, Any]] = []
+    to_update, diffs = [], []
     fields: set[str] = set()
     for _n, values in good:
-        key, _col = natural_key(kind, values)
-        current = existing.get(key)
+        current = existing.get(natural_key(kind, values)[0])
         if current is None:
-            to_create.append(model(**values))
+            new_rows.append(values)
             continue
-        changed = {}
-        for k, v in values.items():
-            if k.endswith("_enc"):
-                continue  # compared through the hash / masked value beside it
-            if getattr(current, k) != v:
-                changed[k] = [_visible_values({k: getattr(current, k)}).get(k),
-                              _visible_values({k: v}).get(k)]
+        # Sealed values differ on every sealing: compare through the hash beside them.
+        changed = {k: v for k, v in values.items()
+                   if not k.endswith("_enc") and getattr(current, k) != v}
         if not changed:
             counts["unchanged"] += 1
             continue
-        for k in list(changed):
+        diff = {k: [_visible_values({k: getattr(current, k)}).get(k),
+                    _visible_values({k: v}).get(k)]
+                for k, v in changed.items() if not k.endswith("_hash")}
+        for k, v in changed.items():
+            setattr(current, k, v)
+            fields.add(k)
             if k.endswith("_hash"):
-                enc = k.replace("_hash", "_enc")
+                enc = k.removesuffix("_hash") + "_enc"
                 setattr(current, enc, values[enc])
                 fields.add(enc)
-                changed.pop(k)
-        for k, v in values.items():
-            if not k.endswith(("_enc", "_hash")) or k in changed:
-                setattr(current, k, v)
-        fields.update(k for k in values if not k.endswith("_enc"))
         to_update.append(current)
-        diffs.append(changed)
-    model.objects.bulk_create(to_create, batch_size=IMPORT_BATCH)
+        diffs.append(diff)
+    ids = _insert_new(model, new_rows)
     if to_update:
         model.objects.bulk_update(to_update, sorted(fields), batch_size=IMPORT_BATCH)
-    _history(kind.rstrip("s"), to_create, "create",
-             [{"after": _visible_values(v)} for _n, v in good
-              if natural_key(kind, v)[0] not in existing], actor)
-    _history(kind.rstrip("s"), to_update, "update", diffs, actor)
-    counts["created"] += len(to_create)
+    single = kind.rstrip("s")
+    _insert_history(single, [(i, v["grid_id"]) for i, v in zip(ids, new_rows, strict=True)],
+                    "create", [{"after": _visible_values(v)} for v in new_rows], actor)
+    _insert_history(single, [(o.pk, o.grid_id) for o in to_update], "update", diffs, actor)
+    counts["created"] += len(new_rows)
     counts["updated"] += len(to_update)
 
 
@@ -416,7 +441,10 @@ def _write_residents(good: list[tuple[int, dict[str, Any]]], counts: dict[str, i
                 hh.house_id, hh.grid_id = v["house_id"], v["grid_id"]
                 new[hh.number] = hh
             v["_pending"] = hh
-    Household.objects.bulk_create(list(new.values()), batch_size=IMPORT_BATCH)
+    new_ids = _insert_new(Household, [{"number": hh.number, "house_id": hh.house_id,
+                                       "grid_id": hh.grid_id} for hh in new.values()])
+    for hh, pk in zip(new.values(), new_ids, strict=True):
+        hh.pk = pk
     for _n, v in good:
         if (hh := v.pop("_pending", None)) is not None:
             v["household_id"] = hh.pk

@@ -9,11 +9,13 @@ import io
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from wangge.registry.identity import make_id_number
 from wangge.registry.models import Building, House, Household, RegistryChange, Resident
+from wangge.registry.queries import search_residents
 from wangge.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +131,9 @@ def test_a_known_id_number_updates_never_duplicates(place, tmp_path) -> None:
     assert Resident.objects.filter(name__in=["张一", "张二", "张三"]).count() == 3
     change = RegistryChange.objects.filter(object_id=zhang.pk, action="update").get()
     assert change.changes["phone_masked"] == ["170****0011", "170****0099"]
+    admin = get_user_model().objects.get(username="admin")
+    assert list(search_residents(admin, phone="17090000099")) == [zhang]
+    assert list(search_residents(admin, phone="17090000011")) == []
 
 
 def test_xlsx_with_numeric_cells(place, tmp_path) -> None:
