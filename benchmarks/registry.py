@@ -353,7 +353,9 @@ def micro_passes(path: Path, prefix: str) -> dict[str, Any]:
 #: functions of the import path timed per call, looked up by name in these modules (the
 #: writer has lived in importer.py and in actions.py); a missing one is simply not timed
 TIMED_FUNCTIONS = ("clean_resident", "do_import_rows", "_write_residents", "_apply",
-                   "_history")
+                   "_history", "_insert_history")
+#: the history writer's names, old and new: their times add up to the "history" phase
+HISTORY_FUNCTIONS = ("_history", "_insert_history")
 TIMED_MODULES = ("wangge.registry.importer", "wangge.registry.actions")
 
 
@@ -443,7 +445,9 @@ def breakdown(phases: dict[str, Any], total: float) -> dict[str, float | None]:
 
     preload = phases.get("preload", 0.0) if "_ImportResolver" in found else None
     clean, do_rows = t("clean_resident"), t("do_import_rows")
-    write, apply, history = t("_write_residents"), t("_apply"), t("_history")
+    write, apply = t("_write_residents"), t("_apply")
+    history_parts = [t(name) for name in HISTORY_FUNCTIONS if name in found]
+    history = sum(history_parts) if history_parts else None
     outer = do_rows if do_rows is not None else write
     rest = total - sum(v for v in (preload, clean, outer) if v is not None)
     return {
@@ -451,8 +455,8 @@ def breakdown(phases: dict[str, Any], total: float) -> dict[str, float | None]:
             None if preload is None else round(preload, 3),
         "validate + seal (clean_resident)": None if clean is None else round(clean, 3),
         "households insert + existing-resident lookup": diff(write, apply),
-        "residents: compare + bulk_create / bulk_update": diff(apply, history),
-        "history rows (RegistryChange bulk_create)":
+        "residents: compare + insert / update": diff(apply, history),
+        "history rows (RegistryChange insert)":
             None if history is None else round(history, 3),
         "outbox + commit (do_import_rows minus writer)": diff(do_rows, write),
         "rest (CSV read, row dicts, duplicate check, …)": round(rest, 3),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
+from wangge.core import idempotency
 from wangge.registry import access, actions, queries
 from wangge.registry.export import residents_workbook
 from wangge.registry.models import Building, Household, KeyPlace, Organisation, Resident
@@ -94,7 +95,7 @@ def list_residents(request: HttpRequest, f: Query[ResidentFilters]) -> Any:
 @router.post("/residents", response={201: ResidentOut, 200: ResidentOut}, summary="新增人口")
 def create_resident(request: HttpRequest, body: ResidentIn) -> Any:
     data = body.dict(exclude={"client_key"})
-    replay = body.client_key and actions.idempotency.replayed(
+    replay = body.client_key and idempotency.replayed(
         request.auth, body.client_key, "resident")
     obj = actions.do_create("resident", data, request.auth, client_key=body.client_key)
     return Status(200 if replay else 201, _one(request, obj))
@@ -234,7 +235,7 @@ def list_buildings(request: HttpRequest, q: str = "", grid: str = "",
 
 @router.post("/buildings", response={201: BuildingOut, 200: BuildingOut}, summary="新增楼栋")
 def create_building(request: HttpRequest, body: BuildingIn) -> Any:
-    replay = body.client_key and actions.idempotency.replayed(
+    replay = body.client_key and idempotency.replayed(
         request.auth, body.client_key, "building")
     obj = actions.do_create("building", body.dict(exclude={"client_key"}), request.auth,
                             client_key=body.client_key)
@@ -256,7 +257,7 @@ class HouseIn(Schema):
 
 @router.post("/houses", response={201: HouseOut, 200: HouseOut}, summary="新增房屋")
 def create_house(request: HttpRequest, body: HouseIn) -> Any:
-    replay = body.client_key and actions.idempotency.replayed(
+    replay = body.client_key and idempotency.replayed(
         request.auth, body.client_key, "house")
     h = actions.do_create("house", body.dict(exclude={"client_key"}), request.auth,
                           client_key=body.client_key)
@@ -320,7 +321,7 @@ def _place_routes(path: str, kind: str, model: Any, label: str) -> None:
     @router.post(f"/{path}", response={201: PlaceOut, 200: PlaceOut}, summary=f"新增{label}",
                  operation_id=f"create_{kind}")
     def create_place(request: HttpRequest, body: PlaceIn) -> Any:
-        replay = body.client_key and actions.idempotency.replayed(
+        replay = body.client_key and idempotency.replayed(
             request.auth, body.client_key, kind)
         data = body.dict(exclude={"client_key"})
         if kind == "key_place":
