@@ -285,31 +285,34 @@ def do_seed_register(register: Any, *, batch: int = 5000,
                                         grid_id=houses[hh.house_key].grid_id)
                       for hh in register.households}
         Household.objects.bulk_create(list(households.values()), batch_size=batch)
-        residents: dict[str, Resident] = {}
-        chunk: list[Resident] = []
+        residents: dict[str, tuple[int, int]] = {}  # key → (id, grid id)
+        chunk: list[tuple[str, dict[str, Any]]] = []
+
+        def flush() -> None:
+            ids = _insert_new(Resident, [row for _key, row in chunk])
+            for (key, row), pk in zip(chunk, ids, strict=True):
+                residents[key] = (pk, row["grid_id"])
+            if progress:
+                progress(len(chunk))
+            chunk.clear()
+
         for spec in register.residents:
             info = parse_id_number(spec.id_number)
             house = houses[spec.house_key]
-            values = seal_resident({"id_number": info.number, "phone": spec.phone}, ring)
-            r = Resident(name=spec.name, gender=info.gender, birth_date=info.birth_date,
-                         ethnicity=spec.ethnicity, residence_type=spec.residence_type,
-                         relation=spec.relation, moved_in=spec.moved_in, house_id=house.pk,
-                         household_id=households[spec.household_key].pk,
-                         grid_id=house.grid_id, **values)
-            residents[spec.key] = r
-            chunk.append(r)
+            row = {"name": spec.name, "gender": info.gender, "birth_date": info.birth_date,
+                   "ethnicity": spec.ethnicity, "residence_type": spec.residence_type,
+                   "relation": spec.relation, "moved_in": spec.moved_in, "moved_out": None,
+                   "house_id": house.pk, "household_id": households[spec.household_key].pk,
+                   "grid_id": house.grid_id,
+                   **seal_resident({"id_number": info.number, "phone": spec.phone}, ring)}
+            chunk.append((spec.key, row))
             if len(chunk) == batch:
-                Resident.objects.bulk_create(chunk)
-                if progress:
-                    progress(len(chunk))
-                chunk = []
-        Resident.objects.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
-        groups = [SpecialGroup(resident_id=residents[g.resident_key].pk,
-                               grid_id=residents[g.resident_key].grid_id,
+                flush()
+        flush()
+        groups = [SpecialGroup(resident_id=residents[g.resident_key][0],
+                               grid_id=residents[g.resident_key][1],
                                kind_enc=crypto.seal(g.kind, ring),
-                               kind_hash=_group_hash(residents[g.resident_key].pk, g.kind, ring))
+                               kind_hash=_group_hash(residents[g.resident_key][0], g.kind, ring))
                   for g in register.special_groups]
         SpecialGroup.objects.bulk_create(groups, batch_size=batch)
         counts = {"buildings": len(buildings), "houses": len(houses),
@@ -451,7 +454,9 @@ def _write_residents(good: list[tuple[int, dict[str, Any]]], counts: dict[str, i
     existing = {}
     hashes = [v["id_number_hash"] for _n, v in good]
     for i in range(0, len(hashes), IMPORT_BATCH):
-        for r in Resident.objects.filter(id_number_hash__in=hashes[i:i + IMPORT_BATCH]):
+        chunk = hashes[i:i + IMPORT_BATCH]
+        for r in Resident.objects.filter(id_number_hash__in=chunk).defer(
+                "id_number_enc", "phone_enc"):
             existing[r.id_number_hash] = r
     _apply("residents", Resident, good, existing, counts, actor)
 

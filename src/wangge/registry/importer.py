@@ -81,14 +81,14 @@ def _cell(value: Any) -> Any:
 class _ImportResolver(PreloadedResolver):
     """Unknown household numbers become new households (created with the rows)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, **only: set[str]) -> None:
+        super().__init__(**only)
         self.pending: dict[str, Household] = {}
 
     def household(self, number: str) -> Household | None:
-        found = self.households.get(number)
+        found = self.households.get(number) or self.pending.get(number)
         if found is None:
-            found = self.pending.setdefault(number, Household(number=number))
+            found = self.pending[number] = Household(number=number)
         return found
 
 
@@ -113,12 +113,16 @@ def import_file(
     if missing:
         report.errors = [RowError(1, label_of[k], "column is missing") for k in sorted(missing)]
         return report
-    resolver = _ImportResolver()
     data_rows = []
     for n, raw in enumerate(rows, start=2):
         if not any(v not in (None, "") for v in raw):
             continue  # blank line
         data_rows.append((n, {k: _cell(v) for k, v in zip(keys, raw, strict=False) if k}))
+    # Preload only what the file names: a small file into a big city stays quick.
+    resolver = _ImportResolver(
+        building_codes={str(d.get("building") or "").strip() for _n, d in data_rows},
+        household_numbers={str(d.get("household") or "").strip() for _n, d in data_rows},
+    )
     report.total = len(data_rows)
     if kind == "buildings":
         resolver.prime_points([_num(d.get("lng")) for _, d in data_rows],

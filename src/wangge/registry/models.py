@@ -116,14 +116,14 @@ class Resident(GridOwned):
         SIBLING = "sibling", _("兄弟姐妹")
         OTHER = "other", _("其他")
 
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     id_number_enc = models.BinaryField(_("身份证号(密文)"))
-    id_number_hash = models.CharField(max_length=32, unique=True)
+    id_number_hash = models.CharField(max_length=32)
     id_number_masked = models.CharField(_("身份证号"), max_length=18)
     phone_enc = models.BinaryField(_("联系电话(密文)"), null=True, blank=True)
-    phone_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=32, blank=True)
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
     residence_type = models.CharField(_("人口类型"), max_length=16,
@@ -141,7 +141,16 @@ class Resident(GridOwned):
         verbose_name = _("人口")
         verbose_name_plural = _("人口")
         permissions = [("unmask_personal_data", _("可查看完整证件号和电话（须说明用途）"))]
-        indexes = [models.Index(fields=["grid", "name"])]
+        # Declared here rather than with unique=/db_index= on the fields: on PostgreSQL
+        # those add a second "_like" index per column, which exact-match hashes never use
+        # and every insert pays for.
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_hash"], name="resident_id_number_once")
+        ]
+        indexes = [
+            models.Index(fields=["grid", "name"]),
+            models.Index(fields=["phone_hash"], name="resident_phone_hash_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id_number_masked})"

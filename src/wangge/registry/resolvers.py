@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from django.db.models import QuerySet
 
 from wangge.registry.models import Building, House, Household
 from wangge.territory import lookup
@@ -26,18 +29,21 @@ class DbResolver:
 class PreloadedResolver(DbResolver):
     """Answers from maps loaded once per import (and extended as rows are created)."""
 
-    def __init__(self) -> None:
-        self.buildings: dict[str, Building] = {
-            b.code: b for b in Building.objects.only("id", "code", "grid_id")
-        }
+    def __init__(self, *, building_codes: set[str] | None = None,
+                 household_numbers: set[str] | None = None) -> None:
+        """Everything, or only the buildings (with their houses) and households named."""
+        buildings = _rows(Building.objects.only("id", "code", "grid_id"), "code",
+                          building_codes)
+        self.buildings: dict[str, Building] = {b.code: b for b in buildings}
         by_id = {b.pk: b.code for b in self.buildings.values()}
+        houses = _rows(House.objects.only("id", "building_id", "number", "grid_id"),
+                       "building_id", None if building_codes is None else set(by_id))
         self.houses: dict[tuple[str, str], House] = {
-            (by_id[h.building_id], h.number): h
-            for h in House.objects.only("id", "building_id", "number", "grid_id")
+            (by_id[h.building_id], h.number): h for h in houses
         }
-        self.households: dict[str, Household] = {
-            h.number: h for h in Household.objects.only("id", "number", "grid_id")
-        }
+        households = _rows(Household.objects.only("id", "number", "grid_id"), "number",
+                           household_numbers)
+        self.households: dict[str, Household] = {h.number: h for h in households}
         self.points: dict[tuple[float, float], int | None] = {}
 
     def prime_points(self, lngs: list[float], lats: list[float]) -> None:
@@ -59,3 +65,15 @@ class PreloadedResolver(DbResolver):
 
     def household(self, number: str) -> Household | None:
         return self.households.get(number)
+
+
+def _rows(qs: QuerySet, field: str, values: set[Any] | None) -> list[Any]:
+    """All rows, or those whose `field` is in `values`, queried in chunks (SQLite caps the
+    number of parameters in one statement)."""
+    if values is None:
+        return list(qs)
+    values_list = sorted(v for v in values if v != "")
+    out: list[Any] = []
+    for i in range(0, len(values_list), 5000):
+        out.extend(qs.filter(**{f"{field}__in": values_list[i:i + 5000]}))
+    return out
