@@ -417,9 +417,9 @@ def instrument() -> Iterator[dict[str, float]]:
         if isinstance(resolver, type):
 
             class TimedResolver(resolver):  # type: ignore[misc, valid-type]
-                def __init__(self) -> None:
+                def __init__(self, **kwargs: Any) -> None:
                     t0 = time.perf_counter()
-                    super().__init__()
+                    super().__init__(**kwargs)
                     phases["preload"] += time.perf_counter() - t0
 
             patched.append((module, "_ImportResolver", resolver))
