@@ -38,8 +38,11 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# All benchmarks, each printing its own figures beside its baseline (PostGIS, COPY);
+# about 12 minutes on a 2-core machine. See benchmarks/README.md for quicker options.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/registry.py
 
 clean:
 	rm -rf $(VENV) var
