@@ -15,3 +15,16 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         load_demo()
+
+
+@pytest.fixture
+def login_as(django_user_model):  # type: ignore[no-untyped-def]
+    """A test client signed in as one of the demo logins: `login_as("gridworker")`."""
+    from django.test import Client
+
+    def make(username: str) -> Client:
+        client = Client()
+        client.force_login(django_user_model.objects.get(username=username))
+        return client
+
+    return make

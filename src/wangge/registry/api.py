@@ -81,6 +81,16 @@ class ResidentPatch(Schema):
     moved_out: str | None = None
 
 
+def _create(request: HttpRequest, kind: str, body: Schema, shape: Any,
+            data: dict[str, Any] | None = None) -> Status:
+    """Create through the action; a replayed client key answers 200 with the first record."""
+    replay = bool(body.client_key) and idempotency.replayed(
+        request.auth, body.client_key, kind) is not None
+    obj = actions.do_create(kind, data if data is not None else body.dict(exclude={"client_key"}),
+                            request.auth, client_key=body.client_key)
+    return Status(200 if replay else 201, shape(obj))
+
+
 def _one(request: HttpRequest, resident: Resident) -> dict[str, Any]:
     return queries.resident_rows(request.auth, [resident])[0]
 
@@ -94,11 +104,7 @@ def list_residents(request: HttpRequest, f: Query[ResidentFilters]) -> Any:
 
 @router.post("/residents", response={201: ResidentOut, 200: ResidentOut}, summary="新增人口")
 def create_resident(request: HttpRequest, body: ResidentIn) -> Any:
-    data = body.dict(exclude={"client_key"})
-    replay = body.client_key and idempotency.replayed(
-        request.auth, body.client_key, "resident")
-    obj = actions.do_create("resident", data, request.auth, client_key=body.client_key)
-    return Status(200 if replay else 201, _one(request, obj))
+    return _create(request, "resident", body, lambda obj: _one(request, obj))
 
 
 @router.get("/residents/{pk}", response=ResidentOut, summary="人口详情（脱敏）")
@@ -235,11 +241,7 @@ def list_buildings(request: HttpRequest, q: str = "", grid: str = "",
 
 @router.post("/buildings", response={201: BuildingOut, 200: BuildingOut}, summary="新增楼栋")
 def create_building(request: HttpRequest, body: BuildingIn) -> Any:
-    replay = body.client_key and idempotency.replayed(
-        request.auth, body.client_key, "building")
-    obj = actions.do_create("building", body.dict(exclude={"client_key"}), request.auth,
-                            client_key=body.client_key)
-    return Status(200 if replay else 201, _building(request, obj))
+    return _create(request, "building", body, lambda obj: _building(request, obj))
 
 
 @router.get("/buildings/{pk}", response=BuildingOut, summary="楼栋：房屋与人员")
@@ -257,12 +259,8 @@ class HouseIn(Schema):
 
 @router.post("/houses", response={201: HouseOut, 200: HouseOut}, summary="新增房屋")
 def create_house(request: HttpRequest, body: HouseIn) -> Any:
-    replay = body.client_key and idempotency.replayed(
-        request.auth, body.client_key, "house")
-    h = actions.do_create("house", body.dict(exclude={"client_key"}), request.auth,
-                          client_key=body.client_key)
-    return Status(200 if replay else 201, {"id": h.pk, "number": h.number, "area": float(h.area),
-                                           "use": h.use, "residents": 0})
+    return _create(request, "house", body, lambda h: {
+        "id": h.pk, "number": h.number, "area": float(h.area), "use": h.use, "residents": 0})
 
 
 class HouseholdOut(Schema):
@@ -321,13 +319,10 @@ def _place_routes(path: str, kind: str, model: Any, label: str) -> None:
     @router.post(f"/{path}", response={201: PlaceOut, 200: PlaceOut}, summary=f"新增{label}",
                  operation_id=f"create_{kind}")
     def create_place(request: HttpRequest, body: PlaceIn) -> Any:
-        replay = body.client_key and idempotency.replayed(
-            request.auth, body.client_key, kind)
         data = body.dict(exclude={"client_key"})
         if kind == "key_place":
             data.pop("credit_code")
-        obj = actions.do_create(kind, data, request.auth, client_key=body.client_key)
-        return Status(200 if replay else 201, _place(obj))
+        return _create(request, kind, body, _place, data)
 
 
 _place_routes("key-places", "key_place", KeyPlace, "重点场所")

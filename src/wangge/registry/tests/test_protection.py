@@ -9,7 +9,6 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 from openpyxl import load_workbook
 
 from wangge.core import crypto
@@ -20,11 +19,6 @@ pytestmark = pytest.mark.django_db
 
 PHONE = "17091234567"
 
-
-def client_for(django_user_model, username: str) -> Client:
-    c = Client()
-    c.force_login(django_user_model.objects.get(username=username))
-    return c
 
 
 @pytest.fixture
@@ -49,10 +43,10 @@ def all_database_text() -> str:
     return "\n".join(chunks)
 
 
-def test_raw_database_holds_no_plaintext_id_number_or_phone(person, django_user_model) -> None:
+def test_raw_database_holds_no_plaintext_id_number_or_phone(person, login_as) -> None:
     resident, number = person
     # touch every path that writes: update, unmask (log), export
-    client = client_for(django_user_model, "gridworker")
+    client = login_as("gridworker")
     client.patch(f"/api/v1/registry/residents/{resident.pk}",
                  json.dumps({"name": "王测试二"}), content_type="application/json")
     client.post(f"/api/v1/registry/residents/{resident.pk}/unmask",
@@ -64,9 +58,9 @@ def test_raw_database_holds_no_plaintext_id_number_or_phone(person, django_user_
     assert number[6:14] not in text.replace(resident.birth_date.isoformat(), "")  # nor its digits
 
 
-def test_search_by_exact_id_number_and_phone(person, django_user_model) -> None:
+def test_search_by_exact_id_number_and_phone(person, login_as) -> None:
     resident, number = person
-    client = client_for(django_user_model, "gridworker")
+    client = login_as("gridworker")
     by_id = client.get("/api/v1/registry/residents", {"id_number": number.lower()}).json()
     assert [r["id"] for r in by_id] == [resident.pk]
     by_phone = client.get("/api/v1/registry/residents", {"phone": "170 9123 4567"}).json()
@@ -75,9 +69,9 @@ def test_search_by_exact_id_number_and_phone(person, django_user_model) -> None:
     assert client.get("/api/v1/registry/residents", {"id_number": other}).json() == []
 
 
-def test_masked_in_list_detail_and_export(person, django_user_model) -> None:
+def test_masked_in_list_detail_and_export(person, login_as) -> None:
     resident, number = person
-    client = client_for(django_user_model, "gridworker")
+    client = login_as("gridworker")
     row = client.get(f"/api/v1/registry/residents/{resident.pk}").json()
     assert row["id_number"] == number[:6] + "********" + number[-4:]
     assert row["phone"] == "170****4567"
@@ -90,9 +84,9 @@ def test_masked_in_list_detail_and_export(person, django_user_model) -> None:
     assert number not in cells and PHONE not in cells
 
 
-def test_unmask_needs_a_purpose_and_is_logged(person, django_user_model) -> None:
+def test_unmask_needs_a_purpose_and_is_logged(person, login_as) -> None:
     resident, number = person
-    client = client_for(django_user_model, "gridworker")
+    client = login_as("gridworker")
     url = f"/api/v1/registry/residents/{resident.pk}/unmask"
     r = client.post(url, json.dumps({"purpose": " "}), content_type="application/json")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "purpose"
@@ -105,29 +99,29 @@ def test_unmask_needs_a_purpose_and_is_logged(person, django_user_model) -> None
     assert log.fields == "id_number,phone"
 
 
-def test_unmask_without_the_permission_is_refused(person, django_user_model) -> None:
+def test_unmask_without_the_permission_is_refused(person, login_as) -> None:
     resident, _ = person
-    client = client_for(django_user_model, "grid_chief")  # sees the person, may not unmask
+    client = login_as("grid_chief")  # sees the person, may not unmask
     assert client.get(f"/api/v1/registry/residents/{resident.pk}").status_code == 200
     r = client.post(f"/api/v1/registry/residents/{resident.pk}/unmask",
                     json.dumps({"purpose": "好奇"}), content_type="application/json")
     assert r.status_code == 403 and not UnmaskLog.objects.exists()
 
 
-def test_unmask_log_is_for_admins(person, django_user_model) -> None:
+def test_unmask_log_is_for_admins(person, login_as) -> None:
     resident, _ = person
-    client_for(django_user_model, "gridworker").post(
+    login_as("gridworker").post(
         f"/api/v1/registry/residents/{resident.pk}/unmask",
         json.dumps({"purpose": "上门核实"}), content_type="application/json")
-    admin_rows = client_for(django_user_model, "center_admin").get(
+    admin_rows = login_as("center_admin").get(
         "/api/v1/registry/unmask-log").json()
     assert [(r["actor"], r["purpose"]) for r in admin_rows] == [("gridworker", "上门核实")]
-    assert client_for(django_user_model, "gridworker").get(
+    assert login_as("gridworker").get(
         "/api/v1/registry/unmask-log").json() == []
 
 
 def test_key_rotation_reseals_everything_and_search_still_works(
-    person, django_user_model, settings, tmp_path
+    person, login_as, settings, tmp_path
 ) -> None:
     resident, number = person
     # rotate a copy of the keys: the rolled-back test data must stay readable afterwards
@@ -141,19 +135,19 @@ def test_key_rotation_reseals_everything_and_search_still_works(
     assert crypto.sealed_key_id(resident.id_number_enc) == ring.active_id
     assert crypto.open_sealed(resident.id_number_enc) == number
     assert crypto.open_sealed(resident.phone_enc) == PHONE
-    client = client_for(django_user_model, "gridworker")
+    client = login_as("gridworker")
     assert [r["id"] for r in client.get("/api/v1/registry/residents",
                                         {"id_number": number}).json()] == [resident.pk]
 
 
 def test_unmasked_export_needs_permission_and_purpose_and_logs_each_person(
-    person, django_user_model
+    person, login_as
 ) -> None:
     resident, number = person
     url = "/api/v1/registry/export.xlsx?unmasked=true&q=王测试"
-    chief = client_for(django_user_model, "grid_chief")
+    chief = login_as("grid_chief")
     assert chief.get(url + "&purpose=核对").status_code == 403
-    worker = client_for(django_user_model, "gridworker")
+    worker = login_as("gridworker")
     r = worker.get(url)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "purpose"
     assert not UnmaskLog.objects.exists()

@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-from django.test import Client
 from openpyxl import load_workbook
 
 from wangge.registry import actions
@@ -16,11 +15,6 @@ from wangge.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
 
-
-def client_for(django_user_model, username: str) -> Client:
-    c = Client()
-    c.force_login(django_user_model.objects.get(username=username))
-    return c
 
 
 @pytest.fixture
@@ -40,9 +34,9 @@ def names(rows) -> set[str]:
     return {r["name"] for r in rows}
 
 
-def test_grid_worker_lists_and_searches_only_their_grid(django_user_model, people) -> None:
+def test_grid_worker_lists_and_searches_only_their_grid(login_as, people) -> None:
     _mine, neighbour, far = people
-    client = client_for(django_user_model, "gridworker")
+    client = login_as("gridworker")
     assert names(client.get("/api/v1/registry/residents", {"limit": 500}).json()) >= {"本格人"}
     everyone = names(client.get("/api/v1/registry/residents", {"limit": 500}).json())
     assert "邻格人" not in everyone and "远方人" not in everyone
@@ -58,31 +52,31 @@ def test_grid_worker_lists_and_searches_only_their_grid(django_user_model, peopl
                             content_type="application/json").status_code == 404
 
 
-def test_grid_worker_export_holds_only_their_grid(django_user_model, people) -> None:
-    client = client_for(django_user_model, "gridworker")
+def test_grid_worker_export_holds_only_their_grid(login_as, people) -> None:
+    client = login_as("gridworker")
     ws = load_workbook(io.BytesIO(client.get("/api/v1/registry/export.xlsx").content)).active
     exported = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert "本格人" in exported and not exported & {"邻格人", "远方人"}
 
 
-def test_station_sees_the_whole_community(django_user_model, people) -> None:
-    got = names(client_for(django_user_model, "station").get(
+def test_station_sees_the_whole_community(login_as, people) -> None:
+    got = names(login_as("station").get(
         "/api/v1/registry/residents", {"limit": 500}).json())
     assert {"本格人", "邻格人"} <= got and "远方人" not in got
 
 
-def test_special_groups_hidden_from_grid_worker_and_station(django_user_model, people) -> None:
+def test_special_groups_hidden_from_grid_worker_and_station(login_as, people) -> None:
     for username in ("gridworker", "station", "department"):
-        rows = client_for(django_user_model, username).get(
+        rows = login_as(username).get(
             "/api/v1/registry/residents", {"limit": 500}).json()
         assert all(r["special_groups"] is None for r in rows), username
-        filtered = client_for(django_user_model, username).get(
+        filtered = login_as(username).get(
             "/api/v1/registry/residents", {"special_group": "elderly_alone"}).json()
         assert filtered == [], username
 
 
-def test_grid_police_sees_special_groups_in_their_town_only(django_user_model, people) -> None:
-    client = client_for(django_user_model, "grid_police")  # 来龙门街道
+def test_grid_police_sees_special_groups_in_their_town_only(login_as, people) -> None:
+    client = login_as("grid_police")  # 来龙门街道
     rows = client.get("/api/v1/registry/residents",
                       {"special_group": "elderly_alone", "limit": 500}).json()
     got = names(rows)
@@ -92,16 +86,16 @@ def test_grid_police_sees_special_groups_in_their_town_only(django_user_model, p
     assert all(r["grid"] in in_town and "独居老人" in r["special_groups"] for r in rows)
 
 
-def test_grid_worker_cannot_add_a_special_group(django_user_model, people) -> None:
+def test_grid_worker_cannot_add_a_special_group(login_as, people) -> None:
     mine = people[0]
-    r = client_for(django_user_model, "gridworker").post(
+    r = login_as("gridworker").post(
         f"/api/v1/registry/residents/{mine.pk}/special-groups",
         json.dumps({"kind": "drug_user"}), content_type="application/json")
     assert r.status_code == 403
 
 
-def test_history_never_names_the_special_group_kind(django_user_model, people) -> None:
+def test_history_never_names_the_special_group_kind(login_as, people) -> None:
     mine = people[0]
-    history = client_for(django_user_model, "dispatcher").get(
+    history = login_as("dispatcher").get(
         f"/api/v1/registry/residents/{mine.pk}/history").json()
     assert "elderly_alone" not in json.dumps(history) and "独居" not in json.dumps(history)
