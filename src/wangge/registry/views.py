@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,13 +28,18 @@ PAGE = 50
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     rows: list[dict[str, Any]] = []
+    page = None
     if form.is_valid():
         qs = queries.search_residents(request.user, **form.cleaned_data)
-        rows = queries.resident_rows(request.user, list(qs[:PAGE]))
+        page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+        rows = queries.resident_rows(request.user, list(page.object_list))
     if not access.can_see_special_groups(request.user):
         del form.fields["special_group"]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "registry/search.html", {
-        "form": form, "rows": rows, "can_edit": access.editable_grids(request.user).exists(),
+        "form": form, "rows": rows, "page": page, "query": query.urlencode(),
+        "can_edit": access.editable_grids(request.user).exists(),
     })
 
 

@@ -97,3 +97,11 @@ def test_collection_stats_page_counts_todays_work(django_user_model, login_as, m
     text = page.content.decode()
     worker = django_user_model.objects.get(username="gridworker").person.name
     assert f"<td>{worker}</td><td>2</td>" in text
+
+
+def test_search_pages_through_everyone_in_scope(login_as) -> None:
+    client = login_as("station")
+    first = client.get("/console/registry/").content.decode()
+    assert "下一页" in first and "共 " in first
+    second = client.get("/console/registry/?page=2").content.decode()
+    assert "上一页" in second
