@@ -7,6 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from wangge.cases.actions import CaseError, IllegalTransition
+from wangge.cases.api import public_router
+from wangge.cases.api import router as cases_router
 from wangge.integration.auth import API_AUTH, docs_require_auth
 from wangge.org.api import router as org_router
 from wangge.registry.api import router as registry_router
@@ -25,6 +28,19 @@ api = NinjaAPI(
 api.add_router("/grids", territory_router)
 api.add_router("", org_router)
 api.add_router("/registry", registry_router)
+api.add_router("/cases", cases_router)
+api.add_router("/public", public_router)
+
+
+@api.exception_handler(CaseError)
+def case_error(request: HttpRequest, exc: CaseError) -> HttpResponse:
+    detail = [{"loc": ["body", exc.field], "msg": str(exc)}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(IllegalTransition)
+def illegal_transition(request: HttpRequest, exc: IllegalTransition) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
 @api.exception_handler(RegistryError)

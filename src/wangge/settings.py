@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "wangge.territory",
     "wangge.org",
     "wangge.registry",
+    "wangge.cases",
     "wangge.integration",
     "wangge.demo",
     "wangge.web",
@@ -178,6 +179,12 @@ LEAFLET_CONFIG = {"NO_GLOBALS": False}
 # Base-map tiles are optional: the default is none, so the console works without any
 # outside host; a city sets its own tile server URL template here.
 WANGGE_TILE_URL = os.environ.get("WANGGE_TILE_URL", "")
+
+# Cases: register numbers (挂号) look like LL-2026-000123; possible duplicates are the same
+# category within this radius and window.
+WANGGE_CASE_PREFIX = os.environ.get("WANGGE_CASE_PREFIX", "LL")
+WANGGE_DUPLICATE_RADIUS_M = float(os.environ.get("WANGGE_DUPLICATE_RADIUS_M", "50"))
+WANGGE_DUPLICATE_HOURS = float(os.environ.get("WANGGE_DUPLICATE_HOURS", "24"))
 
 LOGGING = {
     "version": 1,

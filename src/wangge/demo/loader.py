@@ -8,14 +8,18 @@ path a city's own GeoJSON takes); departments, people and roles through
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+import wangge.cases as cases_pkg
+from wangge.cases.actions import do_seed_classification
 from wangge.demo import names
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import LINE_DEPARTMENTS
@@ -90,6 +94,8 @@ def load_demo(
         do_import_grids(records, validate=(scale == "liling"), progress=tick)
         people = _seed_org(specs, seed)
         _create_demo_logins()
+        rows = json.loads((Path(cases_pkg.__file__).parent / "categories.json").read_text())
+        do_seed_classification(rows, Grid.objects.get(level=0))
         counts = {}
         if residents:
             basic = [(s.code, s.kind, s.geometry) for s in specs if s.level == 4]

@@ -1,0 +1,76 @@
+"""Who may see a case and which actions they may take on it."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from wangge.cases.models import Case
+from wangge.cases.workflow import STEPS, Actor
+from wangge.org.access import AnyUser, can_see_path, in_scope
+from wangge.org.models import Role, RoleAssignment
+
+DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
+                            Role.STATION_STAFF})
+#: confidential cases: center roles and grid police within their scope, and the staff of the
+#: department the case is assigned to (e.g. public security)
+CONFIDENTIAL_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.LEADER, Role.GRID_POLICE})
+
+
+def user_department_ids(user: AnyUser) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        RoleAssignment.objects.filter(person__user=user, role=Role.DEPARTMENT_STAFF,
+                                      ended_on__isnull=True, department__isnull=False)
+        .values_list("department_id", flat=True)
+    )
+
+
+def visible_cases(user: AnyUser) -> QuerySet[Case]:
+    if user.is_superuser:  # (an empty Q() would vanish when OR-ed below)
+        return Case.objects.all()
+    departments = user_department_ids(user)
+    open_cases = Q(confidential=False) & (in_scope(user, "grid__path")
+                                          | Q(department_id__in=departments))
+    secret = Q(confidential=True) & (in_scope(user, "grid__path", roles=CONFIDENTIAL_ROLES)
+                                     | Q(department_id__in=departments))
+    return Case.objects.filter(open_cases | secret)
+
+
+def access_case(user: AnyUser, register_no: str) -> Case:
+    case = (visible_cases(user).select_related("category", "grid", "department")
+            .filter(register_no=register_no).first())
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+def actor_kinds(user: AnyUser, case: Case) -> set[Actor]:
+    kinds: set[Actor] = set()
+    if not user.is_authenticated:
+        return kinds
+    if can_see_path(user, case.grid.path, DISPATCH_ROLES):
+        kinds.add(Actor.DISPATCH)
+    if case.department_id and case.department_id in user_department_ids(user):
+        kinds.add(Actor.DEPARTMENT)
+    if RoleAssignment.objects.filter(person__user=user, grid_id=case.grid_id,
+                                     role=Role.GRID_WORKER, ended_on__isnull=True).exists():
+        kinds.add(Actor.GRID_WORKER)
+    if case.reporter_id == user.pk:
+        kinds.add(Actor.REPORTER)
+    return kinds
+
+
+def allowed_actions(user: AnyUser, case: Case) -> list[str]:
+    kinds = actor_kinds(user, case)
+    return [name for name, step in STEPS.items()
+            if case.state in step.sources and kinds & step.actors]
+
+
+def public_case(register_no: str) -> Case:
+    """For the reporter's status page: never a confidential case."""
+    case = Case.objects.filter(register_no=register_no, confidential=False).first()
+    if case is None:
+        raise Http404("no such case")
+    return case

@@ -1,0 +1,238 @@
+"""Every write to a case: intake (上报 and 挂号) and the transitions of the closed loop.
+Each runs in one transaction, appends to the timeline and writes an outbox row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.cases import access
+from wangge.cases.models import Case, CaseCategory, CaseEvent, DutyRule, RegisterCounter
+from wangge.cases.workflow import STEPS, State
+from wangge.core import idempotency
+from wangge.integration import outbox
+from wangge.org.models import Department, Role, RoleAssignment
+from wangge.territory import lookup
+from wangge.territory.models import Grid
+
+
+class CaseError(Exception):
+    """Bad input for a case; names the field (422)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+class IllegalTransition(Exception):
+    """The action does not apply to the case in its current state (409)."""
+
+
+def route(category: CaseCategory, grid: Grid) -> DutyRule | None:
+    """The most specific duty rule: the deepest grid on the case's path, and a small class
+    before its big class."""
+    rules = DutyRule.objects.filter(
+        category_id__in=[c for c in (category.pk, category.parent_id) if c]
+    ).select_related("grid", "department", "external_system")
+    matching = [r for r in rules if grid.path.startswith(r.grid.path)]
+    if not matching:
+        return None
+    return max(matching, key=lambda r: (len(r.grid.path), r.category_id == category.pk))
+
+
+def next_register_no(now: dt.datetime) -> str:
+    year = timezone.localtime(now).year
+    RegisterCounter.objects.get_or_create(year=year)
+    counter = RegisterCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{settings.WANGGE_CASE_PREFIX}-{year}-{counter.last:06d}"
+
+
+def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def find_duplicate(category: CaseCategory, lng: float | None, lat: float | None,
+                   now: dt.datetime) -> Case | None:
+    """An open case of the same category within the radius and window, if any."""
+    if lng is None or lat is None:
+        return None
+    radius = settings.WANGGE_DUPLICATE_RADIUS_M
+    dlat = radius / 111_320.0
+    dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
+    since = now - dt.timedelta(hours=settings.WANGGE_DUPLICATE_HOURS)
+    nearby = Case.objects.filter(
+        category=category, created_at__gte=since,
+        lng__range=(lng - dlng, lng + dlng), lat__range=(lat - dlat, lat + dlat),
+    ).exclude(state__in=[State.REJECTED, State.CANCELLED]).order_by("created_at")
+    return next((c for c in nearby if _metres(lng, lat, c.lng, c.lat) <= radius), None)
+
+
+def _reporter_grid(actor: AbstractBaseUser) -> Grid | None:
+    row = RoleAssignment.objects.filter(person__user=actor, role=Role.GRID_WORKER,
+                                        ended_on__isnull=True).select_related("grid").first()
+    return row.grid if row else None
+
+
+def _event(case: Case, actor: AbstractBaseUser | None, action: str, from_state: str,
+           note: str = "", **data: Any) -> CaseEvent:
+    outbox.enqueue(f"case.{action}", {"register_no": case.register_no, "state": case.state})
+    return CaseEvent.objects.create(
+        case=case, actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action, from_state=from_state, to_state=case.state, note=note, data=data,
+    )
+
+
+def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
+              client_key: str | None = None) -> Case:
+    """上报: a new case in state `reported`. The location fixes the basic grid, else the
+    reporter's own grid. A replayed client key returns the first case."""
+    if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
+        return Case.objects.get(pk=earlier)
+    category = CaseCategory.objects.filter(code=str(data.get("category") or "")).first()
+    if category is None or category.parent_id is None:
+        raise CaseError("category", "must be the code of a small class of the classification")
+    title = str(data.get("title") or "").strip()
+    if not title:
+        raise CaseError("title", "required")
+    if len(title) > 100:
+        raise CaseError("title", "at most 100 characters")
+    lng, lat = data.get("lng"), data.get("lat")
+    grid = None
+    if lng is not None and lat is not None:
+        chain = lookup.locate(float(lng), float(lat))
+        if chain is None:
+            raise CaseError("lat", "the location lies outside the territory")
+        grid = Grid.objects.get(code=chain[-1].code)
+    else:
+        grid = _reporter_grid(actor)
+        if grid is None:
+            raise CaseError("lat", "a location is required (the reporter has no grid)")
+    now = timezone.now()
+    with transaction.atomic():
+        case = Case.objects.create(
+            register_no=next_register_no(now), category=category, grid=grid, lng=lng, lat=lat,
+            title=title, description=str(data.get("description") or ""), channel=channel,
+            reporter=actor, state=State.REPORTED, confidential=category.confidential,
+            duplicate_of=find_duplicate(category, lng, lat, now),
+        )
+        idempotency.remember(actor, client_key, "case", case.pk)
+        _event(case, actor, "report", "", possible_duplicate=case.duplicate_of_id is not None)
+    return case
+
+
+def do_transition(case: Case, action: str, actor: AbstractBaseUser,
+                  **fields: Any) -> Case:
+    step = STEPS.get(action)
+    if step is None:
+        raise CaseError("action", f"unknown action {action!r}")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("grid", "category").get(
+            pk=case.pk)
+        if case.state not in step.sources:
+            raise IllegalTransition(f"cannot {action} a case that is {case.state}")
+        if not access.actor_kinds(actor, case) & step.actors:
+            raise PermissionDenied(f"you may not {action} this case")
+        for name in step.needs:
+            if fields.get(name) in (None, ""):
+                raise CaseError(name, "required")
+        before = case.state
+        note = str(fields.get("reason") or fields.get("feedback") or "")
+        extra = _apply(case, action, actor, fields)
+        case.state = step.target or extra.pop("previous")
+        case.save()
+        _event(case, actor, action, before, note, **extra)
+    return case
+
+
+def _apply(case: Case, action: str, actor: AbstractBaseUser,
+           fields: dict[str, Any]) -> dict[str, Any]:
+    """What an action changes beyond the state; returns data for the timeline."""
+    now = timezone.now()
+    if action == "register":
+        case.registered_at = now
+        rule = route(case.category, case.grid)
+        case.routed_by = rule
+        return {"rule": rule.pk if rule else None}
+    if action == "dispatch":
+        return _dispatch(case, fields)
+    if action == "return":
+        case.department = case.external_system = None
+    elif action == "verify_fail":
+        case.rework_count += 1
+    elif action in ("close", "cancel", "reject"):
+        case.closeout_reason = str(fields.get("closeout_reason") or fields.get("reason"))[:200]
+        case.closed_at = now
+    elif action == "evaluate":
+        try:
+            score = int(fields["satisfaction"])
+        except (TypeError, ValueError):
+            score = 0
+        if not 1 <= score <= 5:
+            raise CaseError("satisfaction", "a rating from 1 to 5")
+        case.satisfaction = score
+    elif action == "suspend":
+        try:
+            planned = dt.date.fromisoformat(str(fields["planned_date"]))
+        except ValueError as e:
+            raise CaseError("planned_date", "must be a date YYYY-MM-DD") from e
+        return {"previous": case.state, "planned_date": planned.isoformat()}
+    elif action == "resume":
+        last = case.events.filter(action="suspend").order_by("-at", "-id").first()
+        return {"previous": (last.data.get("previous") if last else None) or State.REGISTERED}
+    return {}
+
+
+def _dispatch(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
+    """分流交办: to the department the dispatcher chose, else the duty rule's target."""
+    code = fields.get("department")
+    if code:
+        dept = Department.objects.filter(code=code).first()
+        if dept is None:
+            raise CaseError("department", f"no department {code}")
+        case.department, case.external_system = dept, None
+        return {"department": dept.code, "rule": None}
+    rule = case.routed_by or route(case.category, case.grid)
+    if rule is None:
+        raise CaseError("department", "no duty rule matches: choose a department")
+    case.routed_by = rule
+    case.department, case.external_system = rule.department, rule.external_system
+    target = rule.department.code if rule.department else rule.external_system.code
+    return {"department": target, "rule": rule.pk}
+
+
+def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
+    """Load a classification list and its city-wide duty rules (data, per city). `duty` is
+    "department:<code>" or "system:<code>"."""
+    from wangge.integration.models import ExternalSystem
+
+    with transaction.atomic():
+        by_code: dict[str, CaseCategory] = {}
+        for row in rows:
+            by_code[row["code"]] = CaseCategory.objects.create(
+                code=row["code"], name=row["name"], parent=by_code.get(row["parent"] or ""),
+                sla_policy=row.get("sla_policy", ""), confidential=row.get("confidential", False),
+                closeout_condition=row.get("closeout_condition", ""),
+            )
+        for row in rows:
+            kind, _, code = (row.get("duty") or "").partition(":")
+            if kind == "department":
+                DutyRule.objects.create(category=by_code[row["code"]], grid=city,
+                                        department=Department.objects.get(code=code))
+            elif kind == "system":
+                DutyRule.objects.create(category=by_code[row["code"]], grid=city,
+                                        external_system=ExternalSystem.objects.get(code=code))
+        outbox.enqueue("cases.classification_seeded", {"categories": len(rows)})
+    return len(rows)

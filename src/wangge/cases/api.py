@@ -1,0 +1,149 @@
+"""Case endpoints: report, list and read in scope, take an action; public status by number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from wangge.cases import access, actions
+from wangge.cases.models import Case
+from wangge.core import idempotency
+
+router = Router(tags=["cases"])
+public_router = Router(tags=["public"])
+
+
+class CaseIn(Schema):
+    category: str
+    title: str
+    description: str = ""
+    lng: float | None = Query(None, ge=-180, le=180)
+    lat: float | None = Query(None, ge=-90, le=90)
+    channel: str = Case.Channel.GRID_WORKER
+    client_key: str | None = None
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    actor: str | None
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+
+
+class CaseOut(Schema):
+    register_no: str
+    category: str
+    category_name: str
+    title: str
+    description: str
+    state: str
+    grid: str
+    grid_name: str
+    lng: float | None
+    lat: float | None
+    department: str | None
+    routed_by_rule: int | None
+    possible_duplicate_of: str | None
+    rework_count: int
+    closeout_reason: str
+    satisfaction: int | None
+    allowed_actions: list[str]
+    timeline: list[EventOut]
+
+
+def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
+    return {
+        "register_no": case.register_no, "category": case.category.code,
+        "category_name": case.category.name, "title": case.title,
+        "description": case.description, "state": case.state, "grid": case.grid.code,
+        "grid_name": case.grid.name, "lng": case.lng, "lat": case.lat,
+        "department": case.department.code if case.department_id else (
+            case.external_system.code if case.external_system_id else None),
+        "routed_by_rule": case.routed_by_id,
+        "possible_duplicate_of": case.duplicate_of.register_no if case.duplicate_of_id else None,
+        "rework_count": case.rework_count, "closeout_reason": case.closeout_reason,
+        "satisfaction": case.satisfaction,
+        "allowed_actions": access.allowed_actions(request.auth, case),
+        "timeline": [
+            {"at": e.at, "actor": e.actor.get_username() if e.actor else None,
+             "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+             "note": e.note}
+            for e in case.events.select_related("actor")
+        ],
+    }
+
+
+@router.post("/", response={201: CaseOut, 200: CaseOut}, summary="上报事件")
+def report(request: HttpRequest, body: CaseIn) -> Any:
+    if body.channel not in Case.Channel.values:
+        return Status(422, {"detail": [{"loc": ["body", "channel"], "msg": "unknown channel"}]})
+    replay = bool(body.client_key) and idempotency.replayed(
+        request.auth, body.client_key, "case") is not None
+    case = actions.do_report(body.dict(), request.auth, channel=body.channel,
+                             client_key=body.client_key)
+    return Status(200 if replay else 201, _out(request, case))
+
+
+class CaseRow(Schema):
+    register_no: str
+    title: str
+    state: str
+    category: str
+    grid: str
+    created_at: dt.datetime
+
+
+@router.get("/", response=list[CaseRow], summary="事件列表（本人范围）")
+def list_cases(request: HttpRequest, state: str = "", limit: int = Query(50, ge=1, le=500),
+               offset: int = Query(0, ge=0)) -> Any:
+    qs = access.visible_cases(request.auth).select_related("category", "grid")
+    if state:
+        qs = qs.filter(state=state)
+    return [{"register_no": c.register_no, "title": c.title, "state": c.state,
+             "category": c.category.code, "grid": c.grid.code, "created_at": c.created_at}
+            for c in qs.order_by("-created_at")[offset:offset + limit]]
+
+
+@router.get("/{register_no}", response=CaseOut, summary="事件详情与时间线")
+def get_case(request: HttpRequest, register_no: str) -> Any:
+    return _out(request, access.access_case(request.auth, register_no))
+
+
+class ActionIn(Schema):
+    reason: str = ""
+    feedback: str = ""
+    closeout_reason: str = ""
+    department: str = ""
+    satisfaction: int | None = None
+    planned_date: str = ""
+
+
+@router.post("/{register_no}/actions/{action}", response=CaseOut, summary="办理动作")
+def take_action(request: HttpRequest, register_no: str, action: str, body: ActionIn) -> Any:
+    case = access.access_case(request.auth, register_no)
+    case = actions.do_transition(case, action, request.auth, **body.dict())
+    return _out(request, Case.objects.select_related("category", "grid", "department")
+                .get(pk=case.pk))
+
+
+class PublicStatus(Schema):
+    register_no: str
+    category: str
+    state: str
+    reported_at: dt.datetime
+    closed_at: dt.datetime | None
+    steps: list[dict[str, Any]]
+
+
+@public_router.get("/cases/{register_no}", response=PublicStatus, auth=None,
+                   summary="事件办理进度（公开，不含个人信息）")
+def public_status(request: HttpRequest, register_no: str) -> Any:
+    case = access.public_case(register_no)
+    return {"register_no": case.register_no, "category": case.category.name,
+            "state": case.state, "reported_at": case.created_at, "closed_at": case.closed_at,
+            "steps": [{"at": e.at, "state": e.to_state} for e in case.events.all()]}

@@ -1,0 +1,141 @@
+"""Cases (事件): the event classification list, the department duty list, the case and its
+append-only timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wangge.integration.models import ExternalSystem
+from wangge.org.models import Department
+from wangge.territory.models import Grid
+
+
+class CaseCategory(models.Model):
+    """事件分类清单: big classes and the small classes cases are filed under."""
+
+    code = models.CharField(_("编码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    parent = models.ForeignKey("self", verbose_name=_("大类"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="children")
+    sla_policy = models.CharField(_("时限策略"), max_length=32, blank=True)
+    confidential = models.BooleanField(_("涉密"), default=False)
+    intake_condition = models.TextField(_("立案条件"), blank=True)
+    closeout_condition = models.TextField(_("结案条件"), blank=True)
+
+    class Meta:
+        verbose_name = _("事件分类")
+        verbose_name_plural = _("事件分类")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class DutyRule(models.Model):
+    """部门职责清单: category × territory subtree → a department or an external system.
+    The most specific rule wins (the deepest grid, then a small class over its big class)."""
+
+    category = models.ForeignKey(CaseCategory, verbose_name=_("事件分类"),
+                                 on_delete=models.CASCADE, related_name="duty_rules")
+    grid = models.ForeignKey(Grid, verbose_name=_("适用网格（含下级）"), on_delete=models.CASCADE,
+                             related_name="+")
+    department = models.ForeignKey(Department, verbose_name=_("责任部门"), null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    external_system = models.ForeignKey(ExternalSystem, verbose_name=_("外部系统"), null=True,
+                                        blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("职责规则")
+        verbose_name_plural = _("职责规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(department__isnull=False, external_system__isnull=True)
+                | models.Q(department__isnull=True, external_system__isnull=False),
+                name="duty_rule_one_target",
+            ),
+            models.UniqueConstraint(fields=["category", "grid"], name="duty_rule_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} @ {self.grid} → {self.department or self.external_system}"
+
+
+class RegisterCounter(models.Model):
+    """The last register number issued per year (挂号)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Case(models.Model):
+    class Channel(models.TextChoices):
+        GRID_WORKER = "grid_worker", _("网格员上报")
+        STATION = "station", _("工作站登记")
+        RESIDENT = "resident", _("居民反映")
+        EXTERNAL = "external", _("外部系统")
+        WALK_IN = "walk_in", _("来访")
+
+    register_no = models.CharField(_("登记号"), max_length=24, unique=True)
+    category = models.ForeignKey(CaseCategory, verbose_name=_("事件分类"),
+                                 on_delete=models.PROTECT, related_name="cases")
+    grid = models.ForeignKey(Grid, verbose_name=_("所属网格"), on_delete=models.PROTECT,
+                             related_name="+")
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    title = models.CharField(_("标题"), max_length=100)
+    description = models.TextField(_("描述"), blank=True)
+    channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上报人"), null=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(_("状态"), max_length=16, db_index=True)
+    confidential = models.BooleanField(_("涉密"), default=False)
+    department = models.ForeignKey(Department, verbose_name=_("承办部门"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    external_system = models.ForeignKey(ExternalSystem, verbose_name=_("外部系统"), null=True,
+                                        blank=True, on_delete=models.PROTECT, related_name="+")
+    routed_by = models.ForeignKey(DutyRule, verbose_name=_("分流依据"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    duplicate_of = models.ForeignKey("self", verbose_name=_("疑似重复"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    closeout_reason = models.CharField(_("销号原因"), max_length=200, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    created_at = models.DateTimeField(_("上报时间"), auto_now_add=True, db_index=True)
+    registered_at = models.DateTimeField(_("挂号时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("事件")
+        verbose_name_plural = _("事件")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["category", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.register_no} {self.title}"
+
+
+class CaseEvent(models.Model):
+    """The case timeline: append-only, one row per change."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    action = models.CharField(_("动作"), max_length=24)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("事件记录")
+        verbose_name_plural = _("事件记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"

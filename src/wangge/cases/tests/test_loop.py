@@ -1,0 +1,193 @@
+"""The closed loop through the API: the source stories end to end, every illegal transition
+refused, required reasons, retries, duplicates and confidential cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from wangge.cases.models import Case
+from wangge.cases.workflow import STEPS, State
+from wangge.territory.models import Grid
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client: Client, url: str, body: dict | None = None):
+    return client.post(url, json.dumps(body or {}), content_type="application/json")
+
+
+@pytest.fixture
+def spot() -> tuple[float, float]:
+    grid = Grid.objects.get(name="胜利社区第1网格")
+    return grid.label_lng, grid.label_lat
+
+
+def report(client: Client, spot, category: str = "0601", **extra) -> dict:
+    lng, lat = spot
+    r = post(client, "/api/v1/cases/", {"category": category, "title": "胜利路井盖缺失",
+                                        "lng": lng, "lat": lat, **extra})
+    assert r.status_code in (200, 201), r.content
+    return r.json()
+
+
+def act(client: Client, no: str, action: str, **body):
+    return post(client, f"/api/v1/cases/{no}/actions/{action}", body)
+
+
+def test_missing_manhole_cover_walks_the_whole_loop(login_as, spot) -> None:
+    worker, dispatcher, dept = login_as("gridworker"), login_as("dispatcher"), login_as(
+        "department")
+    case = report(worker, spot)
+    no = case["register_no"]
+    assert no.startswith("LL-") and case["state"] == "reported"
+    assert case["grid_name"] == "胜利社区第1网格"
+    steps = [
+        (dispatcher, "register", {}, "registered"),
+        (dispatcher, "dispatch", {}, "dispatched"),
+        (dept, "accept", {}, "accepted"),
+        (dept, "start", {}, "in_progress"),
+        (dept, "handle", {"feedback": "已补装井盖"}, "handled"),
+        (worker, "verify_pass", {}, "verified"),
+        (dispatcher, "close", {"closeout_reason": "已修复，现场核实"}, "closed"),
+        (worker, "evaluate", {"satisfaction": 5}, "evaluated"),
+    ]
+    for client, action, body, state in steps:
+        r = act(client, no, action, **body)
+        assert r.status_code == 200, (action, r.content)
+        assert r.json()["state"] == state
+    final = r.json()
+    assert final["department"] == "urban-management" and final["routed_by_rule"]
+    assert [e["action"] for e in final["timeline"]] == ["report"] + [s[1] for s in steps]
+    assert final["satisfaction"] == 5 and final["closeout_reason"].startswith("已修复")
+
+
+def test_a_failed_verification_is_rework(login_as, spot) -> None:
+    worker, dispatcher, dept = login_as("gridworker"), login_as("dispatcher"), login_as(
+        "department")
+    no = report(worker, spot)["register_no"]
+    for client, action, body in [(dispatcher, "register", {}), (dispatcher, "dispatch", {}),
+                                 (dept, "accept", {}), (dept, "start", {}),
+                                 (dept, "handle", {"feedback": "已处理"})]:
+        assert act(client, no, action, **body).status_code == 200
+    r = act(worker, no, "verify_fail", reason="井盖仍缺")
+    assert r.json()["state"] == "in_progress" and r.json()["rework_count"] == 1
+
+
+@pytest.mark.parametrize("action", sorted(STEPS))
+def test_every_illegal_transition_is_refused(login_as, spot, action) -> None:
+    """For each action, every state it does not start from answers 409 and changes nothing."""
+    admin = login_as("admin")
+    no = report(login_as("gridworker"), spot)["register_no"]
+    for state in State:
+        if state in STEPS[action].sources:
+            continue
+        Case.objects.filter(register_no=no).update(state=state)
+        r = act(admin, no, action, reason="r", feedback="f", closeout_reason="c",
+                satisfaction=3, planned_date="2026-12-01", department="water")
+        assert r.status_code == 409, (action, state, r.content)
+        assert f"cannot {action} a case that is {state}" in r.json()["detail"]
+        assert Case.objects.get(register_no=no).state == state
+
+
+def test_only_the_right_people_act(login_as, spot) -> None:
+    worker, dispatcher = login_as("gridworker"), login_as("dispatcher")
+    no = report(worker, spot)["register_no"]
+    assert act(worker, no, "register").status_code == 403  # a grid worker doesn't register
+    act(dispatcher, no, "register")
+    act(dispatcher, no, "dispatch")
+    assert act(dispatcher, no, "accept").status_code == 403  # only the department accepts
+
+
+@pytest.mark.parametrize(("action", "field", "setup"), [
+    ("return", "reason", ["register", "dispatch"]),
+    ("reject", "reason", []),
+    ("close", "closeout_reason", None),
+    ("handle", "feedback", ["register", "dispatch", "accept", "start"]),
+    ("suspend", "planned_date", ["register"]),
+])
+def test_required_reasons(login_as, spot, action, field, setup) -> None:
+    dispatcher, dept = login_as("dispatcher"), login_as("department")
+    no = report(login_as("gridworker"), spot)["register_no"]
+    if setup is None:
+        Case.objects.filter(register_no=no).update(state="verified")
+        setup = []
+    for step in setup:
+        client = dept if step in ("accept", "start") else dispatcher
+        assert act(client, no, step).status_code == 200
+    client = dept if action in ("return", "handle") else dispatcher
+    body = {"reason": "x"} if field == "planned_date" else {}
+    r = act(client, no, action, **body)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == field
+
+
+def test_a_returned_case_goes_back_to_the_dispatcher(login_as, spot) -> None:
+    dispatcher, dept = login_as("dispatcher"), login_as("department")
+    no = report(login_as("gridworker"), spot)["register_no"]
+    act(dispatcher, no, "register")
+    act(dispatcher, no, "dispatch")
+    r = act(dept, no, "return", reason="不属于本部门职责")
+    assert r.json()["state"] == "registered" and r.json()["department"] is None
+    r = act(dispatcher, no, "dispatch", department="housing")
+    assert r.json()["department"] == "housing"
+
+
+def test_suspend_and_resume_come_back_to_where_it_was(login_as, spot) -> None:
+    dispatcher, dept = login_as("dispatcher"), login_as("department")
+    no = report(login_as("gridworker"), spot)["register_no"]
+    for client, step in [(dispatcher, "register"), (dispatcher, "dispatch"), (dept, "accept")]:
+        act(client, no, step)
+    r = act(dispatcher, no, "suspend", reason="等待配件", planned_date="2026-12-15")
+    assert r.json()["state"] == "suspended"
+    assert act(dispatcher, no, "resume").json()["state"] == "accepted"
+
+
+def test_a_replayed_report_makes_one_case(login_as, spot) -> None:
+    worker = login_as("gridworker")
+    first = report(worker, spot, client_key="phone-abc-1")
+    again = report(worker, spot, client_key="phone-abc-1")
+    assert first["register_no"] == again["register_no"]
+    assert Case.objects.filter(title="胜利路井盖缺失").count() == 1
+
+
+def test_duplicates_within_50_m_and_24_h_are_flagged(login_as, spot) -> None:
+    worker = login_as("gridworker")
+    first = report(worker, spot)
+    near = report(worker, (spot[0] + 0.0002, spot[1]))  # about 20 m east
+    far = report(worker, (spot[0] + 0.002, spot[1]))  # about 200 m
+    other_kind = report(worker, spot, category="0602")
+    assert near["possible_duplicate_of"] == first["register_no"]
+    assert far["possible_duplicate_of"] is None
+    assert other_kind["possible_duplicate_of"] is None
+
+
+def test_bad_reports_are_422_naming_the_field(login_as, spot) -> None:
+    worker = login_as("gridworker")
+    for body, field in [({"category": "06", "title": "x"}, "category"),
+                        ({"category": "0601", "title": ""}, "title"),
+                        ({"category": "0601", "title": "x", "lng": 116.4, "lat": 39.9}, "lat")]:
+        r = post(worker, "/api/v1/cases/", body)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == field
+    assert not Case.objects.exists()
+
+
+def test_confidential_cases_stay_with_police_and_center(login_as, spot) -> None:
+    no = report(login_as("gridworker"), spot, category="1201", title="可疑人员聚集")[
+        "register_no"]
+    for username in ("dispatcher", "grid_police", "leader"):
+        assert login_as(username).get(f"/api/v1/cases/{no}").status_code == 200, username
+    for username in ("gridworker", "station", "subcenter", "grid_chief", "department"):
+        client = login_as(username)
+        assert client.get(f"/api/v1/cases/{no}").status_code == 404, username
+        assert no not in client.get("/api/v1/cases/").content.decode(), username
+    assert Client().get(f"/api/v1/public/cases/{no}").status_code == 404
+
+
+def test_public_status_shows_progress_without_personal_data(login_as, spot) -> None:
+    case = report(login_as("gridworker"), spot, description="联系人张三 17090000000")
+    r = Client().get(f"/api/v1/public/cases/{case['register_no']}")
+    assert r.status_code == 200 and r.json()["state"] == "reported"
+    text = r.content.decode()
+    assert "张三" not in text and "17090000000" not in text and "胜利路井盖缺失" not in text

@@ -1,0 +1,65 @@
+"""The closed loop as a table: which action moves a case from which states to which, what it
+needs, and who may take it. actions.do_transition is the only code that applies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class State(StrEnum):
+    REPORTED = "reported"
+    REGISTERED = "registered"
+    REJECTED = "rejected"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    HANDLED = "handled"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    EVALUATED = "evaluated"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+
+
+class Actor(StrEnum):
+    """Who may act, relative to the case (decided in access.py)."""
+
+    DISPATCH = "dispatch"  # center dispatcher/admin, sub-center and workstation staff in scope
+    DEPARTMENT = "department"  # staff of the department the case is assigned to
+    GRID_WORKER = "grid_worker"  # the responsible grid worker of the case's grid
+    REPORTER = "reporter"  # who reported it
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: frozenset[State]
+    target: State | None  # None: back to the state before suspension
+    actors: frozenset[Actor]
+    needs: tuple[str, ...] = field(default=())
+
+
+def _s(*states: State) -> frozenset[State]:
+    return frozenset(states)
+
+
+OPEN = _s(State.REGISTERED, State.DISPATCHED, State.ACCEPTED, State.IN_PROGRESS)
+D, DEP, GW, REP = Actor.DISPATCH, Actor.DEPARTMENT, Actor.GRID_WORKER, Actor.REPORTER
+
+STEPS: dict[str, Step] = {
+    "register": Step(_s(State.REPORTED), State.REGISTERED, frozenset({D})),
+    "reject": Step(_s(State.REPORTED), State.REJECTED, frozenset({D}), ("reason",)),
+    "dispatch": Step(_s(State.REGISTERED), State.DISPATCHED, frozenset({D})),
+    "accept": Step(_s(State.DISPATCHED), State.ACCEPTED, frozenset({DEP})),
+    "return": Step(_s(State.DISPATCHED), State.REGISTERED, frozenset({DEP}), ("reason",)),
+    "start": Step(_s(State.ACCEPTED), State.IN_PROGRESS, frozenset({DEP})),
+    "handle": Step(_s(State.IN_PROGRESS), State.HANDLED, frozenset({DEP}), ("feedback",)),
+    "verify_pass": Step(_s(State.HANDLED), State.VERIFIED, frozenset({GW, D})),
+    "verify_fail": Step(_s(State.HANDLED), State.IN_PROGRESS, frozenset({GW, D}), ("reason",)),
+    "close": Step(_s(State.VERIFIED), State.CLOSED, frozenset({D}), ("closeout_reason",)),
+    "evaluate": Step(_s(State.CLOSED), State.EVALUATED, frozenset({REP, D}), ("satisfaction",)),
+    "suspend": Step(OPEN, State.SUSPENDED, frozenset({D}), ("reason", "planned_date")),
+    "resume": Step(_s(State.SUSPENDED), None, frozenset({D})),
+    "cancel": Step(_s(State.REPORTED, State.SUSPENDED) | OPEN, State.CANCELLED, frozenset({D}),
+                   ("reason",)),
+}
