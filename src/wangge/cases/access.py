@@ -12,6 +12,13 @@ from wangge.org.models import Role, RoleAssignment
 
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
                             Role.STATION_STAFF})
+#: who dispatches at each handling level (逐级上报: workstation → sub-center → center);
+#: the levels above may always step in
+DISPATCH_ROLES_AT = {
+    Case.Level.WORKSTATION: DISPATCH_ROLES,
+    Case.Level.SUBCENTER: frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF}),
+    Case.Level.CENTER: frozenset({Role.DISPATCHER, Role.ADMIN}),
+}
 #: confidential cases: center roles and grid police within their scope, and the staff of the
 #: department the case is assigned to (e.g. public security)
 CONFIDENTIAL_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.LEADER, Role.GRID_POLICE})
@@ -50,7 +57,7 @@ def actor_kinds(user: AnyUser, case: Case) -> set[Actor]:
     kinds: set[Actor] = set()
     if not user.is_authenticated:
         return kinds
-    if can_see_path(user, case.grid.path, DISPATCH_ROLES):
+    if can_see_path(user, case.grid.path, DISPATCH_ROLES_AT[case.handling_level]):
         kinds.add(Actor.DISPATCH)
     if case.department_id and case.department_id in user_department_ids(user):
         kinds.add(Actor.DEPARTMENT)

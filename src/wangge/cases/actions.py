@@ -14,8 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from wangge.cases import access
-from wangge.cases.models import Case, CaseCategory, CaseEvent, DutyRule, RegisterCounter
-from wangge.cases.workflow import STEPS, State
+from wangge.cases.models import (
+    Assignment,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    Consultation,
+    DutyRule,
+    RegisterCounter,
+)
+from wangge.cases.workflow import STEPS, Actor, State
 from wangge.core import idempotency
 from wangge.integration import outbox
 from wangge.org.models import Department, Role, RoleAssignment
@@ -168,11 +176,20 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
         return {"rule": rule.pk if rule else None}
     if action == "dispatch":
         return _dispatch(case, fields)
+    if action == "escalate":
+        up = {Case.Level.WORKSTATION: Case.Level.SUBCENTER,
+              Case.Level.SUBCENTER: Case.Level.CENTER}.get(case.handling_level)
+        if up is None:
+            raise CaseError("action", "the center is the top level; it cannot escalate")
+        before, case.handling_level = case.handling_level, up
+        return {"previous": case.state, "from_level": before, "to_level": up}
     if action == "return":
         case.department = case.external_system = None
     elif action == "verify_fail":
         case.rework_count += 1
-    elif action in ("close", "cancel", "reject"):
+    elif action == "close" and case.assignments.filter(closed_at__isnull=True).exists():
+        raise CaseError("assignments", "every assignment must be closed (with feedback) first")
+    if action in ("close", "cancel", "reject"):
         case.closeout_reason = str(fields.get("closeout_reason") or fields.get("reason"))[:200]
         case.closed_at = now
     elif action == "evaluate":
@@ -236,3 +253,59 @@ def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
                                         external_system=ExternalSystem.objects.get(code=code))
         outbox.enqueue("cases.classification_seeded", {"categories": len(rows)})
     return len(rows)
+
+
+def do_consult(case: Case, actor: AbstractBaseUser, *, held_on: dt.date, participants: str,
+               decision: str, tasks: list[tuple[str, str, dt.date]]) -> Consultation:
+    """集体会商: record the consultation and create one assignment per (department code,
+    task, deadline)."""
+    if Actor.DISPATCH not in access.actor_kinds(actor, case):
+        raise PermissionDenied("only dispatchers hold a consultation")
+    if not participants.strip():
+        raise CaseError("participants", "required")
+    if not decision.strip():
+        raise CaseError("decision", "required")
+    if not tasks:
+        raise CaseError("tasks", "a consultation assigns at least one task")
+    departments = {d.code: d for d in Department.objects.filter(code__in=[t[0] for t in tasks])}
+    for code, _task, _deadline in tasks:
+        if code not in departments:
+            raise CaseError("tasks", f"no department {code}")
+    with transaction.atomic():
+        meeting = Consultation.objects.create(case=case, held_on=held_on,
+                                              participants=participants, decision=decision)
+        for code, task, deadline in tasks:
+            Assignment.objects.create(case=case, consultation=meeting, task=task,
+                                      department=departments[code], deadline=deadline)
+        _event(case, actor, "consult", case.state, decision,
+               departments=sorted(departments))
+    return meeting
+
+
+def do_assignment_feedback(assignment: Assignment, actor: AbstractBaseUser, *,
+                           feedback: str) -> Assignment:
+    """交办反馈: the assigned department says what it did."""
+    if assignment.department_id not in access.user_department_ids(actor):
+        raise PermissionDenied("only the assigned department gives feedback")
+    if not feedback.strip():
+        raise CaseError("feedback", "required")
+    with transaction.atomic():
+        assignment.feedback, assignment.fed_back_at = feedback.strip(), timezone.now()
+        assignment.save(update_fields=["feedback", "fed_back_at"])
+        _event(assignment.case, actor, "assignment_feedback", assignment.case.state, feedback,
+               department=assignment.department.code)
+    return assignment
+
+
+def do_close_assignment(assignment: Assignment, actor: AbstractBaseUser) -> Assignment:
+    """Close an assignment (销号): never without feedback."""
+    if Actor.DISPATCH not in access.actor_kinds(actor, assignment.case):
+        raise PermissionDenied("only dispatchers close assignments")
+    if not assignment.feedback:
+        raise CaseError("feedback", "no assignment closes without feedback")
+    with transaction.atomic():
+        assignment.closed_at = timezone.now()
+        assignment.save(update_fields=["closed_at"])
+        _event(assignment.case, actor, "assignment_close", assignment.case.state,
+               department=assignment.department.code)
+    return assignment

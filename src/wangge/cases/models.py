@@ -102,6 +102,13 @@ class Case(models.Model):
                                   on_delete=models.SET_NULL, related_name="+")
     duplicate_of = models.ForeignKey("self", verbose_name=_("疑似重复"), null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    class Level(models.IntegerChoices):
+        WORKSTATION = 3, _("工作站")
+        SUBCENTER = 2, _("分中心")
+        CENTER = 0, _("中心")
+
+    handling_level = models.PositiveSmallIntegerField(
+        _("办理层级"), choices=Level.choices, default=Level.WORKSTATION)
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
     closeout_reason = models.CharField(_("销号原因"), max_length=200, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
@@ -139,3 +146,49 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
+
+
+class Consultation(models.Model):
+    """集体会商: a case needing several departments; its decision creates the assignments."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consultations")
+    held_on = models.DateField(_("会商日期"))
+    participants = models.TextField(_("参会单位及人员"))
+    decision = models.TextField(_("会商意见"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("集体会商")
+        verbose_name_plural = _("集体会商")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.held_on}"
+
+
+class Assignment(models.Model):
+    """问题交办清单: case × department × deadline × required feedback (交办反馈)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(Department, verbose_name=_("承办部门"),
+                                   on_delete=models.PROTECT, related_name="assignments")
+    consultation = models.ForeignKey(Consultation, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="assignments")
+    task = models.CharField(_("交办事项"), max_length=200)
+    deadline = models.DateField(_("办结期限"))
+    feedback = models.TextField(_("办理反馈"), blank=True)
+    fed_back_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("交办单")
+        verbose_name_plural = _("交办单")
+        constraints = [
+            # no assignment closes without feedback (交办反馈制), enforced by the database too
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True) | ~models.Q(feedback=""),
+                name="assignment_closes_with_feedback",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id}: {self.task}"

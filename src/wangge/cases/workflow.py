@@ -34,7 +34,7 @@ class Actor(StrEnum):
 @dataclass(frozen=True)
 class Step:
     sources: frozenset[State]
-    target: State | None  # None: back to the state before suspension
+    target: State | None  # None: the state actions._apply names (resume, escalate)
     actors: frozenset[Actor]
     needs: tuple[str, ...] = field(default=())
 
@@ -60,6 +60,8 @@ STEPS: dict[str, Step] = {
     "evaluate": Step(_s(State.CLOSED), State.EVALUATED, frozenset({REP, D}), ("satisfaction",)),
     "suspend": Step(OPEN, State.SUSPENDED, frozenset({D}), ("reason", "planned_date")),
     "resume": Step(_s(State.SUSPENDED), None, frozenset({D})),
+    # 逐级上报: the case stays where it is in the loop, one level up the hierarchy
+    "escalate": Step(_s(State.REPORTED, State.REGISTERED), None, frozenset({D}), ("reason",)),
     "cancel": Step(_s(State.REPORTED, State.SUSPENDED) | OPEN, State.CANCELLED, frozenset({D}),
                    ("reason",)),
 }

@@ -191,3 +191,54 @@ def test_public_status_shows_progress_without_personal_data(login_as, spot) -> N
     assert r.status_code == 200 and r.json()["state"] == "reported"
     text = r.content.decode()
     assert "张三" not in text and "17090000000" not in text and "胜利路井盖缺失" not in text
+
+
+def test_escalation_goes_level_by_level(login_as, spot) -> None:
+    station, subcenter, dispatcher = login_as("station"), login_as("subcenter"), login_as(
+        "dispatcher")
+    no = report(login_as("gridworker"), spot)["register_no"]
+    assert act(station, no, "register").status_code == 200  # the workstation takes it first
+    assert act(station, no, "escalate").status_code == 422  # a reason is required
+    assert act(station, no, "escalate", reason="本站无法协调").status_code == 200
+    assert Case.objects.get(register_no=no).handling_level == Case.Level.SUBCENTER
+    assert act(station, no, "dispatch").status_code == 403  # no longer the station's
+    assert act(subcenter, no, "escalate", reason="需市级统筹").status_code == 200
+    r = act(dispatcher, no, "escalate", reason="?")
+    assert r.status_code == 422 and "top level" in r.json()["detail"][0]["msg"]
+    assert act(dispatcher, no, "dispatch").json()["state"] == "dispatched"
+
+
+def test_consultation_assignments_need_feedback_before_closing(login_as, spot) -> None:
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+
+    from wangge.cases.actions import (
+        CaseError,
+        do_assignment_feedback,
+        do_close_assignment,
+        do_consult,
+    )
+    from wangge.cases.models import Assignment
+
+    users = get_user_model().objects
+    dispatcher, dept = users.get(username="dispatcher"), users.get(username="department")
+    no = report(login_as("gridworker"), spot, category="0801", title="树木倒伏堵住社区入口")[
+        "register_no"]
+    case = Case.objects.get(register_no=no)
+    do_consult(case, dispatcher, held_on=date(2026, 11, 26), participants="城管、供电、社区",
+               decision="城管清理树木，供电检查线路",
+               tasks=[("urban-management", "清理倒伏树木", date(2026, 11, 27)),
+                      ("power", "检查受损线路", date(2026, 11, 28))])
+    tree, wires = Assignment.objects.filter(case=case).order_by("id")
+    with pytest.raises(CaseError):
+        do_close_assignment(tree, dispatcher)  # no feedback yet
+    do_assignment_feedback(tree, dept, feedback="树木已清理")
+    do_close_assignment(tree, dispatcher)
+    Case.objects.filter(pk=case.pk).update(state="verified")
+    r = act(login_as("dispatcher"), no, "close", closeout_reason="已处置")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "assignments"
+    assert wires.closed_at is None
+    actions = [e["action"] for e in login_as("dispatcher").get(
+        f"/api/v1/cases/{no}").json()["timeline"]]
+    assert actions == ["report", "consult", "assignment_feedback", "assignment_close"]
