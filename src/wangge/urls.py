@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/registry/", include("wangge.registry.urls")),
+    path("console/cases/", include("wangge.cases.urls")),
     path("", include("wangge.web.urls")),
 ]

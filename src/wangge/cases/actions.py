@@ -22,6 +22,7 @@ from wangge.cases.models import (
     Consultation,
     DutyRule,
     RegisterCounter,
+    Supervision,
 )
 from wangge.cases.workflow import STEPS, Actor, State
 from wangge.core import idempotency
@@ -309,3 +310,25 @@ def do_close_assignment(assignment: Assignment, actor: AbstractBaseUser) -> Assi
         _event(assignment.case, actor, "assignment_close", assignment.case.state,
                department=assignment.department.code)
     return assignment
+
+
+SUPERVISE_ROLES = frozenset({Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
+
+
+def do_supervise(case: Case, actor: AbstractBaseUser, *, level: str, reason: str,
+                 deadline: dt.date) -> Supervision:
+    """督办: open a supervision (normal, yellow card, red card) with its own deadline."""
+    from wangge.org.access import can_see_path
+
+    if not can_see_path(actor, case.grid.path, SUPERVISE_ROLES):
+        raise PermissionDenied("only supervisors and center roles supervise")
+    if level not in Supervision.Level.values:
+        raise CaseError("level", f"must be one of {', '.join(Supervision.Level.values)}")
+    if not reason.strip():
+        raise CaseError("reason", "required")
+    with transaction.atomic():
+        sup = Supervision.objects.create(case=case, level=level, reason=reason.strip(),
+                                         deadline=deadline, opened_by=actor)
+        _event(case, actor, "supervise", case.state, reason, level=level,
+               deadline=deadline.isoformat())
+    return sup

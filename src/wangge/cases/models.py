@@ -192,3 +192,28 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.department_id}: {self.task}"
+
+
+class Supervision(models.Model):
+    """督办: a supervisor presses a case, with its own deadline; cards escalate."""
+
+    class Level(models.TextChoices):
+        NORMAL = "normal", _("一般督办")
+        YELLOW = "yellow", _("黄牌督办")
+        RED = "red", _("红牌督办")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions")
+    level = models.CharField(_("督办等级"), max_length=8, choices=Level.choices)
+    reason = models.CharField(_("督办事由"), max_length=200)
+    deadline = models.DateField(_("督办期限"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    opened_at = models.DateTimeField(_("督办时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.level}"

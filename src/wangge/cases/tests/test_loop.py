@@ -242,3 +242,37 @@ def test_consultation_assignments_need_feedback_before_closing(login_as, spot) -
     actions = [e["action"] for e in login_as("dispatcher").get(
         f"/api/v1/cases/{no}").json()["timeline"]]
     assert actions == ["report", "consult", "assignment_feedback", "assignment_close"]
+
+
+def test_supervision_and_the_printable_notice(login_as, spot) -> None:
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from wangge.cases.actions import do_consult, do_supervise
+
+    users = get_user_model().objects
+    open_no = report(login_as("gridworker"), spot, title="停水三天")["register_no"]
+    secret_no = report(login_as("gridworker"), (spot[0] + 0.01, spot[1]), category="1201",
+                       title="可疑人员聚集")["register_no"]
+    today = timezone.localdate()
+    case = Case.objects.get(register_no=open_no)
+    do_consult(case, users.get(username="dispatcher"), held_on=today - timedelta(days=5),
+               participants="自来水公司", decision="抢修",
+               tasks=[("water", "恢复供水", today - timedelta(days=1))])
+    with pytest.raises(PermissionDenied):
+        do_supervise(case, users.get(username="gridworker"), level="yellow", reason="x",
+                     deadline=today)
+    do_supervise(case, users.get(username="supervisor"), level="yellow", reason="超期未办",
+                 deadline=today + timedelta(days=2))
+    do_supervise(Case.objects.get(register_no=secret_no), users.get(username="dispatcher"),
+                 level="red", reason="需尽快核查", deadline=today + timedelta(days=1))
+    page = login_as("dispatcher").get("/console/cases/notice/").content.decode()
+    assert "自来水公司" in page and "恢复供水" in page and open_no in page
+    assert "黄牌督办" in page and "红牌督办" in page
+    assert "可疑人员聚集" not in page and "（涉密事件）" in page
+    # a station sees only what it may see: no confidential line at all
+    station_page = login_as("station").get("/console/cases/notice/").content.decode()
+    assert secret_no not in station_page and open_no in station_page

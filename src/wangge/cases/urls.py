@@ -1,0 +1,9 @@
+from django.urls import path
+
+from wangge.cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("notice/", views.notice_page, name="notice"),
+]
