@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from wangge.cases import access, actions
@@ -147,3 +147,90 @@ def public_status(request: HttpRequest, register_no: str) -> Any:
     return {"register_no": case.register_no, "category": case.category.name,
             "state": case.state, "reported_at": case.created_at, "closed_at": case.closed_at,
             "steps": [{"at": e.at, "state": e.to_state} for e in case.events.all()]}
+
+
+class TaskIn(Schema):
+    department: str
+    task: str
+    deadline: dt.date
+
+
+class ConsultIn(Schema):
+    held_on: dt.date
+    participants: str
+    decision: str
+    tasks: list[TaskIn]
+
+
+class AssignmentOut(Schema):
+    id: int
+    department: str
+    task: str
+    deadline: dt.date
+    feedback: str
+    closed: bool
+
+
+def _assignment(a: Any) -> dict[str, Any]:
+    return {"id": a.pk, "department": a.department.code, "task": a.task,
+            "deadline": a.deadline, "feedback": a.feedback, "closed": a.closed_at is not None}
+
+
+@router.post("/{register_no}/consultations", response={201: list[AssignmentOut]},
+             summary="集体会商（生成交办单）")
+def consult(request: HttpRequest, register_no: str, body: ConsultIn) -> Any:
+    case = access.access_case(request.auth, register_no)
+    meeting = actions.do_consult(
+        case, request.auth, held_on=body.held_on, participants=body.participants,
+        decision=body.decision, tasks=[(t.department, t.task, t.deadline) for t in body.tasks])
+    return Status(201, [_assignment(a) for a in meeting.assignments.select_related(
+        "department")])
+
+
+@router.get("/{register_no}/assignments", response=list[AssignmentOut], summary="交办单")
+def list_assignments(request: HttpRequest, register_no: str) -> Any:
+    case = access.access_case(request.auth, register_no)
+    return [_assignment(a) for a in case.assignments.select_related("department")]
+
+
+class FeedbackIn(Schema):
+    feedback: str
+
+
+def _own_assignment(request: HttpRequest, register_no: str, pk: int) -> Any:
+    case = access.access_case(request.auth, register_no)
+    assignment = case.assignments.select_related("department", "case__grid").filter(
+        pk=pk).first()
+    if assignment is None:
+        raise Http404("no such assignment")
+    return assignment
+
+
+@router.post("/{register_no}/assignments/{pk}/feedback", response=AssignmentOut,
+             summary="交办反馈")
+def assignment_feedback(request: HttpRequest, register_no: str, pk: int,
+                        body: FeedbackIn) -> Any:
+    a = actions.do_assignment_feedback(_own_assignment(request, register_no, pk), request.auth,
+                                       feedback=body.feedback)
+    return _assignment(a)
+
+
+@router.post("/{register_no}/assignments/{pk}/close", response=AssignmentOut,
+             summary="交办单销号（须已反馈）")
+def assignment_close(request: HttpRequest, register_no: str, pk: int) -> Any:
+    return _assignment(actions.do_close_assignment(_own_assignment(request, register_no, pk),
+                                                   request.auth))
+
+
+class SuperviseIn(Schema):
+    level: str
+    reason: str
+    deadline: dt.date
+
+
+@router.post("/{register_no}/supervisions", response={201: dict}, summary="督办")
+def supervise(request: HttpRequest, register_no: str, body: SuperviseIn) -> Any:
+    case = access.access_case(request.auth, register_no)
+    sup = actions.do_supervise(case, request.auth, level=body.level, reason=body.reason,
+                               deadline=body.deadline)
+    return Status(201, {"id": sup.pk, "level": sup.level, "deadline": sup.deadline})

@@ -276,3 +276,25 @@ def test_supervision_and_the_printable_notice(login_as, spot) -> None:
     # a station sees only what it may see: no confidential line at all
     station_page = login_as("station").get("/console/cases/notice/").content.decode()
     assert secret_no not in station_page and open_no in station_page
+
+
+def test_consultation_feedback_and_supervision_through_the_api(login_as, spot) -> None:
+    dispatcher, dept = login_as("dispatcher"), login_as("department")
+    no = report(login_as("gridworker"), spot, category="1001", title="停水")["register_no"]
+    r = post(dispatcher, f"/api/v1/cases/{no}/consultations", {
+        "held_on": "2026-11-26", "participants": "城管、水司", "decision": "分头处置",
+        "tasks": [{"department": "urban-management", "task": "现场警戒", "deadline": "2026-11-27"},
+                  {"department": "water", "task": "抢修管网", "deadline": "2026-11-27"}]})
+    assert r.status_code == 201 and len(r.json()) == 2
+    ours = next(a for a in r.json() if a["department"] == "urban-management")
+    theirs = next(a for a in r.json() if a["department"] == "water")
+    url = f"/api/v1/cases/{no}/assignments"
+    assert post(dispatcher, f"{url}/{ours['id']}/close").status_code == 422  # no feedback
+    assert post(dept, f"{url}/{theirs['id']}/feedback", {"feedback": "x"}).status_code == 403
+    assert post(dept, f"{url}/{ours['id']}/feedback", {"feedback": "已警戒"}).status_code == 200
+    assert post(dispatcher, f"{url}/{ours['id']}/close").json()["closed"] is True
+    r = post(login_as("supervisor"), f"/api/v1/cases/{no}/supervisions",
+             {"level": "red", "reason": "群众反映强烈", "deadline": "2026-11-28"})
+    assert r.status_code == 201
+    assert post(login_as("gridworker"), f"/api/v1/cases/{no}/supervisions",
+                {"level": "red", "reason": "x", "deadline": "2026-11-28"}).status_code == 403
