@@ -21,6 +21,7 @@ from wangge.cases.models import (
     CaseEvent,
     Consultation,
     DutyRule,
+    InspectionItem,
     RegisterCounter,
     Supervision,
 )
@@ -256,6 +257,19 @@ def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
     return len(rows)
 
 
+def do_seed_inspection_items(rows: list[dict[str, Any]]) -> int:
+    """Load the daily inspection list (data, per city)."""
+    categories = dict(CaseCategory.objects.values_list("code", "id"))
+    with transaction.atomic():
+        InspectionItem.objects.bulk_create([
+            InspectionItem(grid_kind=r["grid_kind"], name=r["name"], guidance=r["guidance"],
+                           category_id=categories.get(r["category"]), order=r["order"])
+            for r in rows
+        ])
+        outbox.enqueue("cases.inspection_items_seeded", {"items": len(rows)})
+    return len(rows)
+
+
 def do_consult(case: Case, actor: AbstractBaseUser, *, held_on: dt.date, participants: str,
                decision: str, tasks: list[tuple[str, str, dt.date]]) -> Consultation:
     """集体会商: record the consultation and create one assignment per (department code,
@@ -332,3 +346,28 @@ def do_supervise(case: Case, actor: AbstractBaseUser, *, level: str, reason: str
         _event(case, actor, "supervise", case.state, reason, level=level,
                deadline=deadline.isoformat())
     return sup
+
+
+def do_merge(duplicate: Case, master: Case, actor: AbstractBaseUser) -> Case:
+    """Merge a duplicate into its master: the duplicate is cancelled with the reason, its
+    reporter (and followers) follow the master."""
+    if duplicate.pk == master.pk:
+        raise CaseError("master", "a case cannot be merged into itself")
+    if master.state in (State.REJECTED, State.CANCELLED):
+        raise CaseError("master", "merge into an open case")
+    if Actor.DISPATCH not in access.actor_kinds(actor, duplicate):
+        raise PermissionDenied("only dispatchers merge cases")
+    with transaction.atomic():
+        dup = Case.objects.select_for_update().get(pk=duplicate.pk)
+        if dup.state not in (State.REPORTED, State.REGISTERED):
+            raise IllegalTransition(f"cannot merge a case that is {dup.state}")
+        before = dup.state
+        dup.state, dup.merged_into = State.CANCELLED, master
+        dup.closeout_reason = f"合并至 {master.register_no}"
+        dup.closed_at = timezone.now()
+        dup.save()
+        followers = list(dup.followers.all()) + ([dup.reporter] if dup.reporter_id else [])
+        master.followers.add(*followers)
+        _event(dup, actor, "merge", before, dup.closeout_reason, master=master.register_no)
+        _event(master, actor, "absorb", master.state, duplicate=dup.register_no)
+    return master

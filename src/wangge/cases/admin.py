@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from wangge.cases.models import Case, CaseCategory, CaseEvent, DutyRule
+from wangge.cases.models import (
+    Assignment,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    Consultation,
+    DutyRule,
+    InspectionItem,
+    Supervision,
+)
 
 
 @admin.register(CaseCategory)
@@ -43,3 +52,33 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(InspectionItem)
+class InspectionItemAdmin(admin.ModelAdmin):
+    list_display = ["grid_kind", "order", "name", "category"]
+    list_filter = ["grid_kind"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(_ReadOnly):
+    list_display = ["case", "department", "task", "deadline", "fed_back_at", "closed_at"]
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(_ReadOnly):
+    list_display = ["case", "held_on", "participants"]
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(_ReadOnly):
+    list_display = ["case", "level", "deadline", "opened_by", "opened_at"]
+    list_filter = ["level"]

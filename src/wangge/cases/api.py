@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from wangge.cases import access, actions
-from wangge.cases.models import Case
+from wangge.cases.models import Case, InspectionItem
 from wangge.core import idempotency
 
 router = Router(tags=["cases"])
@@ -109,9 +109,38 @@ def list_cases(request: HttpRequest, state: str = "", limit: int = Query(50, ge=
             for c in qs.order_by("-created_at")[offset:offset + limit]]
 
 
+class InspectionItemOut(Schema):
+    grid_kind: str
+    name: str
+    guidance: str
+    category: str | None
+
+
+@router.get("/inspection-items", response=list[InspectionItemOut], summary="日常巡查清单")
+def inspection_items(request: HttpRequest, grid_kind: str = "") -> Any:
+    qs = InspectionItem.objects.select_related("category")
+    if grid_kind:
+        qs = qs.filter(grid_kind=grid_kind)
+    return [{"grid_kind": i.grid_kind, "name": i.name, "guidance": i.guidance,
+             "category": i.category.code if i.category_id else None} for i in qs]
+
+
 @router.get("/{register_no}", response=CaseOut, summary="事件详情与时间线")
 def get_case(request: HttpRequest, register_no: str) -> Any:
     return _out(request, access.access_case(request.auth, register_no))
+
+
+class MergeIn(Schema):
+    master: str
+
+
+@router.post("/{register_no}/merge", response=CaseOut, summary="合并重复事件")
+def merge(request: HttpRequest, register_no: str, body: MergeIn) -> Any:
+    duplicate = access.access_case(request.auth, register_no)
+    master = access.access_case(request.auth, body.master)
+    master = actions.do_merge(duplicate, master, request.auth)
+    return _out(request, Case.objects.select_related("category", "grid", "department")
+                .get(pk=master.pk))
 
 
 class ActionIn(Schema):
@@ -234,3 +263,4 @@ def supervise(request: HttpRequest, register_no: str, body: SuperviseIn) -> Any:
     sup = actions.do_supervise(case, request.auth, level=body.level, reason=body.reason,
                                deadline=body.deadline)
     return Status(201, {"id": sup.pk, "level": sup.level, "deadline": sup.deadline})
+

@@ -109,6 +109,10 @@ class Case(models.Model):
 
     handling_level = models.PositiveSmallIntegerField(
         _("办理层级"), choices=Level.choices, default=Level.WORKSTATION)
+    merged_into = models.ForeignKey("self", verbose_name=_("已合并至"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="merged")
+    followers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("关注人"),
+                                       blank=True, related_name="+")
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
     closeout_reason = models.CharField(_("销号原因"), max_length=200, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
@@ -217,3 +221,23 @@ class Supervision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.level}"
+
+
+class InspectionItem(models.Model):
+    """日常巡查清单: what a grid worker checks on patrol, per kind of basic grid."""
+
+    grid_kind = models.CharField(_("网格类型"), max_length=16,
+                                 choices=[("urban", _("城市网格")), ("rural", _("农村网格"))])
+    name = models.CharField(_("巡查事项"), max_length=100)
+    guidance = models.TextField(_("巡查要点"), blank=True)
+    category = models.ForeignKey(CaseCategory, verbose_name=_("发现问题时的事件分类"), null=True,
+                                 blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("日常巡查事项")
+        verbose_name_plural = _("日常巡查清单")
+        ordering = ["grid_kind", "order"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 import wangge.cases as cases_pkg
-from wangge.cases.actions import do_seed_classification
+from wangge.cases.actions import do_seed_classification, do_seed_inspection_items
 from wangge.demo import names
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import LINE_DEPARTMENTS
@@ -96,6 +96,8 @@ def load_demo(
         _create_demo_logins()
         rows = json.loads((Path(cases_pkg.__file__).parent / "categories.json").read_text())
         do_seed_classification(rows, Grid.objects.get(level=0))
+        items = json.loads((Path(cases_pkg.__file__).parent / "inspection_items.json").read_text())
+        do_seed_inspection_items(items)
         counts = {}
         if residents:
             basic = [(s.code, s.kind, s.geometry) for s in specs if s.level == 4]

@@ -298,3 +298,26 @@ def test_consultation_feedback_and_supervision_through_the_api(login_as, spot) -
     assert r.status_code == 201
     assert post(login_as("gridworker"), f"/api/v1/cases/{no}/supervisions",
                 {"level": "red", "reason": "x", "deadline": "2026-11-28"}).status_code == 403
+
+
+def test_daily_inspection_list_per_grid_kind(login_as) -> None:
+    items = login_as("gridworker").get("/api/v1/cases/inspection-items",
+                                       {"grid_kind": "rural"}).json()
+    assert items and all(i["grid_kind"] == "rural" for i in items)
+    assert any(i["name"] == "矛盾纠纷排查" and i["category"] == "1306" for i in items)
+
+
+def test_a_merged_duplicates_reporter_follows_the_master(login_as, spot) -> None:
+    dispatcher = login_as("dispatcher")
+    master = report(login_as("gridworker"), spot)["register_no"]
+    resident_like = login_as("station")  # reports from the workstation counter
+    dup = report(resident_like, (spot[0] + 0.0001, spot[1]))
+    assert dup["possible_duplicate_of"] == master
+    r = post(dispatcher, f"/api/v1/cases/{dup['register_no']}/merge", {"master": master})
+    assert r.status_code == 200 and r.json()["timeline"][-1]["action"] == "absorb"
+    merged = Case.objects.get(register_no=dup["register_no"])
+    assert merged.state == "cancelled" and merged.closeout_reason == f"合并至 {master}"
+    assert merged.merged_into.register_no == master
+    assert Case.objects.get(register_no=master).followers.filter(username="station").exists()
+    again = post(dispatcher, f"/api/v1/cases/{dup['register_no']}/merge", {"master": master})
+    assert again.status_code == 409
