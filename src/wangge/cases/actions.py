@@ -28,6 +28,8 @@ from wangge.cases.models import (
 from wangge.cases.workflow import STEPS, Actor, State
 from wangge.core import idempotency
 from wangge.integration import outbox
+from wangge.integration.models import ExternalSystem
+from wangge.org.access import can_see_path
 from wangge.org.models import Department, Role, RoleAssignment
 from wangge.territory import lookup
 from wangge.territory.models import Grid
@@ -235,8 +237,6 @@ def _dispatch(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
 def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
     """Load a classification list and its city-wide duty rules (data, per city). `duty` is
     "department:<code>" or "system:<code>"."""
-    from wangge.integration.models import ExternalSystem
-
     with transaction.atomic():
         by_code: dict[str, CaseCategory] = {}
         for row in rows:
@@ -332,8 +332,6 @@ SUPERVISE_ROLES = frozenset({Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.
 def do_supervise(case: Case, actor: AbstractBaseUser, *, level: str, reason: str,
                  deadline: dt.date) -> Supervision:
     """督办: open a supervision (normal, yellow card, red card) with its own deadline."""
-    from wangge.org.access import can_see_path
-
     if not can_see_path(actor, case.grid.path, SUPERVISE_ROLES):
         raise PermissionDenied("only supervisors and center roles supervise")
     if level not in Supervision.Level.values:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from wangge.cases.access import visible_cases
 from wangge.cases.models import Assignment, Case, Supervision
 from wangge.org.access import AnyUser
 
@@ -19,8 +20,6 @@ class DepartmentLine:
 def notice(user: AnyUser, start: dt.date, end: dt.date, today: dt.date) -> list[DepartmentLine]:
     """Departments with something to report, worst first. Only cases the user may see count;
     confidential ones appear as a count, never with their titles."""
-    from wangge.cases.access import visible_cases
-
     cases = visible_cases(user)
     lines: dict[str, DepartmentLine] = {}
     overdue = (Assignment.objects.filter(case__in=cases, deadline__lt=today,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,6 +13,9 @@ from django.utils import timezone
 from wangge.core import audit
 from wangge.integration import tokens
 from wangge.integration.models import ApiToken, ExternalSystem
+
+#: how stale last_used_at may get: enough to tell which tokens are alive
+TOUCH_EVERY = timedelta(minutes=1)
 
 User = get_user_model()
 
@@ -59,3 +63,10 @@ def do_ensure_external_system(
     audit.record("external_system.create", actor=actor, object_type="external_system",
                  object_id=code)
     return system
+
+
+def do_touch_token(token: ApiToken) -> None:
+    """Note that a token was used; at most once a minute, so reads don't all become writes."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

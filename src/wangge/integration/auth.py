@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from wangge.integration import tokens
+from wangge.integration.actions import do_touch_token
 from wangge.integration.models import ApiToken
-
-# Writing last_used_at on every call would turn every read into a write; once a minute is
-# enough to tell which tokens are alive.
-_TOUCH_EVERY = timedelta(minutes=1)
 
 
 class BearerToken(HttpBearer):
@@ -31,9 +26,7 @@ class BearerToken(HttpBearer):
         )
         if row is None or not row.user.is_active:
             return None
-        now = timezone.now()
-        if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        do_touch_token(row)
         request.user = row.user
         return row.user
 

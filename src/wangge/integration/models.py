@@ -88,7 +88,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

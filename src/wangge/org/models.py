@@ -143,10 +143,6 @@ class RoleAssignment(models.Model):
     def __str__(self) -> str:
         return f"{self.person} · {self.get_role_display()} · {self.grid}"
 
-    @property
-    def is_current(self) -> bool:
-        return self.ended_on is None
-
     def validate_constraints(self, exclude: object = None) -> None:
         # A form assigning a new responsible worker is a handover: do_assign_role ends the
         # previous worker's role in the same transaction, and the database still refuses

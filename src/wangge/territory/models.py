@@ -90,15 +90,6 @@ class Grid(models.Model):
     def geometry(self) -> shapely.Geometry:
         return shapely.from_wkb(bytes(self.boundary))
 
-    @property
-    def ancestor_codes(self) -> list[str]:
-        """Codes from the root down to the parent."""
-        return self.path.strip("/").split("/")[:-1]
-
-    @property
-    def is_basic(self) -> bool:
-        return self.level == Level.BASIC
-
 
 class TerritoryState(models.Model):
     """One row: the version stamp that every grid change bumps, so that every process
