@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from wangge.cases.actions import CaseError, IllegalTransition
 from wangge.cases.api import public_router
 from wangge.cases.api import router as cases_router
+from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.integration.auth import API_AUTH, docs_require_auth
 from wangge.org.api import router as org_router
 from wangge.registry.api import router as registry_router

@@ -10,6 +10,7 @@ WANGGE_ALLOWED_HOSTS comma-separated host names (default: localhost names, or * 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -67,7 +68,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
-    "leaflet",
     "django_htmx",
     "wangge.core",
     "wangge.territory",
@@ -164,6 +164,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing one before setup
+# Leaflet's files come from the django-leaflet package. Only its static folder is used: as an
+# installed app, its admin module imports GeoDjango, which needs the GDAL system library.
+_leaflet = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = [Path(next(iter(_leaflet.submodule_search_locations))) / "static"] if (
+    _leaflet and _leaflet.submodule_search_locations) else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -185,6 +190,9 @@ WANGGE_TILE_URL = os.environ.get("WANGGE_TILE_URL", "")
 WANGGE_CASE_PREFIX = os.environ.get("WANGGE_CASE_PREFIX", "LL")
 WANGGE_DUPLICATE_RADIUS_M = float(os.environ.get("WANGGE_DUPLICATE_RADIUS_M", "50"))
 WANGGE_DUPLICATE_HOURS = float(os.environ.get("WANGGE_DUPLICATE_HOURS", "24"))
+# Case photos: JPEG, PNG or WebP up to this size, at most this many per case and stage.
+WANGGE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+WANGGE_PHOTOS_PER_STAGE = int(os.environ.get("WANGGE_PHOTOS_PER_STAGE", "9"))
 
 LOGGING = {
     "version": 1,

@@ -5,27 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from wangge.cases import access
+from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import (
     Assignment,
     Case,
     CaseCategory,
     CaseEvent,
+    CasePhoto,
     Consultation,
     DutyRule,
     InspectionItem,
     RegisterCounter,
     Supervision,
 )
-from wangge.cases.workflow import STEPS, Actor, State
+from wangge.cases.photos import CheckedPhoto, check_photo
+from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor, State
 from wangge.core import idempotency
 from wangge.integration import outbox
 from wangge.integration.models import ExternalSystem
@@ -33,18 +38,6 @@ from wangge.org.access import can_see_path
 from wangge.org.models import Department, Role, RoleAssignment
 from wangge.territory import lookup
 from wangge.territory.models import Grid
-
-
-class CaseError(Exception):
-    """Bad input for a case; names the field (422)."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
-
-
-class IllegalTransition(Exception):
-    """The action does not apply to the case in its current state (409)."""
 
 
 def route(category: CaseCategory, grid: Grid) -> DutyRule | None:
@@ -108,11 +101,12 @@ def _event(case: Case, actor: AbstractBaseUser | None, action: str, from_state: 
 
 
 def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
-              client_key: str | None = None) -> Case:
+              client_key: str | None = None, photos: Sequence[bytes] = ()) -> Case:
     """上报: a new case in state `reported`. The location fixes the basic grid, else the
     reporter's own grid. A replayed client key returns the first case."""
     if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
         return Case.objects.get(pk=earlier)
+    checked = _check_photos(photos, already=0)
     category = CaseCategory.objects.filter(code=str(data.get("category") or "")).first()
     if category is None or category.parent_id is None:
         raise CaseError("category", "must be the code of a small class of the classification")
@@ -141,8 +135,54 @@ def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
             duplicate_of=find_duplicate(category, lng, lat, now),
         )
         idempotency.remember(actor, client_key, "case", case.pk)
-        _event(case, actor, "report", "", possible_duplicate=case.duplicate_of_id is not None)
+        _store_photos(case, CasePhoto.Stage.REPORT, checked, actor)
+        _event(case, actor, "report", "", possible_duplicate=case.duplicate_of_id is not None,
+               photos=len(checked))
     return case
+
+
+def _check_photos(photos: Sequence[bytes], already: int) -> list[CheckedPhoto]:
+    if already + len(photos) > settings.WANGGE_PHOTOS_PER_STAGE:
+        raise CaseError("photos", f"at most {settings.WANGGE_PHOTOS_PER_STAGE} photos per stage")
+    return [check_photo(raw) for raw in photos]
+
+
+def _store_photos(case: Case, stage: str, checked: list[CheckedPhoto],
+                  actor: AbstractBaseUser) -> list[CasePhoto]:
+    stored = []
+    known = set(case.photos.values_list("sha256", flat=True)) if checked else set()
+    for photo in checked:
+        if photo.sha256 in known:  # a retried upload: the first one stands
+            continue
+        known.add(photo.sha256)
+        row = CasePhoto(case=case, stage=stage, content_type=photo.content_type,
+                        size=len(photo.content), width=photo.width, height=photo.height,
+                        sha256=photo.sha256, uploaded_by=actor)
+        row.file.save(f"photo{photo.suffix}", ContentFile(photo.content), save=False)
+        row.save()
+        stored.append(row)
+    return stored
+
+
+def do_add_photos(case: Case, actor: AbstractBaseUser, *, stage: str,
+                  photos: Sequence[bytes]) -> list[CasePhoto]:
+    """Photos of the report, of the handling (处置反馈) or of the verification (核查)."""
+    if stage not in PHOTO_STAGES:
+        raise CaseError("stage", f"must be one of {', '.join(PHOTO_STAGES)}")
+    if not photos:
+        raise CaseError("photos", "at least one photo")
+    actors, states = PHOTO_STAGES[stage]
+    if not access.actor_kinds(actor, case) & actors:
+        raise PermissionDenied(f"you may not add {stage} photos to this case")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.state not in states:
+            raise IllegalTransition(f"cannot add {stage} photos to a case that is {case.state}")
+        checked = _check_photos(photos, case.photos.filter(stage=stage).count())
+        stored = _store_photos(case, stage, checked, actor)
+        if stored:
+            _event(case, actor, "photos", case.state, stage=stage, photos=len(stored))
+    return stored
 
 
 def do_transition(case: Case, action: str, actor: AbstractBaseUser,
@@ -161,7 +201,8 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
             if fields.get(name) in (None, ""):
                 raise CaseError(name, "required")
         before = case.state
-        note = str(fields.get("reason") or fields.get("feedback") or "")
+        note = str(fields.get("reason") or fields.get("feedback") or fields.get("reply")
+                   or fields.get("closeout_reason") or fields.get("followup_note") or "")
         extra = _apply(case, action, actor, fields)
         case.state = step.target or extra.pop("previous")
         case.save()
@@ -204,14 +245,20 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
         if not 1 <= score <= 5:
             raise CaseError("satisfaction", "a rating from 1 to 5")
         case.satisfaction = score
+        case.followup_note = str(fields.get("followup_note") or "")
     elif action == "suspend":
         try:
             planned = dt.date.fromisoformat(str(fields["planned_date"]))
         except ValueError as e:
             raise CaseError("planned_date", "must be a date YYYY-MM-DD") from e
         return {"previous": case.state, "planned_date": planned.isoformat()}
-    elif action == "resume":
-        last = case.events.filter(action="suspend").order_by("-at", "-id").first()
+    elif action == "reply_due":
+        return {"previous": case.state}
+    elif action in ("resume", "reply"):
+        if action == "reply":
+            case.written_reply, case.replied_at = str(fields["reply"]).strip(), now
+        entered = "suspend" if action == "resume" else "reply_due"
+        last = case.events.filter(action=entered).order_by("-at", "-id").first()
         return {"previous": (last.data.get("previous") if last else None) or State.REGISTERED}
     return {}
 

@@ -3,6 +3,8 @@ append-only timeline."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -116,6 +118,9 @@ class Case(models.Model):
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
     closeout_reason = models.CharField(_("销号原因"), max_length=200, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    followup_note = models.TextField(_("回访记录"), blank=True)
+    written_reply = models.TextField(_("书面答复"), blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("上报时间"), auto_now_add=True, db_index=True)
     registered_at = models.DateTimeField(_("挂号时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
@@ -150,6 +155,45 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_state}→{self.to_state}"
+
+
+def _photo_path(photo: CasePhoto, filename: str) -> str:
+    # never the uploader's file name: it can carry a name or a phone number
+    return f"cases/{photo.case_id}/{photo.sha256[:32]}{Path(filename).suffix.lower()}"
+
+
+class CasePhoto(models.Model):
+    """A photo at intake, of the handling (feedback) or of the on-the-spot verification.
+    Served only to those who may see the case, never under a public media URL."""
+
+    class Stage(models.TextChoices):
+        REPORT = "report", _("上报")
+        HANDLE = "handle", _("处置")
+        VERIFY = "verify", _("核查")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    stage = models.CharField(_("环节"), max_length=8, choices=Stage.choices)
+    file = models.FileField(_("照片"), upload_to=_photo_path)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("事件照片")
+        verbose_name_plural = _("事件照片")
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            # a retried upload of the same picture never makes a second photo
+            models.UniqueConstraint(fields=["case", "sha256"], name="case_photo_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage} {self.sha256[:8]}"
 
 
 class Consultation(models.Model):

@@ -19,6 +19,7 @@ class State(StrEnum):
     CLOSED = "closed"
     EVALUATED = "evaluated"
     SUSPENDED = "suspended"
+    REPLY_DUE = "reply_due"
     CANCELLED = "cancelled"
 
 
@@ -57,11 +58,23 @@ STEPS: dict[str, Step] = {
     "verify_pass": Step(_s(State.HANDLED), State.VERIFIED, frozenset({GW, D})),
     "verify_fail": Step(_s(State.HANDLED), State.IN_PROGRESS, frozenset({GW, D}), ("reason",)),
     "close": Step(_s(State.VERIFIED), State.CLOSED, frozenset({D}), ("closeout_reason",)),
+    # 回访: the reporter rates it, or a dispatcher records the follow-up call
     "evaluate": Step(_s(State.CLOSED), State.EVALUATED, frozenset({REP, D}), ("satisfaction",)),
     "suspend": Step(OPEN, State.SUSPENDED, frozenset({D}), ("reason", "planned_date")),
     "resume": Step(_s(State.SUSPENDED), None, frozenset({D})),
+    # cannot be solved in time: the only way on is a written reply to the reporter (书面答复),
+    # after which the case goes back to where it was and handling continues
+    "reply_due": Step(OPEN, State.REPLY_DUE, frozenset({D, DEP}), ("reason",)),
+    "reply": Step(_s(State.REPLY_DUE), None, frozenset({D, DEP}), ("reply",)),
     # 逐级上报: the case stays where it is in the loop, one level up the hierarchy
     "escalate": Step(_s(State.REPORTED, State.REGISTERED), None, frozenset({D}), ("reason",)),
     "cancel": Step(_s(State.REPORTED, State.SUSPENDED) | OPEN, State.CANCELLED, frozenset({D}),
                    ("reason",)),
+}
+
+#: photos: who may add them at which stage, and while the case is in which states
+PHOTO_STAGES: dict[str, tuple[frozenset[Actor], frozenset[State]]] = {
+    "report": (frozenset({REP, D, GW}), _s(State.REPORTED, State.REGISTERED, State.DISPATCHED)),
+    "handle": (frozenset({DEP}), _s(State.ACCEPTED, State.IN_PROGRESS, State.HANDLED)),
+    "verify": (frozenset({GW, D}), _s(State.HANDLED, State.VERIFIED)),
 }
