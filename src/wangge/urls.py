@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from wangge.api import api
+from wangge.cases.urls import public_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -9,5 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/registry/", include("wangge.registry.urls")),
     path("console/cases/", include("wangge.cases.urls")),
+    path("cases/", include((public_urlpatterns, "cases_public"))),
     path("", include("wangge.web.urls")),
 ]

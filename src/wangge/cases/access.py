@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wangge.cases.models import Case
+from wangge.cases.models import Case, CaseEvent, CasePhoto
 from wangge.cases.workflow import STEPS, Actor
 from wangge.org.access import AnyUser, can_see_path, in_scope
 from wangge.org.models import Role, RoleAssignment
+from wangge.territory.models import Grid
 
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
                             Role.STATION_STAFF})
@@ -21,6 +22,8 @@ DISPATCH_ROLES_AT = {
 }
 #: confidential cases: center roles and grid police within their scope, and the staff of the
 #: department the case is assigned to (e.g. public security)
+RULE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.SUBCENTER_STAFF})
+SUPERVISE_ROLES = frozenset({Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
 CONFIDENTIAL_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.LEADER, Role.GRID_POLICE})
 
 
@@ -84,3 +87,30 @@ def public_case(register_no: str) -> Case:
     if case is None:
         raise Http404("no such case")
     return case
+
+
+def access_photo(user: AnyUser, register_no: str, pk: int) -> CasePhoto:
+    """A photo is shown exactly to those who may see its case."""
+    photo = (CasePhoto.objects.select_related("case")
+             .filter(pk=pk, case__in=visible_cases(user), case__register_no=register_no)
+             .first())
+    if photo is None:
+        raise Http404("no such photo")
+    return photo
+
+
+def public_steps(case: Case) -> list[CaseEvent]:
+    """What the reporter sees of the timeline: only the changes of state, with their time;
+    never who acted, notes, supervisions or internal steps."""
+    return [e for e in case.events.only("at", "from_state", "to_state", "action")
+            if e.action == "report" or e.from_state != e.to_state]
+
+
+def can_supervise(user: AnyUser, case: Case) -> bool:
+    return can_see_path(user, case.grid.path, SUPERVISE_ROLES)
+
+
+def can_manage_rules(user: AnyUser, grid: Grid) -> bool:
+    """The duty list is kept by the center's admins and dispatchers (for any subtree), and by
+    sub-center staff for theirs."""
+    return can_see_path(user, grid.path, RULE_ROLES)

@@ -31,10 +31,9 @@ from wangge.cases.models import (
 )
 from wangge.cases.photos import CheckedPhoto, check_photo
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor, State
-from wangge.core import idempotency
+from wangge.core import audit, idempotency
 from wangge.integration import outbox
 from wangge.integration.models import ExternalSystem
-from wangge.org.access import can_see_path
 from wangge.org.models import Department, Role, RoleAssignment
 from wangge.territory import lookup
 from wangge.territory.models import Grid
@@ -45,11 +44,20 @@ def route(category: CaseCategory, grid: Grid) -> DutyRule | None:
     before its big class."""
     rules = DutyRule.objects.filter(
         category_id__in=[c for c in (category.pk, category.parent_id) if c]
-    ).select_related("grid", "department", "external_system")
+    ).select_related("category", "grid", "department", "external_system")
     matching = [r for r in rules if grid.path.startswith(r.grid.path)]
     if not matching:
         return None
     return max(matching, key=lambda r: (len(r.grid.path), r.category_id == category.pk))
+
+
+def describe_rule(rule: DutyRule | None) -> str:
+    """What the timeline keeps of a rule, so a routed case still shows which rule sent it
+    where after the duty list has changed."""
+    if rule is None:
+        return ""
+    target = rule.department or rule.external_system
+    return f"{rule.category.code} {rule.category.name} @ {rule.grid.name} → {target.name}"
 
 
 def next_register_no(now: dt.datetime) -> str:
@@ -218,7 +226,7 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
         case.registered_at = now
         rule = route(case.category, case.grid)
         case.routed_by = rule
-        return {"rule": rule.pk if rule else None}
+        return {"rule": rule.pk if rule else None, "rule_text": describe_rule(rule)}
     if action == "dispatch":
         return _dispatch(case, fields)
     if action == "escalate":
@@ -271,14 +279,14 @@ def _dispatch(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
         if dept is None:
             raise CaseError("department", f"no department {code}")
         case.department, case.external_system = dept, None
-        return {"department": dept.code, "rule": None}
+        return {"department": dept.code, "rule": None, "rule_text": f"调度员指定 → {dept.name}"}
     rule = case.routed_by or route(case.category, case.grid)
     if rule is None:
         raise CaseError("department", "no duty rule matches: choose a department")
     case.routed_by = rule
     case.department, case.external_system = rule.department, rule.external_system
     target = rule.department.code if rule.department else rule.external_system.code
-    return {"department": target, "rule": rule.pk}
+    return {"department": target, "rule": rule.pk, "rule_text": describe_rule(rule)}
 
 
 def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
@@ -373,13 +381,10 @@ def do_close_assignment(assignment: Assignment, actor: AbstractBaseUser) -> Assi
     return assignment
 
 
-SUPERVISE_ROLES = frozenset({Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
-
-
 def do_supervise(case: Case, actor: AbstractBaseUser, *, level: str, reason: str,
                  deadline: dt.date) -> Supervision:
     """督办: open a supervision (normal, yellow card, red card) with its own deadline."""
-    if not can_see_path(actor, case.grid.path, SUPERVISE_ROLES):
+    if not access.can_supervise(actor, case):
         raise PermissionDenied("only supervisors and center roles supervise")
     if level not in Supervision.Level.values:
         raise CaseError("level", f"must be one of {', '.join(Supervision.Level.values)}")
@@ -416,3 +421,50 @@ def do_merge(duplicate: Case, master: Case, actor: AbstractBaseUser) -> Case:
         _event(dup, actor, "merge", before, dup.closeout_reason, master=master.register_no)
         _event(master, actor, "absorb", master.state, duplicate=dup.register_no)
     return master
+
+
+def check_manage_rules(actor: AbstractBaseUser, grid: Grid) -> None:
+    if not access.can_manage_rules(actor, grid):
+        raise PermissionDenied("only the center (or the sub-center, for its subtree) keeps "
+                               "the duty list")
+
+
+def do_set_duty_rule(actor: AbstractBaseUser, *, category: str, grid: str,
+                     department: str = "", external_system: str = "") -> DutyRule:
+    """Add or change the rule for (category, subtree): one target, a department or an
+    external system."""
+    cat = CaseCategory.objects.filter(code=category).first()
+    if cat is None:
+        raise CaseError("category", f"no category {category}")
+    where = Grid.objects.filter(code=grid).first()
+    if where is None:
+        raise CaseError("grid", f"no grid {grid}")
+    check_manage_rules(actor, where)
+    if bool(department) == bool(external_system):
+        raise CaseError("department", "name either a department or an external system")
+    dept = system = None
+    if department and (dept := Department.objects.filter(code=department).first()) is None:
+        raise CaseError("department", f"no department {department}")
+    if external_system and (system := ExternalSystem.objects.filter(
+            code=external_system).first()) is None:
+        raise CaseError("external_system", f"no external system {external_system}")
+    with transaction.atomic():
+        rule, created = DutyRule.objects.update_or_create(
+            category=cat, grid=where, defaults={"department": dept, "external_system": system})
+        target = department or external_system
+        audit.record("cases.duty_rule_set", actor=actor, object_type="duty_rule",
+                     object_id=rule.pk, category=category, grid=grid, target=target,
+                     created=created)
+        outbox.enqueue("cases.duty_rule_set", {"rule": rule.pk, "category": category,
+                                               "grid": grid, "target": target})
+    return rule
+
+
+def do_delete_duty_rule(actor: AbstractBaseUser, rule: DutyRule) -> None:
+    """Cases already routed keep pointing at the rule's id in their timeline."""
+    check_manage_rules(actor, rule.grid)
+    with transaction.atomic():
+        audit.record("cases.duty_rule_deleted", actor=actor, object_type="duty_rule",
+                     object_id=rule.pk, category=rule.category.code, grid=rule.grid.code)
+        outbox.enqueue("cases.duty_rule_deleted", {"rule": rule.pk})
+        rule.delete()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
-from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse, Http404, HttpRequest
+from django.utils import timezone
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
-from wangge.cases import access, actions
-from wangge.cases.models import Case, InspectionItem
+from wangge.cases import access, actions, queues
+from wangge.cases.models import Case, CasePhoto, DutyRule, InspectionItem
+from wangge.cases.routing import routing_text
+from wangge.cases.workflow import State
 from wangge.core import idempotency
 
 router = Router(tags=["cases"])
@@ -35,8 +38,21 @@ class EventOut(Schema):
     note: str
 
 
+class PhotoOut(Schema):
+    id: int
+    stage: str
+    url: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+
+
 class CaseOut(Schema):
     register_no: str
+    channel: str
+    confidential: bool
+    handling_level: int
     category: str
     category_name: str
     title: str
@@ -48,32 +64,45 @@ class CaseOut(Schema):
     lat: float | None
     department: str | None
     routed_by_rule: int | None
+    routed_by: str
     possible_duplicate_of: str | None
     rework_count: int
     closeout_reason: str
     satisfaction: int | None
+    written_reply: str
     allowed_actions: list[str]
+    photos: list[PhotoOut]
     timeline: list[EventOut]
 
 
+def _photo(photo: CasePhoto) -> dict[str, Any]:
+    return {"id": photo.pk, "stage": photo.stage, "content_type": photo.content_type,
+            "width": photo.width, "height": photo.height, "size": photo.size,
+            "url": f"/api/v1/cases/{photo.case.register_no}/photos/{photo.pk}"}
+
+
 def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
+    events = list(case.events.select_related("actor"))
     return {
-        "register_no": case.register_no, "category": case.category.code,
+        "register_no": case.register_no, "channel": case.channel,
+        "confidential": case.confidential, "handling_level": case.handling_level,
+        "category": case.category.code,
         "category_name": case.category.name, "title": case.title,
         "description": case.description, "state": case.state, "grid": case.grid.code,
         "grid_name": case.grid.name, "lng": case.lng, "lat": case.lat,
         "department": case.department.code if case.department_id else (
             case.external_system.code if case.external_system_id else None),
-        "routed_by_rule": case.routed_by_id,
+        "routed_by_rule": case.routed_by_id, "routed_by": routing_text(events),
         "possible_duplicate_of": case.duplicate_of.register_no if case.duplicate_of_id else None,
         "rework_count": case.rework_count, "closeout_reason": case.closeout_reason,
-        "satisfaction": case.satisfaction,
+        "satisfaction": case.satisfaction, "written_reply": case.written_reply,
         "allowed_actions": access.allowed_actions(request.auth, case),
+        "photos": [_photo(p) for p in case.photos.all()],
         "timeline": [
             {"at": e.at, "actor": e.actor.get_username() if e.actor else None,
              "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
              "note": e.note}
-            for e in case.events.select_related("actor")
+            for e in events
         ],
     }
 
@@ -98,15 +127,20 @@ class CaseRow(Schema):
     created_at: dt.datetime
 
 
-@router.get("/", response=list[CaseRow], summary="事件列表（本人范围）")
-def list_cases(request: HttpRequest, state: str = "", limit: int = Query(50, ge=1, le=500),
-               offset: int = Query(0, ge=0)) -> Any:
-    qs = access.visible_cases(request.auth).select_related("category", "grid")
-    if state:
-        qs = qs.filter(state=state)
+@router.get("/", response=list[CaseRow], summary="事件队列（我的待办、本人范围、超期）")
+def list_cases(request: HttpRequest,
+               queue: Literal["mine", "scope", "overdue"] = "scope",
+               state: State | None = None,
+               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+    qs = queues.queue(request.auth, queue, timezone.localdate(), state or "")
     return [{"register_no": c.register_no, "title": c.title, "state": c.state,
              "category": c.category.code, "grid": c.grid.code, "created_at": c.created_at}
-            for c in qs.order_by("-created_at")[offset:offset + limit]]
+            for c in qs[offset:offset + limit]]
+
+
+@router.get("/stats", response=dict, summary="事件统计（涉密事件只计数）")
+def stats(request: HttpRequest) -> Any:
+    return queues.statistics(request.auth)
 
 
 class InspectionItemOut(Schema):
@@ -123,6 +157,51 @@ def inspection_items(request: HttpRequest, grid_kind: str = "") -> Any:
         qs = qs.filter(grid_kind=grid_kind)
     return [{"grid_kind": i.grid_kind, "name": i.name, "guidance": i.guidance,
              "category": i.category.code if i.category_id else None} for i in qs]
+
+
+class RuleIn(Schema):
+    category: str
+    grid: str
+    department: str = ""
+    external_system: str = ""
+
+
+class RuleOut(Schema):
+    id: int
+    category: str
+    category_name: str
+    grid: str
+    grid_name: str
+    department: str | None
+    external_system: str | None
+
+
+def _rule(r: DutyRule) -> dict[str, Any]:
+    return {"id": r.pk, "category": r.category.code, "category_name": r.category.name,
+            "grid": r.grid.code, "grid_name": r.grid.name,
+            "department": r.department.code if r.department_id else None,
+            "external_system": r.external_system.code if r.external_system_id else None}
+
+
+@router.get("/duty-rules", response=list[RuleOut], summary="部门职责清单")
+def list_rules(request: HttpRequest) -> Any:
+    return [_rule(r) for r in DutyRule.objects.select_related(
+        "category", "grid", "department", "external_system").order_by("category__code",
+                                                                      "grid__path")]
+
+
+@router.put("/duty-rules", response=RuleOut, summary="设置职责规则（分类 × 网格子树）")
+def set_rule(request: HttpRequest, body: RuleIn) -> Any:
+    return _rule(actions.do_set_duty_rule(request.auth, **body.dict()))
+
+
+@router.delete("/duty-rules/{pk}", response={204: None}, summary="删除职责规则")
+def delete_rule(request: HttpRequest, pk: int) -> Any:
+    rule = DutyRule.objects.select_related("category", "grid").filter(pk=pk).first()
+    if rule is None:
+        raise Http404("no such rule")
+    actions.do_delete_duty_rule(request.auth, rule)
+    return Status(204, None)
 
 
 @router.get("/{register_no}", response=CaseOut, summary="事件详情与时间线")
@@ -146,10 +225,28 @@ def merge(request: HttpRequest, register_no: str, body: MergeIn) -> Any:
 class ActionIn(Schema):
     reason: str = ""
     feedback: str = ""
+    reply: str = ""
     closeout_reason: str = ""
     department: str = ""
     satisfaction: int | None = None
+    followup_note: str = ""
     planned_date: str = ""
+
+
+@router.post("/{register_no}/photos", response={201: list[PhotoOut]}, summary="上传照片")
+def add_photos(request: HttpRequest, register_no: str,
+               stage: Form[Literal["report", "handle", "verify"]],
+               photos: File[list[UploadedFile]]) -> Any:
+    case = access.access_case(request.auth, register_no)
+    stored = actions.do_add_photos(case, request.auth, stage=stage,
+                                   photos=[f.read() for f in photos])
+    return Status(201, [_photo(p) for p in stored])
+
+
+@router.get("/{register_no}/photos/{pk}", summary="照片（仅有权查看事件者）")
+def get_photo(request: HttpRequest, register_no: str, pk: int) -> FileResponse:
+    photo = access.access_photo(request.auth, register_no, pk)
+    return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
 
 
 @router.post("/{register_no}/actions/{action}", response=CaseOut, summary="办理动作")
@@ -166,6 +263,7 @@ class PublicStatus(Schema):
     state: str
     reported_at: dt.datetime
     closed_at: dt.datetime | None
+    written_reply: str
     steps: list[dict[str, Any]]
 
 
@@ -175,7 +273,8 @@ def public_status(request: HttpRequest, register_no: str) -> Any:
     case = access.public_case(register_no)
     return {"register_no": case.register_no, "category": case.category.name,
             "state": case.state, "reported_at": case.created_at, "closed_at": case.closed_at,
-            "steps": [{"at": e.at, "state": e.to_state} for e in case.events.all()]}
+            "written_reply": case.written_reply,
+            "steps": [{"at": e.at, "state": e.to_state} for e in access.public_steps(case)]}
 
 
 class TaskIn(Schema):

@@ -1,9 +1,27 @@
 from django.urls import path
 
-from wangge.cases import views
+from wangge.cases import views, views_rules
 
 app_name = "cases"
 
 urlpatterns = [
+    path("", views.queue_page, name="queue"),
+    path("new/", views.new_case, name="new"),
+    path("inbox/", views.inbox_page, name="inbox"),
+    path("stats/", views.stats_page, name="stats"),
     path("notice/", views.notice_page, name="notice"),
+    path("rules/", views_rules.rules_page, name="rules"),
+    path("rules/<int:pk>/delete/", views_rules.delete_rule, name="delete_rule"),
+    path("<str:register_no>/", views.case_page, name="case"),
+    path("<str:register_no>/act/<str:action>/", views.act, name="act"),
+    path("<str:register_no>/photos/", views.upload_photos, name="photos"),
+    path("<str:register_no>/photos/<int:pk>/", views.photo, name="photo"),
+    path("<str:register_no>/assignments/<int:pk>/<str:step>/", views.assignment_step,
+         name="assignment"),
+    path("<str:register_no>/supervise/", views.supervise, name="supervise"),
+]
+
+public_urlpatterns = [
+    path("status/", views.public_status, name="status"),
+    path("status/<str:register_no>", views.public_status, name="status_no"),
 ]

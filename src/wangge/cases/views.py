@@ -1,15 +1,33 @@
-"""Case console pages (the rest of the console comes with the queues)."""
+"""Case console pages: queues, the case page with its allowed actions, the department inbox,
+statistics, the report form and the printable notice. Thin: access decides, actions write."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import shapely
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from wangge.cases import access, actions, queues
+from wangge.cases.errors import CaseError, IllegalTransition
+from wangge.cases.forms import ReportForm
+from wangge.cases.labels import ACTION_LABELS, FIELD_LABELS, OPTIONAL_FIELDS, STATE_LABELS
+from wangge.cases.models import Case
 from wangge.cases.notice import notice, shown_title
+from wangge.cases.routing import routing_text
+from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
+from wangge.org.models import Department
+
+PAGE = 50
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
@@ -17,6 +35,168 @@ def _date(value: str | None, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value or "")
     except ValueError:
         return default
+
+
+@login_required
+def queue_page(request: HttpRequest) -> HttpResponse:
+    name = request.GET.get("queue", "mine")
+    name = name if name in queues.QUEUES else "mine"
+    state = request.GET.get("state", "")
+    state = state if state in STATE_LABELS else ""
+    qs = queues.queue(request.user, name, timezone.localdate(), state)
+    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    return render(request, "cases/queue.html", {
+        "queue": name, "state": state, "page": page, "states": STATE_LABELS,
+        "rows": [(c, shown_title(c), STATE_LABELS.get(c.state, c.state)) for c in page],
+    })
+
+
+def _action_forms(user: Any, case: Case) -> list[dict[str, Any]]:
+    forms = []
+    for name in access.allowed_actions(user, case):
+        fields = [(f, FIELD_LABELS.get(f, f), True) for f in STEPS[name].needs]
+        fields += [(f, FIELD_LABELS.get(f, f), False) for f in OPTIONAL_FIELDS.get(name, ())]
+        forms.append({"name": name, "label": ACTION_LABELS.get(name, name), "fields": fields})
+    return forms
+
+
+@login_required
+def case_page(request: HttpRequest, register_no: str) -> HttpResponse:
+    case = access.access_case(request.user, register_no)
+    events = list(case.events.select_related("actor"))
+    kinds = access.actor_kinds(request.user, case)
+    stages = [s for s, (actors, states) in PHOTO_STAGES.items()
+              if kinds & actors and case.state in states]
+    departments = Department.objects.filter(kind=Department.Kind.DEPARTMENT).order_by("name")
+    return render(request, "cases/case.html", {
+        "case": case, "state_label": STATE_LABELS.get(case.state, case.state),
+        "routed_by": routing_text(events), "photos": case.photos.all(),
+        "timeline": [(e, ACTION_LABELS.get(e.action, e.action),
+                      STATE_LABELS.get(e.to_state, e.to_state)) for e in events],
+        "action_forms": _action_forms(request.user, case), "photo_stages": stages,
+        "assignments": case.assignments.select_related("department"),
+        "supervisions": case.supervisions.all(), "departments": departments,
+        "my_departments": access.user_department_ids(request.user),
+        "can_dispatch": Actor.DISPATCH in kinds,
+        "can_supervise": access.can_supervise(request.user, case),
+        "tile_url": settings.WANGGE_TILE_URL,
+        "point": [case.lat, case.lng] if case.lat is not None else None,
+        "grid_geojson": _grid_geojson(case),
+    })
+
+
+def _grid_geojson(case: Case) -> dict[str, Any]:
+    return {"type": "Feature", "properties": {"name": case.grid.name},
+            "geometry": shapely.geometry.mapping(case.grid.geometry)}
+
+
+def _redirect_with(request: HttpRequest, register_no: str, error: Exception | None,
+                   done: str = "") -> HttpResponse:
+    if isinstance(error, CaseError):
+        messages.error(request, f"{FIELD_LABELS.get(error.field, error.field)}: {error}")
+    elif error is not None:
+        messages.error(request, str(error))
+    elif done:
+        messages.success(request, done)
+    return redirect("cases:case", register_no=register_no)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, register_no: str, action: str) -> HttpResponse:
+    case = access.access_case(request.user, register_no)
+    fields = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    try:
+        actions.do_transition(case, action, request.user, **fields)
+    except (CaseError, IllegalTransition, PermissionDenied) as e:
+        return _redirect_with(request, register_no, e)
+    return _redirect_with(request, register_no, None, str(ACTION_LABELS.get(action, action)))
+
+
+@login_required
+@require_POST
+def upload_photos(request: HttpRequest, register_no: str) -> HttpResponse:
+    case = access.access_case(request.user, register_no)
+    try:
+        actions.do_add_photos(case, request.user, stage=request.POST.get("stage", ""),
+                              photos=[f.read() for f in request.FILES.getlist("photos")])
+    except (CaseError, IllegalTransition, PermissionDenied) as e:
+        return _redirect_with(request, register_no, e)
+    return _redirect_with(request, register_no, None, str(ACTION_LABELS["photos"]))
+
+
+@login_required
+def photo(request: HttpRequest, register_no: str, pk: int) -> FileResponse:
+    found = access.access_photo(request.user, register_no, pk)
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def assignment_step(request: HttpRequest, register_no: str, pk: int, step: str) -> HttpResponse:
+    case = access.access_case(request.user, register_no)
+    assignment = case.assignments.select_related("department", "case__grid").filter(
+        pk=pk).first()
+    try:
+        if assignment is None:
+            raise CaseError("assignment", "no such assignment")
+        if step == "feedback":
+            actions.do_assignment_feedback(assignment, request.user,
+                                           feedback=request.POST.get("feedback", ""))
+        else:
+            actions.do_close_assignment(assignment, request.user)
+    except (CaseError, PermissionDenied) as e:
+        return _redirect_with(request, register_no, e)
+    return _redirect_with(request, register_no, None, str(ACTION_LABELS[f"assignment_{step}"]))
+
+
+@login_required
+@require_POST
+def supervise(request: HttpRequest, register_no: str) -> HttpResponse:
+    case = access.access_case(request.user, register_no)
+    try:
+        actions.do_supervise(case, request.user, level=request.POST.get("level", ""),
+                             reason=request.POST.get("reason", ""),
+                             deadline=_date(request.POST.get("deadline"),
+                                            timezone.localdate() + dt.timedelta(days=3)))
+    except (CaseError, PermissionDenied) as e:
+        return _redirect_with(request, register_no, e)
+    return _redirect_with(request, register_no, None, str(ACTION_LABELS["supervise"]))
+
+
+@login_required
+def new_case(request: HttpRequest) -> HttpResponse:
+    """上报: phone-sized, with photos and "use my location"; a double tap makes one case."""
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = actions.do_report(
+                data, request.user, channel=data["channel"], client_key=data["client_key"],
+                photos=[f.read() for f in request.FILES.getlist("photos")])
+        except CaseError as e:
+            form.add_error(e.field if e.field in form.fields else None, str(e))
+        else:
+            return redirect("cases:case", register_no=case.register_no)
+    return render(request, "cases/new.html", {"form": form})
+
+
+@login_required
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    box = queues.inbox(request.user)
+    return render(request, "cases/inbox.html", {
+        "cases": [(c, STATE_LABELS.get(c.state, c.state)) for c in box["cases"]],
+        "assignments": box["assignments"], "today": timezone.localdate(),
+    })
+
+
+@login_required
+def stats_page(request: HttpRequest) -> HttpResponse:
+    s = queues.statistics(request.user)
+    s["by_state"] = [(STATE_LABELS.get(k, k), n) for k, n in s["by_state"].items()]
+    return render(request, "cases/stats.html", {"s": s})
 
 
 @login_required
@@ -32,3 +212,20 @@ def notice_page(request: HttpRequest) -> HttpResponse:
         line.sups = [(s.case.register_no, shown_title(s.case), s.get_level_display(), s.deadline)
                      for s in line.supervised]
     return render(request, "cases/notice.html", {"start": start, "end": end, "lines": lines})
+
+
+def public_status(request: HttpRequest, register_no: str = "") -> HttpResponse:
+    """The reporter follows a case by its register number: states and dates, the written
+    reply; no names, no notes, nothing confidential."""
+    register_no = (register_no or request.GET.get("no", "")).strip().upper()
+    context: dict[str, Any] = {"no": register_no}
+    if register_no:
+        try:
+            case = access.public_case(register_no)
+        except Http404:
+            context["missing"] = True
+        else:
+            context.update(case=case, state_label=STATE_LABELS.get(case.state, case.state),
+                           steps=[(e.at, STATE_LABELS.get(e.to_state, e.to_state))
+                                  for e in access.public_steps(case)])
+    return render(request, "cases/status.html", context)

@@ -78,3 +78,11 @@ PHOTO_STAGES: dict[str, tuple[frozenset[Actor], frozenset[State]]] = {
     "handle": (frozenset({DEP}), _s(State.ACCEPTED, State.IN_PROGRESS, State.HANDLED)),
     "verify": (frozenset({GW, D}), _s(State.HANDLED, State.VERIFIED)),
 }
+
+#: whose move it is in each state (the "mine" queue): the next step of the main loop
+WAITING_ON: dict[State, Actor] = {
+    State.REPORTED: D, State.REGISTERED: D, State.VERIFIED: D, State.SUSPENDED: D,
+    State.DISPATCHED: DEP, State.ACCEPTED: DEP, State.IN_PROGRESS: DEP, State.REPLY_DUE: DEP,
+    State.HANDLED: GW, State.CLOSED: REP,
+}
+FINAL = _s(State.REJECTED, State.CANCELLED, State.CLOSED, State.EVALUATED)

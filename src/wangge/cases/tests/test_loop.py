@@ -3,38 +3,14 @@ refused, required reasons, retries, duplicates and confidential cases."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.test import Client
 
 from wangge.cases.models import Case
+from wangge.cases.tests.helpers import act, post, report
 from wangge.cases.workflow import STEPS, State
-from wangge.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
-
-
-def post(client: Client, url: str, body: dict | None = None):
-    return client.post(url, json.dumps(body or {}), content_type="application/json")
-
-
-@pytest.fixture
-def spot() -> tuple[float, float]:
-    grid = Grid.objects.get(name="胜利社区第1网格")
-    return grid.label_lng, grid.label_lat
-
-
-def report(client: Client, spot, category: str = "0601", **extra) -> dict:
-    lng, lat = spot
-    r = post(client, "/api/v1/cases/", {"category": category, "title": "胜利路井盖缺失",
-                                        "lng": lng, "lat": lat, **extra})
-    assert r.status_code in (200, 201), r.content
-    return r.json()
-
-
-def act(client: Client, no: str, action: str, **body):
-    return post(client, f"/api/v1/cases/{no}/actions/{action}", body)
 
 
 def test_missing_manhole_cover_walks_the_whole_loop(login_as, spot) -> None:
@@ -165,12 +141,13 @@ def test_duplicates_within_50_m_and_24_h_are_flagged(login_as, spot) -> None:
 
 def test_bad_reports_are_422_naming_the_field(login_as, spot) -> None:
     worker = login_as("gridworker")
+    before = Case.objects.count()
     for body, field in [({"category": "06", "title": "x"}, "category"),
                         ({"category": "0601", "title": ""}, "title"),
                         ({"category": "0601", "title": "x", "lng": 116.4, "lat": 39.9}, "lat")]:
         r = post(worker, "/api/v1/cases/", body)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == field
-    assert not Case.objects.exists()
+    assert Case.objects.count() == before
 
 
 def test_confidential_cases_stay_with_police_and_center(login_as, spot) -> None:

@@ -1,0 +1,95 @@
+"""Console queues and statistics over the cases a user may see (all reads go through
+access.visible_cases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from wangge.cases import access
+from wangge.cases.models import Assignment, Case, Supervision
+from wangge.cases.workflow import FINAL, WAITING_ON, Actor, State
+from wangge.org.access import AnyUser, in_scope
+from wangge.org.models import Role, RoleAssignment
+
+QUEUES = ("mine", "scope", "overdue")
+
+
+def _states(actor: Actor) -> list[str]:
+    return [s for s, a in WAITING_ON.items() if a == actor]
+
+
+def waiting_on(user: AnyUser) -> Q:
+    """Cases whose next move is this user's: to dispatch (at the case's handling level), to
+    handle for their department, to verify in their grid, to rate as the reporter."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    mine = Q(pk__in=[])
+    for level, roles in access.DISPATCH_ROLES_AT.items():
+        mine |= (Q(handling_level=level, state__in=_states(Actor.DISPATCH))
+                 & in_scope(user, "grid__path", roles=roles))
+    mine |= Q(department_id__in=access.user_department_ids(user),
+              state__in=_states(Actor.DEPARTMENT))
+    grids = RoleAssignment.objects.filter(person__user=user, role=Role.GRID_WORKER,
+                                          ended_on__isnull=True).values("grid_id")
+    mine |= Q(grid_id__in=grids, state__in=_states(Actor.GRID_WORKER))
+    mine |= Q(reporter_id=user.pk, state__in=_states(Actor.REPORTER))
+    return mine
+
+
+def overdue(today: dt.date) -> Q:
+    """Open cases past a deadline they carry: an open assignment's or a supervision's.
+    (The working-day clocks of the SLA engine add theirs.)"""
+    late_assignment = Assignment.objects.filter(case=OuterRef("pk"), closed_at__isnull=True,
+                                                deadline__lt=today)
+    late_supervision = Supervision.objects.filter(case=OuterRef("pk"), deadline__lt=today)
+    return ~Q(state__in=FINAL) & (Exists(late_assignment) | Exists(late_supervision))
+
+
+def queue(user: AnyUser, name: str, today: dt.date, state: str = "") -> QuerySet[Case]:
+    qs = access.visible_cases(user)
+    if name == "mine":
+        qs = qs.filter(waiting_on(user))
+    elif name == "overdue":
+        qs = qs.filter(overdue(today))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.select_related("category", "grid", "department").order_by("-created_at")
+
+
+def inbox(user: AnyUser) -> dict[str, Any]:
+    """A department's inbox: cases to accept, handle or answer, and open assignments."""
+    departments = access.user_department_ids(user)
+    cases = (access.visible_cases(user)
+             .filter(department_id__in=departments, state__in=_states(Actor.DEPARTMENT))
+             .select_related("category", "grid").order_by("created_at"))
+    assignments = (Assignment.objects.filter(department_id__in=departments,
+                                             closed_at__isnull=True)
+                   .select_related("case", "department").order_by("deadline"))
+    return {"cases": cases, "assignments": assignments}
+
+
+def statistics(user: AnyUser) -> dict[str, Any]:
+    """Counts over the user's territory. Confidential cases appear only as a count: never
+    by category, department or state, whoever asks."""
+    scoped = Case.objects.filter(in_scope(user, "grid__path"))
+    plain = scoped.filter(confidential=False)
+
+    def by(field: str) -> list[dict[str, Any]]:
+        return list(plain.values(field).annotate(n=Count("id")).order_by("-n", field))
+
+    return {
+        "total": scoped.count(),
+        "confidential": scoped.filter(confidential=True).count(),
+        "by_state": {row["state"]: row["n"] for row in by("state")},
+        "by_class": [{"code": r["category__parent__code"], "name": r["category__parent__name"],
+                      "n": r["n"]} for r in plain.values("category__parent__code",
+                                                         "category__parent__name")
+                     .annotate(n=Count("id")).order_by("-n")],
+        "by_department": [{"name": r["department__name"] or "", "n": r["n"]}
+                          for r in by("department__name")],
+        "open": plain.exclude(state__in=FINAL).count(),
+        "closed": plain.filter(state__in=[State.CLOSED, State.EVALUATED]).count(),
+    }
