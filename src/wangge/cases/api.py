@@ -107,15 +107,28 @@ def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
     }
 
 
-@router.post("/", response={201: CaseOut, 200: CaseOut}, summary="上报事件")
-def report(request: HttpRequest, body: CaseIn) -> Any:
+def _report(request: HttpRequest, body: CaseIn, photos: list[bytes]) -> Any:
     if body.channel not in Case.Channel.values:
         return Status(422, {"detail": [{"loc": ["body", "channel"], "msg": "unknown channel"}]})
     replay = bool(body.client_key) and idempotency.replayed(
         request.auth, body.client_key, "case") is not None
     case = actions.do_report(body.dict(), request.auth, channel=body.channel,
-                             client_key=body.client_key)
+                             client_key=body.client_key, photos=photos)
     return Status(200 if replay else 201, _out(request, case))
+
+
+@router.post("/", response={201: CaseOut, 200: CaseOut}, summary="上报事件")
+def report(request: HttpRequest, body: CaseIn) -> Any:
+    return _report(request, body, [])
+
+
+@router.post("/with-photos", response={201: CaseOut, 200: CaseOut},
+             summary="上报事件（multipart，附照片）")
+def report_with_photos(request: HttpRequest, body: Form[CaseIn],
+                       photos: File[list[UploadedFile]]) -> Any:
+    """The same report as a form with its photos in one request: what a phone sends, and
+    the only way a reporter attaches photos to a confidential case they cannot read back."""
+    return _report(request, body, [f.read() for f in photos])
 
 
 class CaseRow(Schema):
