@@ -298,6 +298,7 @@ def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
             by_code[row["code"]] = CaseCategory.objects.create(
                 code=row["code"], name=row["name"], parent=by_code.get(row["parent"] or ""),
                 sla_policy=row.get("sla_policy", ""), confidential=row.get("confidential", False),
+                intake_condition=row.get("intake_condition", ""),
                 closeout_condition=row.get("closeout_condition", ""),
             )
         for row in rows:
