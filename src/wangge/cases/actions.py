@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wangge.cases import access
@@ -61,12 +61,23 @@ def describe_rule(rule: DutyRule | None) -> str:
 
 
 def next_register_no(now: dt.datetime) -> str:
+    """The next number of the year, gapless: the counter row stays locked until the creating
+    transaction ends, so a number is used exactly when its case is committed. Call it as late
+    in the transaction as possible: every intake waits on this row."""
     year = timezone.localtime(now).year
-    RegisterCounter.objects.get_or_create(year=year)
-    counter = RegisterCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{settings.WANGGE_CASE_PREFIX}-{year}-{counter.last:06d}"
+    table = connection.ops.quote_name(RegisterCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last",
+                       [year])
+        row = cursor.fetchone()
+    if row is None:  # the year's first case; a concurrent first one loses on the key, retries
+        try:
+            with transaction.atomic():
+                RegisterCounter.objects.create(year=year, last=1)
+        except IntegrityError:
+            return next_register_no(now)
+        row = (1,)
+    return f"{settings.WANGGE_CASE_PREFIX}-{year}-{row[0]:06d}"
 
 
 def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
@@ -112,8 +123,17 @@ def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
               client_key: str | None = None, photos: Sequence[bytes] = ()) -> Case:
     """上报: a new case in state `reported`. The location fixes the basic grid, else the
     reporter's own grid. A replayed client key returns the first case."""
+    return report_or_replay(data, actor, channel=channel, client_key=client_key,
+                            photos=photos)[0]
+
+
+def report_or_replay(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
+                     client_key: str | None = None,
+                     photos: Sequence[bytes] = ()) -> tuple[Case, bool]:
+    """do_report, also saying whether the client key was a replay (the API answers 200
+    instead of 201)."""
     if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
-        return Case.objects.get(pk=earlier)
+        return Case.objects.get(pk=earlier), True
     checked = _check_photos(photos, already=0)
     category = CaseCategory.objects.filter(code=str(data.get("category") or "")).first()
     if category is None or category.parent_id is None:
@@ -135,18 +155,25 @@ def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
         if grid is None:
             raise CaseError("lat", "a location is required (the reporter has no grid)")
     now = timezone.now()
-    with transaction.atomic():
-        case = Case.objects.create(
-            register_no=next_register_no(now), category=category, grid=grid, lng=lng, lat=lat,
-            title=title, description=str(data.get("description") or ""), channel=channel,
-            reporter=actor, state=State.REPORTED, confidential=category.confidential,
-            duplicate_of=find_duplicate(category, lng, lat, now),
-        )
-        idempotency.remember(actor, client_key, "case", case.pk)
-        _store_photos(case, CasePhoto.Stage.REPORT, checked, actor)
-        _event(case, actor, "report", "", possible_duplicate=case.duplicate_of_id is not None,
-               photos=len(checked))
-    return case
+    try:
+        with transaction.atomic():
+            duplicate = find_duplicate(category, lng, lat, now)  # before the counter's lock
+            case = Case.objects.create(
+                register_no=next_register_no(now), category=category, grid=grid, lng=lng,
+                lat=lat, title=title, description=str(data.get("description") or ""),
+                channel=channel, reporter=actor, state=State.REPORTED,
+                confidential=category.confidential, duplicate_of=duplicate,
+            )
+            idempotency.remember(actor, client_key, "case", case.pk)
+            _store_photos(case, CasePhoto.Stage.REPORT, checked, actor)
+            _event(case, actor, "report", "", possible_duplicate=duplicate is not None,
+                   photos=len(checked))
+    except IntegrityError:
+        # the same key sent twice at once: the other request made the case
+        if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
+            return Case.objects.get(pk=earlier), True
+        raise
+    return case, False
 
 
 def _check_photos(photos: Sequence[bytes], already: int) -> list[CheckedPhoto]:

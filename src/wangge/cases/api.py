@@ -13,7 +13,6 @@ from wangge.cases import access, actions, queues
 from wangge.cases.models import Case, CasePhoto, DutyRule, InspectionItem
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import State
-from wangge.core import idempotency
 
 router = Router(tags=["cases"])
 public_router = Router(tags=["public"])
@@ -110,10 +109,8 @@ def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
 def _report(request: HttpRequest, body: CaseIn, photos: list[bytes]) -> Any:
     if body.channel not in Case.Channel.values:
         return Status(422, {"detail": [{"loc": ["body", "channel"], "msg": "unknown channel"}]})
-    replay = bool(body.client_key) and idempotency.replayed(
-        request.auth, body.client_key, "case") is not None
-    case = actions.do_report(body.dict(), request.auth, channel=body.channel,
-                             client_key=body.client_key, photos=photos)
+    case, replay = actions.report_or_replay(body.dict(), request.auth, channel=body.channel,
+                                            client_key=body.client_key, photos=photos)
     return Status(200 if replay else 201, _out(request, case))
 
 
