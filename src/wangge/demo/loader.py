@@ -21,6 +21,7 @@ from django.db import transaction
 import wangge.cases as cases_pkg
 from wangge.cases.actions import do_seed_classification, do_seed_inspection_items
 from wangge.demo import names
+from wangge.demo.caseload import CaseLoad, load_demo_cases
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import LINE_DEPARTMENTS
 from wangge.demo.people import generate_register
@@ -45,6 +46,8 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = [
     ("leader", Role.LEADER, "city", "领导：全市只读"),
     ("center_admin", Role.ADMIN, "city", "中心管理员：全市"),
     ("department", Role.DEPARTMENT_STAFF, "city", "部门人员：城市管理和综合执法局"),
+    ("water", Role.DEPARTMENT_STAFF, "city", "部门人员：自来水公司"),
+    ("police", Role.DEPARTMENT_STAFF, "city", "部门人员：公安局"),
     ("subcenter", Role.SUBCENTER_STAFF, "town", "分中心人员：来龙门街道"),
     ("station", Role.STATION_STAFF, "village", "工作站人员：胜利社区"),
     ("gridworker", Role.GRID_WORKER, "basic", "网格员：胜利社区第1网格"),
@@ -58,6 +61,11 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = [
     ("info_officer", Role.INFO_OFFICER, "town", "网格信息员：来龙门街道"),
     ("first_responsible", Role.FIRST_RESPONSIBLE, "town", "第一责任人：来龙门街道"),
 ]
+
+#: department logins → the department whose staff member gets the login (the demo stories
+#: route cases to these three)
+LOGIN_DEPARTMENTS = {"department": "urban-management", "water": "water",
+                     "police": "public-security"}
 
 #: demo logins that may unmask (with a stated purpose) inside their scope
 UNMASK_LOGINS = {"gridworker", "station", "grid_police", "center_admin", "dispatcher"}
@@ -75,16 +83,19 @@ class LoadReport:
     grids: int
     people: int
     register: dict[str, int]
+    cases: CaseLoad | None = None
 
 
 #: residents `make demo` loads: 2% of Liling's million, enough to feel real, loaded in
 #: seconds; `wangge demo load --residents 1000000` loads the whole city
 DEFAULT_RESIDENTS = 20_000
+#: a year of cases: Liling handles tens of thousands a year (`--cases 0` for none)
+DEFAULT_CASES = 24_000
 
 
 def load_demo(
     *, seed: int = 2026, scale: str = "liling", residents: int = DEFAULT_RESIDENTS,
-    progress: Callable[[str, int], None] | None = None,
+    cases: int = DEFAULT_CASES, progress: Callable[[str, int], None] | None = None,
 ) -> LoadReport:
     specs = generate_city(seed=seed, scale=scale)
     records = [GridRecord(s.code, s.name, s.level, s.kind, s.parent_code, s.geometry)
@@ -104,7 +115,8 @@ def load_demo(
             register = generate_register(basic, residents, seed=seed)
             counts = do_seed_register(
                 register, progress=(lambda n: progress("residents", n)) if progress else None)
-    return LoadReport(grids=len(specs), people=people, register=counts)
+        history = load_demo_cases(n=cases, seed=seed, progress=progress) if cases else None
+    return LoadReport(grids=len(specs), people=people, register=counts, cases=history)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:
@@ -178,12 +190,10 @@ def _create_demo_logins() -> None:
     where = {"city": Grid.objects.get(level=0), "town": town, "village": village,
              "basic": basic}
     for username, role, level, _label in DEMO_LOGINS:
-        assignment = (
-            RoleAssignment.objects.select_related("person")
-            .filter(role=role, grid=where[level], ended_on__isnull=True)
-            .order_by("id")
-            .first()
-        )
+        rows = RoleAssignment.objects.filter(role=role, grid=where[level], ended_on__isnull=True)
+        if username in LOGIN_DEPARTMENTS:
+            rows = rows.filter(department__code=LOGIN_DEPARTMENTS[username])
+        assignment = rows.select_related("person").order_by("id").first()
         if assignment is None or assignment.person.user_id:
             continue
         user = do_give_login(assignment.person, username, password_hash=password,

@@ -8,7 +8,13 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from wangge.demo.loader import DEFAULT_RESIDENTS, DEMO_PASSWORD, demo_logins, load_demo
+from wangge.demo.loader import (
+    DEFAULT_CASES,
+    DEFAULT_RESIDENTS,
+    DEMO_PASSWORD,
+    demo_logins,
+    load_demo,
+)
 from wangge.territory.models import Grid
 
 
@@ -23,6 +29,9 @@ class Command(BaseCommand):
         load.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS,
                           help=f"synthetic residents (default {DEFAULT_RESIDENTS:,}; "
                                "1000000 for all of Liling)")
+        load.add_argument("--cases", type=int, default=DEFAULT_CASES,
+                          help=f"a year of synthetic cases (default {DEFAULT_CASES:,}; 0 for "
+                               "none, and then none of the four demo stories either)")
         load.add_argument("--if-empty", action="store_true",
                           help="do nothing when grids already exist")
         sub.add_parser("logins", help="list the demo logins and their password")
@@ -40,13 +49,22 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.stdout.write(f"building the synthetic city (scale {opts['scale']}, "
                           f"seed {opts['seed']}) …")
-        bar = tqdm(unit=" grids", disable=opts["verbosity"] == 0)
+        bar = tqdm(unit=" rows", disable=opts["verbosity"] == 0)
+
+        def tick(stage: str, n: int) -> None:
+            bar.set_description_str(stage, refresh=False)
+            bar.update(n)
+
         report = load_demo(seed=opts["seed"], scale=opts["scale"], residents=opts["residents"],
-                           progress=lambda _stage, n: bar.update(n))
+                           cases=opts["cases"], progress=tick)
         bar.close()
+        history = report.cases
+        cases = (f"{history.cases} cases ({history.events} timeline events; "
+                 f"stories {', '.join(history.stories.values()) or 'skipped'})"
+                 if history else "no cases")
         self.stdout.write(self.style.SUCCESS(
-            f"loaded {report.grids} grids, {report.people} staff and "
-            f"{report.register.get('residents', 0)} residents in "
+            f"loaded {report.grids} grids, {report.people} staff, "
+            f"{report.register.get('residents', 0)} residents and {cases} in "
             f"{time.monotonic() - started:.1f} s"
         ))
         self.stdout.write("demo logins: `wangge demo logins`")
