@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wangge.cases.models import Case, CaseEvent, CasePhoto
+from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto
 from wangge.cases.workflow import STEPS, Actor
 from wangge.org.access import AnyUser, can_see_path, in_scope
 from wangge.org.models import Role, RoleAssignment
@@ -24,6 +24,8 @@ DISPATCH_ROLES_AT = {
 #: department the case is assigned to (e.g. public security)
 RULE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.SUBCENTER_STAFF})
 SUPERVISE_ROLES = frozenset({Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
+#: roles that see the cases of a territory (a department's staff see their department's)
+TERRITORY_ROLES = frozenset(Role.values) - {Role.DEPARTMENT_STAFF}
 CONFIDENTIAL_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.LEADER, Role.GRID_POLICE})
 
 
@@ -43,9 +45,12 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
     departments = user_department_ids(user)
     # reporters of a merged duplicate follow the master case (without widening their scope)
     followed = Case.followers.through.objects.filter(user_id=user.pk).values("case_id")
-    open_cases = Q(confidential=False) & (in_scope(user, "grid__path")
+    # a department sees the cases sent to it and those it has an assignment on, not the
+    # whole territory its role is held on
+    assigned = Assignment.objects.filter(department_id__in=departments).values("case_id")
+    open_cases = Q(confidential=False) & (in_scope(user, "grid__path", roles=TERRITORY_ROLES)
                                           | Q(department_id__in=departments)
-                                          | Q(pk__in=followed))
+                                          | Q(pk__in=assigned) | Q(pk__in=followed))
     secret = Q(confidential=True) & (in_scope(user, "grid__path", roles=CONFIDENTIAL_ROLES)
                                      | Q(department_id__in=departments))
     return Case.objects.filter(open_cases | secret)

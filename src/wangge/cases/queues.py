@@ -74,7 +74,7 @@ def inbox(user: AnyUser) -> dict[str, Any]:
 def statistics(user: AnyUser) -> dict[str, Any]:
     """Counts over the user's territory. Confidential cases appear only as a count: never
     by category, department or state, whoever asks."""
-    scoped = Case.objects.filter(in_scope(user, "grid__path"))
+    scoped = Case.objects.filter(in_scope(user, "grid__path", roles=access.TERRITORY_ROLES))
     plain = scoped.filter(confidential=False)
 
     def by(field: str) -> list[dict[str, Any]]:

@@ -164,3 +164,21 @@ def test_the_public_status_page_shows_progress_not_people(login_as, spot) -> Non
     assert "张三" not in html and "17090000000" not in html and "胜利路井盖缺失" not in html
     assert "没有找到" in page(Client(), "/cases/status/", no="LL-2026-999999")
     assert "没有找到" not in page(Client(), "/cases/status/")
+
+
+def test_a_department_sees_its_own_cases_not_the_whole_city(login_as, spot) -> None:
+    dispatcher, urban, water = login_as("dispatcher"), login_as("department"), login_as("water")
+    no = report(login_as("gridworker"), spot, category="1001", title="停水")["register_no"]
+    act(dispatcher, no, "register")
+    assert urban.get(f"/api/v1/cases/{no}").status_code == 404
+    assert water.get(f"/api/v1/cases/{no}").status_code == 404  # not dispatched yet
+    act(dispatcher, no, "dispatch")
+    assert water.get(f"/api/v1/cases/{no}").status_code == 200
+    assert urban.get(f"/api/v1/cases/{no}").status_code == 404
+    assert no not in page(urban, "/console/cases/", queue="scope")
+    post(dispatcher, f"/api/v1/cases/{no}/consultations", {
+        "held_on": "2026-11-26", "participants": "水司、城管", "decision": "城管配合围挡",
+        "tasks": [{"department": "urban-management", "task": "现场围挡",
+                   "deadline": "2026-11-27"}]})
+    assert urban.get(f"/api/v1/cases/{no}").status_code == 200  # it has an assignment now
+    assert no in page(urban, "/console/cases/inbox/")
