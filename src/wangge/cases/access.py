@@ -7,8 +7,8 @@ from django.http import Http404
 
 from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto
 from wangge.cases.workflow import STEPS, Actor
-from wangge.org.access import AnyUser, can_see_path, in_scope
-from wangge.org.models import Role, RoleAssignment
+from wangge.org.access import AnyUser, can_see_path, current_roles, in_scope
+from wangge.org.models import Role
 from wangge.territory.models import Grid
 
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
@@ -30,13 +30,13 @@ CONFIDENTIAL_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.LEADER, Role.G
 
 
 def user_department_ids(user: AnyUser) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(
-        RoleAssignment.objects.filter(person__user=user, role=Role.DEPARTMENT_STAFF,
-                                      ended_on__isnull=True, department__isnull=False)
-        .values_list("department_id", flat=True)
-    )
+    return [r.department_id for r in current_roles(user)
+            if r.role == Role.DEPARTMENT_STAFF and r.department_id is not None]
+
+
+def worker_grid_ids(user: AnyUser) -> list[int]:
+    """The basic grids where the user is a grid worker."""
+    return [r.grid_id for r in current_roles(user) if r.role == Role.GRID_WORKER]
 
 
 def visible_cases(user: AnyUser) -> QuerySet[Case]:
@@ -72,8 +72,7 @@ def actor_kinds(user: AnyUser, case: Case) -> set[Actor]:
         kinds.add(Actor.DISPATCH)
     if case.department_id and case.department_id in user_department_ids(user):
         kinds.add(Actor.DEPARTMENT)
-    if RoleAssignment.objects.filter(person__user=user, grid_id=case.grid_id,
-                                     role=Role.GRID_WORKER, ended_on__isnull=True).exists():
+    if case.grid_id in worker_grid_ids(user):
         kinds.add(Actor.GRID_WORKER)
     if case.reporter_id == user.pk:
         kinds.add(Actor.REPORTER)

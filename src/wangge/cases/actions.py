@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -89,8 +90,8 @@ def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
 
 
 def find_duplicate(category: CaseCategory, lng: float | None, lat: float | None,
-                   now: dt.datetime) -> Case | None:
-    """An open case of the same category within the radius and window, if any."""
+                   now: dt.datetime) -> int | None:
+    """The id of the first open case of the same category within the radius and window."""
     if lng is None or lat is None:
         return None
     radius = settings.WANGGE_DUPLICATE_RADIUS_M
@@ -101,7 +102,8 @@ def find_duplicate(category: CaseCategory, lng: float | None, lat: float | None,
         category=category, created_at__gte=since,
         lng__range=(lng - dlng, lng + dlng), lat__range=(lat - dlat, lat + dlat),
     ).exclude(state__in=[State.REJECTED, State.CANCELLED]).order_by("created_at")
-    return next((c for c in nearby if _metres(lng, lat, c.lng, c.lat) <= radius), None)
+    return next((pk for pk, x, y in nearby.values_list("pk", "lng", "lat")
+                 if _metres(lng, lat, x, y) <= radius), None)
 
 
 def _reporter_grid(actor: AbstractBaseUser) -> Grid | None:
@@ -124,16 +126,25 @@ def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
     """上报: a new case in state `reported`. The location fixes the basic grid, else the
     reporter's own grid. A replayed client key returns the first case."""
     return report_or_replay(data, actor, channel=channel, client_key=client_key,
-                            photos=photos)[0]
+                            photos=photos).case
+
+
+@dataclass
+class Reported:
+    case: Case
+    replayed: bool
+    #: for a new case, what the response shows without reading it back
+    timeline: list[CaseEvent] | None = None
+    photos: list[CasePhoto] | None = None
 
 
 def report_or_replay(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
                      client_key: str | None = None,
-                     photos: Sequence[bytes] = ()) -> tuple[Case, bool]:
+                     photos: Sequence[bytes] = ()) -> Reported:
     """do_report, also saying whether the client key was a replay (the API answers 200
     instead of 201)."""
     if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
-        return Case.objects.get(pk=earlier), True
+        return Reported(Case.objects.get(pk=earlier), True)
     checked = _check_photos(photos, already=0)
     category = CaseCategory.objects.filter(code=str(data.get("category") or "")).first()
     if category is None or category.parent_id is None:
@@ -162,18 +173,18 @@ def report_or_replay(data: dict[str, Any], actor: AbstractBaseUser, *, channel: 
                 register_no=next_register_no(now), category=category, grid=grid, lng=lng,
                 lat=lat, title=title, description=str(data.get("description") or ""),
                 channel=channel, reporter=actor, state=State.REPORTED,
-                confidential=category.confidential, duplicate_of=duplicate,
+                confidential=category.confidential, duplicate_of_id=duplicate,
             )
             idempotency.remember(actor, client_key, "case", case.pk)
-            _store_photos(case, CasePhoto.Stage.REPORT, checked, actor)
-            _event(case, actor, "report", "", possible_duplicate=duplicate is not None,
-                   photos=len(checked))
+            stored = _store_photos(case, CasePhoto.Stage.REPORT, checked, actor)
+            event = _event(case, actor, "report", "", possible_duplicate=duplicate is not None,
+                           photos=len(checked))
     except IntegrityError:
         # the same key sent twice at once: the other request made the case
         if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
-            return Case.objects.get(pk=earlier), True
+            return Reported(Case.objects.get(pk=earlier), True)
         raise
-    return case, False
+    return Reported(case, False, [event], stored)
 
 
 def _check_photos(photos: Sequence[bytes], already: int) -> list[CheckedPhoto]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from wangge.cases import access, actions, queues
-from wangge.cases.models import Case, CasePhoto, DutyRule, InspectionItem
+from wangge.cases.models import Case, CaseEvent, CasePhoto, DutyRule, InspectionItem
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import State
 
@@ -80,8 +80,12 @@ def _photo(photo: CasePhoto) -> dict[str, Any]:
             "url": f"/api/v1/cases/{photo.case.register_no}/photos/{photo.pk}"}
 
 
-def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
-    events = list(case.events.select_related("actor"))
+def _out(request: HttpRequest, case: Case, events: list[CaseEvent] | None = None,
+         photos: list[CasePhoto] | None = None) -> dict[str, Any]:
+    if events is None:
+        events = list(case.events.select_related("actor"))
+    if photos is None:
+        photos = list(case.photos.all())
     return {
         "register_no": case.register_no, "channel": case.channel,
         "confidential": case.confidential, "handling_level": case.handling_level,
@@ -96,7 +100,7 @@ def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
         "rework_count": case.rework_count, "closeout_reason": case.closeout_reason,
         "satisfaction": case.satisfaction, "written_reply": case.written_reply,
         "allowed_actions": access.allowed_actions(request.auth, case),
-        "photos": [_photo(p) for p in case.photos.all()],
+        "photos": [_photo(p) for p in photos],
         "timeline": [
             {"at": e.at, "actor": e.actor.get_username() if e.actor else None,
              "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
@@ -109,9 +113,10 @@ def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
 def _report(request: HttpRequest, body: CaseIn, photos: list[bytes]) -> Any:
     if body.channel not in Case.Channel.values:
         return Status(422, {"detail": [{"loc": ["body", "channel"], "msg": "unknown channel"}]})
-    case, replay = actions.report_or_replay(body.dict(), request.auth, channel=body.channel,
-                                            client_key=body.client_key, photos=photos)
-    return Status(200 if replay else 201, _out(request, case))
+    done = actions.report_or_replay(body.dict(), request.auth, channel=body.channel,
+                                    client_key=body.client_key, photos=photos)
+    return Status(200 if done.replayed else 201,
+                  _out(request, done.case, done.timeline, done.photos))
 
 
 @router.post("/", response={201: CaseOut, 200: CaseOut}, summary="上报事件")

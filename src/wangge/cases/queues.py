@@ -12,7 +12,6 @@ from wangge.cases import access
 from wangge.cases.models import Assignment, Case, Supervision
 from wangge.cases.workflow import FINAL, WAITING_ON, Actor, State
 from wangge.org.access import AnyUser, in_scope
-from wangge.org.models import Role, RoleAssignment
 
 QUEUES = ("mine", "scope", "overdue")
 
@@ -32,9 +31,7 @@ def waiting_on(user: AnyUser) -> Q:
                  & in_scope(user, "grid__path", roles=roles))
     mine |= Q(department_id__in=access.user_department_ids(user),
               state__in=_states(Actor.DEPARTMENT))
-    grids = RoleAssignment.objects.filter(person__user=user, role=Role.GRID_WORKER,
-                                          ended_on__isnull=True).values("grid_id")
-    mine |= Q(grid_id__in=grids, state__in=_states(Actor.GRID_WORKER))
+    mine |= Q(grid_id__in=access.worker_grid_ids(user), state__in=_states(Actor.GRID_WORKER))
     mine |= Q(reporter_id=user.pk, state__in=_states(Actor.REPORTER))
     return mine
 

@@ -7,6 +7,8 @@ they see the whole city. Superusers see everything.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -17,6 +19,29 @@ from wangge.territory.models import Grid
 AnyUser = AbstractBaseUser | AnonymousUser
 
 _CACHE_ATTR = "_wangge_scope_paths"
+_ROLES_ATTR = "_wangge_current_roles"
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    role: str
+    grid_id: int
+    path: str
+    department_id: int | None
+
+
+def current_roles(user: AnyUser) -> tuple[HeldRole, ...]:
+    """The user's current roles, read once per user object (that is, per request): every
+    scope decision below is made from this one query."""
+    if not user.is_authenticated:
+        return ()
+    cached = user.__dict__.get(_ROLES_ATTR)
+    if cached is None:
+        cached = tuple(HeldRole(*row) for row in RoleAssignment.objects.filter(
+            person__user=user, ended_on__isnull=True).values_list(
+            "role", "grid_id", "grid__path", "department_id"))
+        user.__dict__[_ROLES_ATTR] = cached
+    return cached
 
 
 def scope_paths(user: AnyUser, roles: frozenset[str] | None = None) -> list[str] | None:
@@ -31,10 +56,7 @@ def scope_paths(user: AnyUser, roles: frozenset[str] | None = None) -> list[str]
     cache: dict[frozenset[str] | None, list[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
     if roles in cache:
         return cache[roles]
-    rows = RoleAssignment.objects.filter(person__user=user, ended_on__isnull=True)
-    if roles is not None:
-        rows = rows.filter(role__in=roles)
-    paths = sorted(set(rows.values_list("grid__path", flat=True)))
+    paths = sorted({r.path for r in current_roles(user) if roles is None or r.role in roles})
     # Drop paths already covered by a shorter one: fewer OR terms in every query.
     result: list[str] = []
     for p in paths:
@@ -63,12 +85,7 @@ def can_see_path(user: AnyUser, path: str, roles: frozenset[str] | None = None) 
 
 
 def roles_of(user: AnyUser) -> set[str]:
-    if not user.is_authenticated:
-        return set()
-    return set(
-        RoleAssignment.objects.filter(person__user=user, ended_on__isnull=True)
-        .values_list("role", flat=True)
-    )
+    return {r.role for r in current_roles(user)}
 
 
 def is_center_staff(user: AnyUser) -> bool:
