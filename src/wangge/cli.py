@@ -1,7 +1,7 @@
 """The `wangge` command.
 
     wangge serve [--host H] [--port P]      production web server (gunicorn + whitenoise)
-    wangge setup                            migrate the database and collect static files
+    wangge setup                            migrate, collect static files, seed calendar + SLA
     wangge demo load [--seed N] [--scale liling|province] [--if-empty]
     wangge grids import FILE | export [--level N] [--under CODE] [-o FILE]
     wangge tokens create --user NAME | --system CODE ; revoke PREFIX ; list
@@ -9,6 +9,8 @@
     wangge registry import FILE --kind residents|buildings|houses [--mode all|valid] [--user U]
     wangge registry export --user U [--grid CODE] -o FILE.xlsx
     wangge keys rotate | status
+    wangge calendar show YEAR | import FILE [--note T] | export YEAR [-o FILE] | seed
+    wangge sla policies | deadline --policy CODE --at 2026-09-30T16:00 [--json] | seed
     wangge manage ...                       any Django management command
 """
 
@@ -18,7 +20,8 @@ import os
 import sys
 
 #: subcommands that are our own management commands
-COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys")
+COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
+            "sla")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ WANGGE_DEBUG         "1"/"true" turns debug on
 WANGGE_SECRET_KEY    overrides the generated secret key
 WANGGE_PUBLIC_URL    base URL printed on QR codes (default http://127.0.0.1:8000)
 WANGGE_ALLOWED_HOSTS comma-separated host names (default: localhost names, or * in debug)
+WANGGE_OFFICE_HOURS  office hours for working-hour clocks (default 08:30-12:00,14:30-17:30)
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "wangge.org",
     "wangge.registry",
     "wangge.cases",
+    "wangge.workcal",
     "wangge.integration",
     "wangge.demo",
     "wangge.web",
@@ -193,6 +195,9 @@ WANGGE_DUPLICATE_HOURS = float(os.environ.get("WANGGE_DUPLICATE_HOURS", "24"))
 # Case photos: JPEG, PNG or WebP up to this size, at most this many per case and stage.
 WANGGE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 WANGGE_PHOTOS_PER_STAGE = int(os.environ.get("WANGGE_PHOTOS_PER_STAGE", "9"))
+# Working-hour clocks count only these office hours of working days (docs/workcal.md).
+WANGGE_OFFICE_HOURS = os.environ.get("WANGGE_OFFICE_HOURS", "08:30-12:00,14:30-17:30")
+
 
 LOGGING = {
     "version": 1,

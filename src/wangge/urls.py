@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/registry/", include("wangge.registry.urls")),
     path("console/cases/", include("wangge.cases.urls")),
+    path("console/calendar/", include("wangge.workcal.urls")),
     path("cases/", include((public_urlpatterns, "cases_public"))),
     path("", include("wangge.web.urls")),
 ]

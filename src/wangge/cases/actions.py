@@ -16,12 +16,13 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from wangge.cases import access
+from wangge.cases import access, sla
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import (
     Assignment,
     Case,
     CaseCategory,
+    CaseClock,
     CaseEvent,
     CasePhoto,
     Consultation,
@@ -38,6 +39,8 @@ from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department, Role, RoleAssignment
 from wangge.territory import lookup
 from wangge.territory.models import Grid
+from wangge.workcal import calendar as workcal
+from wangge.workcal.deadlines import CalendarNotCovered
 
 
 def route(category: CaseCategory, grid: Grid) -> DutyRule | None:
@@ -252,6 +255,7 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
         extra = _apply(case, action, actor, fields)
         case.state = step.target or extra.pop("previous")
         case.save()
+        sla.on_transition(case, action, timezone.now())
         _event(case, actor, action, before, note, **extra)
     return case
 
@@ -457,6 +461,7 @@ def do_merge(duplicate: Case, master: Case, actor: AbstractBaseUser) -> Case:
         dup.save()
         followers = list(dup.followers.all()) + ([dup.reporter] if dup.reporter_id else [])
         master.followers.add(*followers)
+        sla.on_transition(dup, "merge", timezone.now())
         _event(dup, actor, "merge", before, dup.closeout_reason, master=master.register_no)
         _event(master, actor, "absorb", master.state, duplicate=dup.register_no)
     return master
@@ -507,3 +512,47 @@ def do_delete_duty_rule(actor: AbstractBaseUser, rule: DutyRule) -> None:
                      object_id=rule.pk, category=rule.category.code, grid=rule.grid.code)
         outbox.enqueue("cases.duty_rule_deleted", {"rule": rule.pk})
         rule.delete()
+
+
+def do_clock_warning(clock: CaseClock, now: dt.datetime) -> None:
+    """预警: the clock has used its warning share; the timeline and the outbox say so (the
+    worker's sweep calls this inside its transaction)."""
+    clock.warned_at = now
+    clock.save(update_fields=["warned_at"])
+    _event(clock.case, None, "sla_warning", clock.case.state, f"{clock.name}即将到期",
+           clock=clock.code, deadline=clock.deadline.isoformat())
+
+
+def do_clock_breach(clock: CaseClock, now: dt.datetime) -> None:
+    """超时: escalate the case one level, open an automatic supervision (a yellow card, a red
+    one if the case was supervised before), and where the policy says so make a written
+    reply due. Called by the sweep inside its transaction, once per clock."""
+    clock.breached_at = now
+    clock.save(update_fields=["breached_at"])
+    case = Case.objects.select_for_update().select_related("grid").get(pk=clock.case_id)
+    reason = f"{clock.name}超时（期限 {timezone.localtime(clock.deadline):%Y-%m-%d %H:%M}）"
+    _event(case, None, "sla_breach", case.state, reason, clock=clock.code)
+    up = {Case.Level.WORKSTATION: Case.Level.SUBCENTER,
+          Case.Level.SUBCENTER: Case.Level.CENTER}.get(case.handling_level)
+    if up is not None:
+        before, case.handling_level = case.handling_level, up
+        case.save(update_fields=["handling_level"])
+        _event(case, None, "escalate", case.state, reason, from_level=before, to_level=up,
+               automatic=True)
+    level = (Supervision.Level.RED if case.supervisions.exists()
+             else Supervision.Level.YELLOW)
+    try:  # two working days to answer a supervision
+        due = timezone.localtime(workcal.current().add_working_days(now, 2)
+                                 - dt.timedelta(seconds=1)).date()
+    except CalendarNotCovered as e:  # said on the supervision, not guessed silently
+        due = timezone.localdate(now) + dt.timedelta(days=2)
+        reason += f"（{e.year}年日历未录入，督办期限按自然日计）"
+    Supervision.objects.create(case=case, level=level, reason=reason, deadline=due,
+                               opened_by=None)
+    _event(case, None, "supervise", case.state, reason, level=level, automatic=True)
+    if clock.on_breach == "reply_due" and case.state in STEPS["reply_due"].sources:
+        before = case.state
+        case.state = State.REPLY_DUE
+        case.save(update_fields=["state"])
+        _event(case, None, "reply_due", before, "超期未办结，须向反映人书面答复",
+               previous=before, automatic=True)

@@ -285,3 +285,54 @@ class InspectionItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseClock(models.Model):
+    """One SLA clock of a case (办理时限): its policy's definition copied when it starts, so a
+    later change to the policy never rewrites the history of cases already running."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("计时中")
+        PAUSED = "paused", _("暂停")
+        MET = "met", _("已达成")
+        STOPPED = "stopped", _("已终止")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
+    policy = models.CharField(_("时限策略"), max_length=32)
+    code = models.CharField(_("时钟"), max_length=16)
+    name = models.CharField(_("名称"), max_length=50)
+    amount = models.FloatField()
+    unit = models.CharField(max_length=16)
+    goal = models.CharField(max_length=16)
+    on_breach = models.CharField(max_length=16, blank=True)
+    warn_fraction = models.FloatField(default=0.8)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices,
+                              default=Status.RUNNING)
+    started_at = models.DateTimeField(_("起算时间"))
+    # null while the working-day calendar does not cover the deadline's year: the clock
+    # says which year is missing, and the sweep computes it once the year is entered
+    deadline = models.DateTimeField(_("期限"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    calendar_missing = models.PositiveSmallIntegerField(_("缺少日历年份"), null=True,
+                                                        blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(_("达成时间"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("已预警"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("已超时"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办理时钟")
+        verbose_name_plural = _("办理时钟")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "code"], name="case_clock_once"),
+        ]
+        indexes = [
+            # the sweep reads only the clocks that are newly due
+            models.Index(fields=["deadline"], name="clock_breach_due",
+                         condition=models.Q(status="running", breached_at__isnull=True)),
+            models.Index(fields=["warn_at"], name="clock_warn_due",
+                         condition=models.Q(status="running", warned_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.code} → {self.deadline:%Y-%m-%d %H:%M}"

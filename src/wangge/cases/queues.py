@@ -12,6 +12,7 @@ from wangge.cases import access
 from wangge.cases.models import Assignment, Case, Supervision
 from wangge.cases.workflow import FINAL, WAITING_ON, Actor, State
 from wangge.org.access import AnyUser, in_scope
+from wangge.territory.models import Grid
 
 QUEUES = ("mine", "scope", "overdue")
 
@@ -90,3 +91,38 @@ def statistics(user: AnyUser) -> dict[str, Any]:
         "open": plain.exclude(state__in=FINAL).count(),
         "closed": plain.filter(state__in=[State.CLOSED, State.EVALUATED]).count(),
     }
+
+
+def sla_board(user: AnyUser, now: dt.datetime) -> dict[str, Any]:
+    """The SLA board: clocks due today, in warning and breached, over the cases the user may
+    see, each also counted by department and by town (level-2 grid)."""
+    from django.utils import timezone
+
+    from wangge.cases.models import CaseClock
+
+    end_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0,
+                                                 microsecond=0) + dt.timedelta(days=1)
+    live = (CaseClock.objects.filter(case__in=access.visible_cases(user),
+                                     status__in=[CaseClock.Status.RUNNING,
+                                                 CaseClock.Status.PAUSED])
+            .select_related("case", "case__grid", "case__department").order_by("deadline"))
+    sections = {
+        "breached": live.filter(breached_at__isnull=False),
+        "warning": live.filter(breached_at__isnull=True, warned_at__isnull=False),
+        "due_today": live.filter(breached_at__isnull=True, deadline__lt=end_of_day),
+    }
+    board: dict[str, Any] = {}
+    for name, qs in sections.items():
+        clocks = list(qs[:500])
+        by_dept: dict[str, int] = {}
+        by_town: dict[str, int] = {}
+        for c in clocks:
+            dept = c.case.department.name if c.case.department_id else "—"
+            by_dept[dept] = by_dept.get(dept, 0) + 1
+            parts = c.case.grid.path.strip("/").split("/")
+            town = parts[2] if len(parts) > 2 else parts[-1]  # the level-2 grid's code
+            by_town[town] = by_town.get(town, 0) + 1
+        names = dict(Grid.objects.filter(code__in=by_town).values_list("code", "name"))
+        board[name] = {"clocks": clocks, "by_department": sorted(by_dept.items()),
+                       "by_town": sorted((names.get(k, k), n) for k, n in by_town.items())}
+    return board

@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/", views.inbox_page, name="inbox"),
     path("stats/", views.stats_page, name="stats"),
     path("notice/", views.notice_page, name="notice"),
+    path("sla/", views.sla_page, name="sla"),
     path("rules/", views_rules.rules_page, name="rules"),
     path("rules/<int:pk>/delete/", views_rules.delete_rule, name="delete_rule"),
     path("<str:register_no>/", views.case_page, name="case"),

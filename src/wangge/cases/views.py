@@ -76,6 +76,7 @@ def case_page(request: HttpRequest, register_no: str) -> HttpResponse:
         "action_forms": _action_forms(request.user, case), "photo_stages": stages,
         "assignments": case.assignments.select_related("department"),
         "supervisions": case.supervisions.all(), "departments": departments,
+        "clocks": case.clocks.all(), "now": timezone.now(),
         "my_departments": access.user_department_ids(request.user),
         "can_dispatch": Actor.DISPATCH in kinds,
         "can_supervise": access.can_supervise(request.user, case),
@@ -197,6 +198,15 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     s = queues.statistics(request.user)
     s["by_state"] = [(STATE_LABELS.get(k, k), n) for k, n in s["by_state"].items()]
     return render(request, "cases/stats.html", {"s": s})
+
+
+@login_required
+def sla_page(request: HttpRequest) -> HttpResponse:
+    """SLA board: due today, in warning, breached — by department and by town."""
+    board = queues.sla_board(request.user, timezone.now())
+    for section in board.values():
+        section["rows"] = [(c, shown_title(c.case)) for c in section["clocks"]]
+    return render(request, "cases/sla.html", {"board": board, "now": timezone.now()})
 
 
 @login_required
