@@ -129,7 +129,9 @@ class Case(models.Model):
         verbose_name = _("事件")
         verbose_name_plural = _("事件")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["category", "created_at"])]
+        indexes = [models.Index(fields=["category", "created_at"]),
+                   # the duplicate search at intake: same category, a band of latitude
+                   models.Index(fields=["category", "lat"], name="case_duplicate_search")]
 
     def __str__(self) -> str:
         return f"{self.register_no} {self.title}"
