@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/wangge setup
 	$(BIN)/wangge demo load --if-empty
+	$(BIN)/wangge subscriptions add --name demo-log --topic '*' --kind log --if-missing
 	@echo
 	@echo "  wangge console: http://$(HOST):$(PORT)/"
 	@$(BIN)/wangge demo logins
 	@echo
+	@# The worker (docs/worker.md) runs beside the web server and stops when it does.
+	$(BIN)/wangge worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/wangge serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when we can (root + apt), else the

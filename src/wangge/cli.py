@@ -11,6 +11,8 @@
     wangge keys rotate | status
     wangge calendar show YEAR | import FILE [--note T] | export YEAR [-o FILE] | seed
     wangge sla policies | deadline --policy CODE --at 2026-09-30T16:00 [--json] | seed
+    wangge worker [--once] [--interval S] [--sweep-every S]   periodic jobs + outbox delivery
+    wangge subscriptions add --name N --topic 'case.*' --kind log|webhook [--url U] ; list
     wangge manage ...                       any Django management command
 """
 
@@ -21,7 +23,7 @@ import sys
 
 #: subcommands that are our own management commands
 COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
-            "sla")
+            "sla", "worker", "subscriptions")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ WANGGE_SECRET_KEY    overrides the generated secret key
 WANGGE_PUBLIC_URL    base URL printed on QR codes (default http://127.0.0.1:8000)
 WANGGE_ALLOWED_HOSTS comma-separated host names (default: localhost names, or * in debug)
 WANGGE_OFFICE_HOURS  office hours for working-hour clocks (default 08:30-12:00,14:30-17:30)
+WANGGE_OUTBOX_*, WANGGE_WEBHOOK_TIMEOUT_S, WANGGE_WORKER_JOBS   the worker: docs/worker.md
 """
 
 from __future__ import annotations
@@ -198,6 +199,26 @@ WANGGE_PHOTOS_PER_STAGE = int(os.environ.get("WANGGE_PHOTOS_PER_STAGE", "9"))
 # Working-hour clocks count only these office hours of working days (docs/workcal.md).
 WANGGE_OFFICE_HOURS = os.environ.get("WANGGE_OFFICE_HOURS", "08:30-12:00,14:30-17:30")
 
+# The worker (`wangge worker`, docs/worker.md). Outbox deliveries: retry after
+# base * 2**(attempt-1) seconds (jittered, capped), dead-letter after MAX_ATTEMPTS; a claimed
+# delivery is leased for LEASE_S seconds, after which a dead worker's claim lapses.
+WANGGE_OUTBOX_BACKOFF_BASE_S = float(os.environ.get("WANGGE_OUTBOX_BACKOFF_BASE_S", "30"))
+WANGGE_OUTBOX_BACKOFF_MAX_S = float(os.environ.get("WANGGE_OUTBOX_BACKOFF_MAX_S", "3600"))
+WANGGE_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("WANGGE_OUTBOX_MAX_ATTEMPTS", "8"))
+WANGGE_OUTBOX_LEASE_S = float(os.environ.get("WANGGE_OUTBOX_LEASE_S", "60"))
+WANGGE_OUTBOX_BATCH = int(os.environ.get("WANGGE_OUTBOX_BATCH", "10"))
+WANGGE_WEBHOOK_TIMEOUT_S = float(os.environ.get("WANGGE_WEBHOOK_TIMEOUT_S", "10"))
+# Senders by subscription kind; the 12345 and digital-city-management adapters add theirs.
+WANGGE_OUTBOX_SENDERS = {
+    "log": "wangge.integration.senders.LogSender",
+    "webhook": "wangge.integration.senders.WebhookSender",
+}
+# Periodic jobs: dotted paths to callables taking no argument or `now`, run by one worker
+# at a time every `--sweep-every` seconds. WANGGE_WORKER_JOBS (comma-separated) replaces it.
+WANGGE_WORKER_JOBS: list[str] = (
+    [j.strip() for j in os.environ["WANGGE_WORKER_JOBS"].split(",") if j.strip()]
+    if "WANGGE_WORKER_JOBS" in os.environ else ["wangge.cases.sla.sweep"]
+)
 
 LOGGING = {
     "version": 1,

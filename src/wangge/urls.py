@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/registry/", include("wangge.registry.urls")),
     path("console/cases/", include("wangge.cases.urls")),
     path("console/calendar/", include("wangge.workcal.urls")),
+    path("console/outbox/", include("wangge.integration.urls")),
     path("cases/", include((public_urlpatterns, "cases_public"))),
     path("", include("wangge.web.urls")),
 ]

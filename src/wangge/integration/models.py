@@ -1,6 +1,9 @@
-"""Outbox, external systems and API tokens."""
+"""Outbox and its deliveries, subscriptions, periodic job runs, external systems and API
+tokens."""
 
 from __future__ import annotations
+
+import fnmatch
 
 from django.conf import settings
 from django.db import models
@@ -10,13 +13,15 @@ from django.utils.translation import gettext_lazy as _
 class OutboxMessage(models.Model):
     """A message announcing a change, written in the same transaction as the change.
 
-    The worker (roadmap step 4) claims pending rows and delivers them through senders.
+    The worker fans each message out to one `Delivery` per matching subscription; from then
+    on the delivery rows carry the attempts, the backoff and the outcome per target, and the
+    message only records that the fan-out happened.
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("待发送")
-        DELIVERED = "delivered", _("已送达")
-        DEAD = "dead", _("死信")
+        PENDING = "pending", _("待分发")
+        ROUTED = "routed", _("已分发")
+        DONE = "done", _("无人订阅")
 
     topic = models.CharField(_("主题"), max_length=64, db_index=True)
     payload = models.JSONField(_("内容"), default=dict)
@@ -24,18 +29,16 @@ class OutboxMessage(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
-    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    routed_at = models.DateTimeField(_("分发时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("发件箱消息")
         verbose_name_plural = _("发件箱消息")
         indexes = [
+            # the fan-out scans only the few messages not yet routed, oldest first
             models.Index(
-                fields=["next_attempt_at"],
-                name="outbox_pending_idx",
-                condition=models.Q(status="pending"),
+                fields=["id"], name="outbox_unrouted_idx", condition=models.Q(status="pending")
             )
         ]
 
@@ -88,3 +91,103 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class Subscription(models.Model):
+    """Routing as data: messages whose topic matches go to this target through a sender.
+
+    `topic` is an exact topic (`case.created`) or a shell-style pattern (`case.*`, `*`).
+    The webhook secret is sealed at rest like personal data (the `_enc` suffix puts it under
+    `wangge keys rotate`) and is never shown back.
+    """
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    topic = models.CharField(_("主题"), max_length=64, help_text=_("如 case.* 或 case.created"))
+    kind = models.CharField(_("发送方式"), max_length=32, default="log")
+    url = models.URLField(_("地址"), max_length=500, blank=True)
+    secret_enc = models.BinaryField(_("签名密钥（密文）"), null=True, blank=True,
+                                    editable=False)
+    active = models.BooleanField(_("启用"), default=True)
+    external_system = models.ForeignKey(
+        ExternalSystem, verbose_name=_("外部系统"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="subscriptions",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("订阅")
+        verbose_name_plural = _("订阅")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.topic} → {self.kind})"
+
+    def matches(self, topic: str) -> bool:
+        return fnmatch.fnmatchcase(topic, self.topic)
+
+
+class Delivery(models.Model):
+    """One message to one subscription: its own attempts, backoff and outcome.
+
+    A worker claims a due row by writing a lease (`leased_until`, `leased_by`) in a short
+    transaction, sends outside it, then records the outcome. A worker that dies leaves the
+    lease to run out, and the row is due again: delivery is at least once, with the
+    message's idempotency key on every attempt.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待投递")
+        DELIVERED = "delivered", _("已送达")
+        DEAD = "dead", _("死信")
+
+    message = models.ForeignKey(OutboxMessage, verbose_name=_("消息"), on_delete=models.CASCADE,
+                                related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, verbose_name=_("订阅"),
+                                     on_delete=models.PROTECT, related_name="deliveries")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
+                              default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"))
+    leased_until = models.DateTimeField(_("租约到期"), null=True, blank=True)
+    leased_by = models.CharField(_("处理进程"), max_length=100, blank=True)
+    last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投递")
+        verbose_name_plural = _("投递")
+        constraints = [
+            # the fan-out may be repeated after a crash: never two rows for one target
+            models.UniqueConstraint(fields=["message", "subscription"], name="delivery_once")
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="delivery_due_idx",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["status", "-last_attempt_at"], name="delivery_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.subscription_id} ({self.status})"
+
+
+class JobRun(models.Model):
+    """The last run of one periodic job (a dotted path from WANGGE_WORKER_JOBS): several
+    workers claim a run through this row, so a job runs at most once per interval."""
+
+    name = models.CharField(_("任务"), max_length=200, unique=True)
+    last_started_at = models.DateTimeField(_("最近开始"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("最近结束"), null=True, blank=True)
+    last_ok = models.BooleanField(_("最近成功"), null=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    last_result = models.CharField(_("最近结果"), max_length=200, blank=True)
+    last_worker = models.CharField(_("处理进程"), max_length=100, blank=True)
+    runs = models.PositiveIntegerField(_("运行次数"), default=0)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,25 @@
+"""Who may see and act on the outbox console: center dispatchers and admins, superusers.
+
+Leaders read dashboards, not delivery errors (which can quote a receiver's answer), and
+the console's retry button re-sends data to outside systems: both stay with the staff who
+run the integration."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from wangge.org.access import AnyUser, roles_of
+from wangge.org.models import Role
+
+OUTBOX_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+def can_manage_outbox(user: AnyUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(roles_of(user) & OUTBOX_ROLES)
+
+
+def check_manage_outbox(user: AnyUser) -> None:
+    if not can_manage_outbox(user):
+        raise PermissionDenied("the outbox console is for center dispatchers and admins")
