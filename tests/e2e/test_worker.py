@@ -145,7 +145,12 @@ def test_kill_9_at_random_moments_loses_nothing(site: Callable[..., Site]) -> No
         kills = 0
         while producer.poll() is None or kills < 6:
             worker = s.worker(f"killed-{kills}")
-            time.sleep(rng.uniform(0.6, 1.6))  # start-up takes ~0.5 s: some die before work
+            # kill it while it works: once it has sent something (start-up time varies with
+            # the machine's load), at a random moment within its next few sends
+            before = len(receiver.hits)
+            wait_for(lambda b=before: len(receiver.hits) > b or len(receiver.processed()) == n,
+                     30, "the worker to start sending")
+            time.sleep(rng.uniform(0, 0.3))
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
             kills += 1
