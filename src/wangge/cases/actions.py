@@ -523,10 +523,23 @@ def do_clock_warning(clock: CaseClock, now: dt.datetime) -> None:
            clock=clock.code, deadline=clock.deadline.isoformat())
 
 
-def do_clock_breach(clock: CaseClock, now: dt.datetime) -> None:
+def supervision_deadline(now: dt.datetime) -> tuple[dt.date, str]:
+    """Two working days to answer an automatic supervision; if the calendar lacks the year,
+    two days, and the supervision says why (never a silent guess)."""
+    try:
+        return timezone.localtime(workcal.current().add_working_days(now, 2)
+                                  - dt.timedelta(seconds=1)).date(), ""
+    except CalendarNotCovered as e:
+        return (timezone.localdate(now) + dt.timedelta(days=2),
+                f"（{e.year}年日历未录入，督办期限按自然日计）")
+
+
+def do_clock_breach(clock: CaseClock, now: dt.datetime,
+                    due: tuple[dt.date, str] | None = None) -> None:
     """超时: escalate the case one level, open an automatic supervision (a yellow card, a red
     one if the case was supervised before), and where the policy says so make a written
-    reply due. Called by the sweep inside its transaction, once per clock."""
+    reply due. Called by the sweep inside its transaction, once per clock; `due` is the
+    supervision deadline the sweep computed once for all its breaches."""
     clock.breached_at = now
     clock.save(update_fields=["breached_at"])
     case = Case.objects.select_for_update().select_related("grid").get(pk=clock.case_id)
@@ -541,13 +554,8 @@ def do_clock_breach(clock: CaseClock, now: dt.datetime) -> None:
                automatic=True)
     level = (Supervision.Level.RED if case.supervisions.exists()
              else Supervision.Level.YELLOW)
-    try:  # two working days to answer a supervision
-        due = timezone.localtime(workcal.current().add_working_days(now, 2)
-                                 - dt.timedelta(seconds=1)).date()
-    except CalendarNotCovered as e:  # said on the supervision, not guessed silently
-        due = timezone.localdate(now) + dt.timedelta(days=2)
-        reason += f"（{e.year}年日历未录入，督办期限按自然日计）"
-    Supervision.objects.create(case=case, level=level, reason=reason, deadline=due,
+    deadline, why = due or supervision_deadline(now)
+    Supervision.objects.create(case=case, level=level, reason=reason + why, deadline=deadline,
                                opened_by=None)
     _event(case, None, "supervise", case.state, reason, level=level, automatic=True)
     if clock.on_breach == "reply_due" and case.state in STEPS["reply_due"].sources:

@@ -334,6 +334,9 @@ class CaseClock(models.Model):
                          condition=models.Q(status="running", breached_at__isnull=True)),
             models.Index(fields=["warn_at"], name="clock_warn_due",
                          condition=models.Q(status="running", warned_at__isnull=True)),
+            # normally empty: clocks waiting for a year of the calendar to be entered
+            models.Index(fields=["calendar_missing"], name="clock_calendar_missing",
+                         condition=models.Q(status="running", calendar_missing__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ timedelta arithmetic on days. A clock copies its policy's definition when it sta
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -123,9 +124,11 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport()
     _fill_missing_deadlines()
-    for due, done, handle, field in (("warn_at", "warned_at", actions.do_clock_warning, "warned"),
-                                     ("deadline", "breached_at", actions.do_clock_breach,
-                                      "breached")):
+    supervision_due = actions.supervision_deadline(now)  # once per sweep, not per breach
+    for due, done, handle, field in (
+            ("warn_at", "warned_at", actions.do_clock_warning, "warned"),
+            ("deadline", "breached_at",
+             functools.partial(actions.do_clock_breach, due=supervision_due), "breached")):
         while True:
             with transaction.atomic():
                 batch = _claim(due, done, now)
@@ -142,7 +145,7 @@ def _claim(due: str, done: str, now: dt.datetime) -> list[CaseClock]:
     so two workers sweeping at once split the work instead of doing it twice."""
     qs = CaseClock.objects.filter(
         status=CaseClock.Status.RUNNING, **{f"{done}__isnull": True, f"{due}__lte": now},
-    ).select_related("case", "case__grid").order_by(due)
+    ).select_related("case").order_by(due)
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(qs[:BATCH])
