@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -494,7 +495,8 @@ class Probe:
                     (actions, "do_clock_warning",
                      lambda c, now: self._run("handle_warning", warn, c, now)),
                     (actions, "do_clock_breach",
-                     lambda c, now: self._run("handle_breach", breach, c, now)),
+                     lambda c, now, **kw: self._run(
+                         "handle_breach", functools.partial(breach, **kw), c, now)),
                     (wrapper, "commit", lambda: self._run(f"commit_{self.kind}", commit))):
                 stack.enter_context(mock.patch.object(target, name, new))
             stack.enter_context(wrapper.execute_wrapper(self._execute))
