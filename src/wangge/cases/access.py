@@ -118,3 +118,14 @@ def can_manage_rules(user: AnyUser, grid: Grid) -> bool:
     """The duty list is kept by the center's admins and dispatchers (for any subtree), and by
     sub-center staff for theirs."""
     return can_see_path(user, grid.path, RULE_ROLES)
+
+
+def territory_cases(user: AnyUser) -> QuerySet[Case]:
+    """Every case in the user's territory, confidential ones included: only for counting
+    (statistics show confidential cases as a number, never listed)."""
+    return Case.objects.filter(in_scope(user, "grid__path", roles=TERRITORY_ROLES))
+
+
+def department_assignments(user: AnyUser) -> QuerySet[Assignment]:
+    """The assignments (交办单) of the user's departments."""
+    return Assignment.objects.filter(department_id__in=user_department_ids(user))

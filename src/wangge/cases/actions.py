@@ -42,6 +42,10 @@ from wangge.territory.models import Grid
 from wangge.workcal import calendar as workcal
 from wangge.workcal.deadlines import CalendarNotCovered
 
+#: 逐级上报: the level a case goes to when its level cannot solve it
+LEVEL_ABOVE = {Case.Level.WORKSTATION: Case.Level.SUBCENTER,
+               Case.Level.SUBCENTER: Case.Level.CENTER}
+
 
 def route(category: CaseCategory, grid: Grid) -> DutyRule | None:
     """The most specific duty rule: the deepest grid on the case's path, and a small class
@@ -272,8 +276,7 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
     if action == "dispatch":
         return _dispatch(case, fields)
     if action == "escalate":
-        up = {Case.Level.WORKSTATION: Case.Level.SUBCENTER,
-              Case.Level.SUBCENTER: Case.Level.CENTER}.get(case.handling_level)
+        up = LEVEL_ABOVE.get(case.handling_level)
         if up is None:
             raise CaseError("action", "the center is the top level; it cannot escalate")
         before, case.handling_level = case.handling_level, up
@@ -545,8 +548,7 @@ def do_clock_breach(clock: CaseClock, now: dt.datetime,
     case = Case.objects.select_for_update().select_related("grid").get(pk=clock.case_id)
     reason = f"{clock.name}超时（期限 {timezone.localtime(clock.deadline):%Y-%m-%d %H:%M}）"
     _event(case, None, "sla_breach", case.state, reason, clock=clock.code)
-    up = {Case.Level.WORKSTATION: Case.Level.SUBCENTER,
-          Case.Level.SUBCENTER: Case.Level.CENTER}.get(case.handling_level)
+    up = LEVEL_ABOVE.get(case.handling_level)
     if up is not None:
         before, case.handling_level = case.handling_level, up
         case.save(update_fields=["handling_level"])
@@ -564,3 +566,19 @@ def do_clock_breach(clock: CaseClock, now: dt.datetime,
         case.save(update_fields=["state"])
         _event(case, None, "reply_due", before, "超期未办结，须向反映人书面答复",
                previous=before, automatic=True)
+
+
+def do_fill_clock_deadlines(clocks: list[CaseClock]) -> int:
+    """Clocks that waited for a year of the calendar get their deadline once it is entered;
+    the timeline says so. Returns how many were filled."""
+    filled = 0
+    with transaction.atomic():
+        for clock in clocks:
+            sla.set_deadline(clock, workcal.current())
+            if clock.deadline is None:
+                continue
+            clock.save(update_fields=["deadline", "warn_at", "calendar_missing"])
+            _event(clock.case, None, "sla_deadline", clock.case.state, clock.name,
+                   clock=clock.code, deadline=clock.deadline.isoformat())
+            filled += 1
+    return filled

@@ -21,7 +21,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "escalate": _("上报上级"), "cancel": _("撤销"), "consult": _("集体会商"),
     "assignment_feedback": _("交办反馈"), "assignment_close": _("交办单销号"),
     "supervise": _("督办"), "merge": _("合并至"), "absorb": _("合并重复事件"),
-    "photos": _("上传照片"),
+    "photos": _("上传照片"), "sla_warning": _("时限预警"), "sla_breach": _("时限超时"),
+    "sla_deadline": _("期限确定"),
 }
 FIELD_LABELS: dict[str, Promise] = {
     "reason": _("理由"), "feedback": _("处置情况"), "reply": _("书面答复内容"),

@@ -7,9 +7,10 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from wangge.cases import access
-from wangge.cases.models import Assignment, Case, Supervision
+from wangge.cases.models import Assignment, Case, CaseClock, Supervision
 from wangge.cases.workflow import FINAL, WAITING_ON, Actor, State
 from wangge.org.access import AnyUser, in_scope
 from wangge.territory.models import Grid
@@ -63,8 +64,7 @@ def inbox(user: AnyUser) -> dict[str, Any]:
     cases = (access.visible_cases(user)
              .filter(department_id__in=departments, state__in=_states(Actor.DEPARTMENT))
              .select_related("category", "grid").order_by("created_at"))
-    assignments = (Assignment.objects.filter(department_id__in=departments,
-                                             closed_at__isnull=True)
+    assignments = (access.department_assignments(user).filter(closed_at__isnull=True)
                    .select_related("case", "department").order_by("deadline"))
     return {"cases": cases, "assignments": assignments}
 
@@ -72,7 +72,7 @@ def inbox(user: AnyUser) -> dict[str, Any]:
 def statistics(user: AnyUser) -> dict[str, Any]:
     """Counts over the user's territory. Confidential cases appear only as a count: never
     by category, department or state, whoever asks."""
-    scoped = Case.objects.filter(in_scope(user, "grid__path", roles=access.TERRITORY_ROLES))
+    scoped = access.territory_cases(user)
     plain = scoped.filter(confidential=False)
 
     def by(field: str) -> list[dict[str, Any]]:
@@ -96,10 +96,6 @@ def statistics(user: AnyUser) -> dict[str, Any]:
 def sla_board(user: AnyUser, now: dt.datetime) -> dict[str, Any]:
     """The SLA board: clocks due today, in warning and breached, over the cases the user may
     see, each also counted by department and by town (level-2 grid)."""
-    from django.utils import timezone
-
-    from wangge.cases.models import CaseClock
-
     end_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0,
                                                  microsecond=0) + dt.timedelta(days=1)
     live = (CaseClock.objects.filter(case__in=access.visible_cases(user),

@@ -60,12 +60,12 @@ def start_clocks(case: Case, trigger: str, now: dt.datetime) -> list[CaseClock]:
             case=case, policy=case.category.sla_policy, code=spec.code, name=spec.name,
             amount=spec.amount, unit=spec.unit, goal=spec.goal,
             on_breach=spec.on_breach, warn_fraction=spec.warn_fraction, started_at=now)
-        _set_deadline(clock, calendar)
+        set_deadline(clock, calendar)
         new.append(clock)
     return CaseClock.objects.bulk_create(new)
 
 
-def _set_deadline(clock: CaseClock, calendar: WorkCalendar) -> None:
+def set_deadline(clock: CaseClock, calendar: WorkCalendar) -> None:
     """The deadline, or — when the calendar lacks the year — none yet and the missing year
     recorded and shown, never a guess."""
     try:
@@ -153,12 +153,10 @@ def _claim(due: str, done: str, now: dt.datetime) -> list[CaseClock]:
 
 def _fill_missing_deadlines() -> None:
     """Clocks waiting for a year of the calendar get their deadline once it is entered."""
+    from wangge.cases import actions
+
     waiting = list(CaseClock.objects.filter(calendar_missing__isnull=False,
-                                            status=CaseClock.Status.RUNNING)[:BATCH])
-    if not waiting:
-        return
-    calendar = workcal.current()
-    for clock in waiting:
-        _set_deadline(clock, calendar)
-        if clock.deadline is not None:
-            clock.save(update_fields=["deadline", "warn_at", "calendar_missing"])
+                                            status=CaseClock.Status.RUNNING)
+                   .select_related("case")[:BATCH])
+    if waiting:
+        actions.do_fill_clock_deadlines(waiting)

@@ -147,3 +147,20 @@ def test_every_sweep_event_is_on_the_timeline(login_as, spot) -> None:
     actions = list(CaseEvent.objects.filter(case__register_no=no).values_list("action",
                                                                              flat=True))
     assert actions[-5:] == ["sla_warning", "sla_breach", "escalate", "supervise", "reply_due"]
+
+
+def test_a_clock_waiting_for_its_calendar_year_gets_its_deadline_when_entered(
+        login_as, spot) -> None:
+    dispatcher = login_as("dispatcher")
+    no = report(login_as("gridworker"), spot, category="0101", title="x")["register_no"]
+    act(dispatcher, no, "register")
+    clock = clocks(no)["resolve"]
+    expected = clock.deadline
+    # as it is while the year is missing: no deadline, the year named on the case page
+    CaseClock.objects.filter(pk=clock.pk).update(deadline=None, warn_at=None,
+                                                 calendar_missing=2027)
+    assert "2027年工作日历未录入" in dispatcher.get(f"/console/cases/{no}/").content.decode()
+    sla.sweep()  # the year it waits for is in the calendar now (this case's really is)
+    clock.refresh_from_db()
+    assert clock.deadline == expected and clock.calendar_missing is None
+    assert count(no, "sla_deadline") == 1
