@@ -15,8 +15,9 @@ SQLite). At the reference time T0, --due of those clocks are newly breached, --d
 due for a warning, and no other is due for anything. Then it times
 
 * ``sweep(T0)`` handling those 2 × --due clocks, wall time, split into finding (``_claim``),
-  handling (``do_clock_warning`` / ``do_clock_breach``) and commits, with the SQL statements
-  counted; --rounds rounds, the later ones on clocks made due again by an UPDATE;
+  handling (``do_clock_warnings`` / ``do_clock_breaches``, one call per batch) and
+  commits, with the SQL statements counted (COPY goes around Django's cursor: not
+  counted); --rounds rounds, the later ones on clocks made due again by an UPDATE;
 * the idle ``sweep(T0)`` (nothing due): what finding among a million costs;
 * as the baseline, the raw ``SELECT id FROM cases_caseclock WHERE status = 'running' AND
   breached_at IS NULL AND deadline <= T0`` using the partial index ``clock_breach_due``,
@@ -480,7 +481,7 @@ class Probe:
         from wangge.cases import actions, sla
 
         claim, fill = sla._claim, sla._fill_missing_deadlines
-        warn, breach = actions.do_clock_warning, actions.do_clock_breach
+        warn, breach = actions.do_clock_warnings, actions.do_clock_breaches
         wrapper = connections["default"]
         commit = wrapper.commit
 
@@ -492,9 +493,9 @@ class Probe:
             for target, name, new in (
                     (sla, "_claim", claim_),
                     (sla, "_fill_missing_deadlines", lambda: self._run("fill", fill)),
-                    (actions, "do_clock_warning",
+                    (actions, "do_clock_warnings",
                      lambda c, now: self._run("handle_warning", warn, c, now)),
-                    (actions, "do_clock_breach",
+                    (actions, "do_clock_breaches",
                      lambda c, now, **kw: self._run(
                          "handle_breach", functools.partial(breach, **kw), c, now)),
                     (wrapper, "commit", lambda: self._run(f"commit_{self.kind}", commit))):

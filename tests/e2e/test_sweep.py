@@ -40,10 +40,13 @@ past = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 CaseClock.objects.update(deadline=past, warn_at=past)
 """
 
+#: small batches (a batch is one transaction), so a kill can land between two of them and
+#: two sweeps interleave
 SWEEP = """
 import django
 django.setup()
 from wangge.cases import sla
+sla.BATCH = 10
 print(sla.sweep())
 """
 

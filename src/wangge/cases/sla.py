@@ -126,14 +126,14 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
     _fill_missing_deadlines()
     supervision_due = actions.supervision_deadline(now)  # once per sweep, not per breach
     for due, done, handle, field in (
-            ("warn_at", "warned_at", actions.do_clock_warning, "warned"),
+            ("warn_at", "warned_at", actions.do_clock_warnings, "warned"),
             ("deadline", "breached_at",
-             functools.partial(actions.do_clock_breach, due=supervision_due), "breached")):
+             functools.partial(actions.do_clock_breaches, due=supervision_due), "breached")):
         while True:
             with transaction.atomic():
                 batch = _claim(due, done, now)
-                for clock in batch:
-                    handle(clock, now)
+                if batch:
+                    handle(batch, now)
                 setattr(report, field, getattr(report, field) + len(batch))
             if len(batch) < BATCH:
                 break
@@ -141,13 +141,15 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
 
 
 def _claim(due: str, done: str, now: dt.datetime) -> list[CaseClock]:
-    """The next clocks due, locked; on PostgreSQL rows another worker holds are skipped,
-    so two workers sweeping at once split the work instead of doing it twice."""
+    """The next clocks due, locked with their cases (the batch changes them); on PostgreSQL
+    rows another worker or a user's transition holds are skipped, so two workers sweeping at
+    once split the work instead of doing it twice, and a skipped clock waits for the next
+    sweep."""
     qs = CaseClock.objects.filter(
         status=CaseClock.Status.RUNNING, **{f"{done}__isnull": True, f"{due}__lte": now},
     ).select_related("case").order_by(due)
     if connection.vendor == "postgresql":
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
+        qs = qs.select_for_update(skip_locked=True, of=("self", "case"))
     return list(qs[:BATCH])
 
 
