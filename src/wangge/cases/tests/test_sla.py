@@ -164,3 +164,42 @@ def test_a_clock_waiting_for_its_calendar_year_gets_its_deadline_when_entered(
     clock.refresh_from_db()
     assert clock.deadline == expected and clock.calendar_missing is None
     assert count(no, "sla_deadline") == 1
+
+
+def test_two_clocks_of_a_case_breaching_in_one_sweep_act_as_if_one_after_the_other(
+        login_as, spot) -> None:
+    """The sweep handles a batch set-wise; a case with two overdue clocks still gets two
+    escalations and a yellow card, then a red one, as two sweeps would give it."""
+    dispatcher = login_as("dispatcher")
+    no = report(login_as("station"), spot, category="1001", title="停水")["register_no"]
+    act(dispatcher, no, "register")
+    act(dispatcher, no, "dispatch")
+    c = clocks(no)
+    sla.sweep(max(c["on_site"].deadline, c["resolve"].deadline))
+    case = Case.objects.get(register_no=no)
+    assert case.handling_level == Case.Level.CENTER  # workstation → sub-center → center
+    assert sorted(s.level for s in case.supervisions.all()) == ["red", "yellow"]
+    escalations = [e.data for e in case.events.filter(action="escalate")]
+    assert [(d["from_level"], d["to_level"]) for d in escalations] == [(3, 2), (2, 0)]
+    assert count(no, "sla_breach") == 2 and count(no, "sla_warning") == 2
+
+
+def test_the_sweep_announces_each_step_with_the_state_it_left(login_as, spot) -> None:
+    from wangge.integration.models import OutboxMessage
+
+    dispatcher = login_as("dispatcher")
+    no = report(login_as("gridworker"), spot, category="0101", title="x")["register_no"]
+    act(dispatcher, no, "register")
+    first = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first()
+    sla.sweep(clocks(no)["resolve"].deadline)
+    mine = [m for m in OutboxMessage.objects.filter(id__gt=first).order_by("id")
+            if m.payload.get("register_no") == no]  # (the demo's cases are swept too)
+    sent = [(m.topic, m.payload) for m in mine]
+    assert sent == [(f"case.{topic}", {"register_no": no, "state": state}) for topic, state in [
+        ("sla_warning", "registered"), ("sla_breach", "registered"),
+        ("escalate", "registered"), ("supervise", "registered"),
+        ("reply_due", "reply_due")]]
+    events = CaseEvent.objects.filter(case__register_no=no, action="reply_due").get()
+    assert (events.from_state, events.to_state, events.data["previous"]) == (
+        "registered", "reply_due", "registered")
+    assert len({m.idempotency_key for m in mine}) == 5
