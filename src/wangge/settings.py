@@ -212,6 +212,8 @@ WANGGE_WEBHOOK_TIMEOUT_S = float(os.environ.get("WANGGE_WEBHOOK_TIMEOUT_S", "10"
 WANGGE_OUTBOX_SENDERS = {
     "log": "wangge.integration.senders.LogSender",
     "webhook": "wangge.integration.senders.WebhookSender",
+    # SLA warnings and breaches → in-app notifications to the people responsible
+    "responsible": "wangge.cases.notify.ResponsibleSender",
 }
 # Periodic jobs: dotted paths to callables taking no argument or `now`, run by one worker
 # at a time every `--sweep-every` seconds. WANGGE_WORKER_JOBS (comma-separated) replaces it.

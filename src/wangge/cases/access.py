@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto
-from wangge.cases.workflow import STEPS, Actor
+from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto, Notification
+from wangge.cases.workflow import STEPS, WAITING_ON, Actor
 from wangge.org.access import AnyUser, can_see_path, current_roles, in_scope
-from wangge.org.models import Role
+from wangge.org.models import Role, RoleAssignment
 from wangge.territory.models import Grid
 
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
@@ -129,3 +131,45 @@ def territory_cases(user: AnyUser) -> QuerySet[Case]:
 def department_assignments(user: AnyUser) -> QuerySet[Assignment]:
     """The assignments (交办单) of the user's departments."""
     return Assignment.objects.filter(department_id__in=user_department_ids(user))
+
+
+def responsible_users(case: Case, *, breach: bool) -> list[AbstractBaseUser]:
+    """Who hears of a case's SLA warning or breach: the people whose move it is — the
+    dispatchers at the case's handling level (on that level's grid above the case), the
+    staff of the department it is with, the grid's workers when it waits for verification —
+    and, on a breach, also the level's dispatchers and supervisors, who now own a late,
+    supervised case. Never anyone who may not see the case (a confidential case stays with
+    the few who may)."""
+    whose = WAITING_ON.get(case.state)
+    level_roles: set[str] = set()
+    if breach or whose == Actor.DISPATCH or (whose == Actor.DEPARTMENT
+                                             and not case.department_id):
+        level_roles |= DISPATCH_ROLES_AT[case.handling_level]
+    if breach:
+        level_roles.add(Role.SUPERVISOR)
+    parts = case.grid.path.strip("/").split("/")
+    above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+    held = Q(grid__path__in=above, grid__level=case.handling_level, role__in=level_roles)
+    if whose == Actor.DEPARTMENT and case.department_id:
+        held |= Q(role=Role.DEPARTMENT_STAFF, department_id=case.department_id)
+    if whose == Actor.GRID_WORKER:
+        held |= Q(role=Role.GRID_WORKER, grid_id=case.grid_id)
+    user_ids = (RoleAssignment.objects.filter(held, ended_on__isnull=True,
+                                              person__user__is_active=True)
+                .values_list("person__user", flat=True).distinct())
+    users = get_user_model().objects.filter(pk__in=list(user_ids)).order_by("pk")
+    return [u for u in users if visible_cases(u).filter(pk=case.pk).exists()]
+
+
+def notifications(user: AnyUser) -> QuerySet[Notification]:
+    """The user's own notifications, about cases they may still see."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user_id=user.pk, case__in=visible_cases(user))
+
+
+def access_notification(user: AnyUser, pk: int) -> Notification:
+    found = notifications(user).select_related("case").filter(pk=pk).first()
+    if found is None:
+        raise Http404("no such notification")
+    return found

@@ -29,6 +29,7 @@ from wangge.cases.models import (
     Consultation,
     DutyRule,
     InspectionItem,
+    Notification,
     RegisterCounter,
     Supervision,
 )
@@ -539,8 +540,10 @@ def _record(entries: list[_Entry]) -> None:
     insert_rows(CaseEvent, ["case", "at", "action", "from_state", "to_state", "note", "data"], (
         (e.case.pk, when, e.action, e.from_state, e.to_state, e.note,
          json.dumps(e.data, ensure_ascii=False)) for e in entries))
+    # the note travels too: the notification sender tells the people responsible with it
     outbox.enqueue_many([(f"case.{e.action}", {"register_no": e.case.register_no,
-                                              "state": e.to_state}) for e in entries])
+                                              "state": e.to_state, "note": e.note})
+                         for e in entries])
 
 
 def do_clock_warnings(clocks: Sequence[CaseClock], now: dt.datetime) -> None:
@@ -643,3 +646,28 @@ def do_fill_clock_deadlines(clocks: list[CaseClock]) -> int:
                    clock=clock.code, deadline=clock.deadline.isoformat())
             filled += 1
     return filled
+
+
+def do_notify(case: Case, users: Sequence[AbstractBaseUser], *, kind: str, note: str,
+              source: str) -> int:
+    """提醒: tell these people of their case. `source` is the outbox message's idempotency
+    key: the first delivery of a message decides who is told, and a message delivered again
+    (the worker died before recording the send) adds nobody — not even someone who has
+    become responsible since. Returns how many were told."""
+    if kind not in Notification.Kind.values:
+        raise CaseError("kind", f"must be one of {', '.join(Notification.Kind.values)}")
+    with transaction.atomic():
+        if Notification.objects.filter(source=source).exists():
+            return 0
+        made = Notification.objects.bulk_create(
+            [Notification(user_id=u.pk, case=case, kind=kind, note=note[:200], source=source)
+             for u in users], ignore_conflicts=True)  # (two workers racing past the check)
+        return len(made)
+
+
+def do_mark_notifications_read(user: AbstractBaseUser, pks: Sequence[int] | None = None) -> int:
+    """Mark the user's own notifications read: these, or all of them. Returns how many."""
+    unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)
+    if pks is not None:
+        unread = unread.filter(pk__in=pks)
+    return unread.update(read_at=timezone.now())

@@ -11,6 +11,7 @@ from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from wangge.cases import access, actions, queues
 from wangge.cases.models import Case, CaseEvent, CasePhoto, DutyRule, InspectionItem
+from wangge.cases.notice import shown_title
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import State
 
@@ -156,6 +157,39 @@ def list_cases(request: HttpRequest,
 @router.get("/stats", response=dict, summary="事件统计（涉密事件只计数）")
 def stats(request: HttpRequest) -> Any:
     return queues.statistics(request.auth)
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    register_no: str
+    title: str
+    note: str
+    created_at: dt.datetime
+    read: bool
+
+
+@router.get("/notifications", response=list[NotificationOut],
+            summary="我的提醒（时限预警、超时督办）")
+def list_notifications(request: HttpRequest, unread: bool = False,
+                       limit: int = Query(50, ge=1, le=500),
+                       offset: int = Query(0, ge=0)) -> Any:
+    qs = access.notifications(request.auth).select_related("case")
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return [{"id": n.pk, "kind": n.kind, "register_no": n.case.register_no,
+             "title": shown_title(n.case), "note": n.note, "created_at": n.created_at,
+             "read": n.read_at is not None} for n in qs[offset:offset + limit]]
+
+
+class ReadIn(Schema):
+    #: these notifications; all of the user's when left out
+    ids: list[int] | None = None
+
+
+@router.post("/notifications/read", response=dict, summary="提醒标为已读")
+def read_notifications(request: HttpRequest, body: ReadIn) -> Any:
+    return {"read": actions.do_mark_notifications_read(request.auth, body.ids)}
 
 
 class InspectionItemOut(Schema):

@@ -341,3 +341,38 @@ class CaseClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.code} → {self.deadline:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """提醒: a message to one person responsible for a case — its SLA clock warns or
+    breaches. The worker makes these from outbox messages (`cases.notify`); the person reads
+    them in the console or the app. The case's title is not copied: it is shown through the
+    reader's own access at reading time."""
+
+    class Kind(models.TextChoices):
+        SLA_WARNING = "sla_warning", _("时限预警")
+        SLA_BREACH = "sla_breach", _("超时督办")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    note = models.CharField(_("内容"), max_length=200)
+    # the outbox message's idempotency key: a message delivered again notifies nobody twice
+    source = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提醒")
+        verbose_name_plural = _("提醒")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "user"], name="notification_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.case_id}"

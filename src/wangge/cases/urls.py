@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.cases import views, views_rules
+from wangge.cases import views, views_notifications, views_rules
 
 app_name = "cases"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("notice/", views.notice_page, name="notice"),
     path("sla/", views.sla_page, name="sla"),
     path("rules/", views_rules.rules_page, name="rules"),
+    path("notifications/", views_notifications.notifications_page, name="notifications"),
+    path("notifications/read/", views_notifications.read_all, name="notifications_read"),
+    path("notifications/<int:pk>/", views_notifications.open_notification,
+         name="notification"),
     path("rules/<int:pk>/delete/", views_rules.delete_rule, name="delete_rule"),
     path("<str:register_no>/", views.case_page, name="case"),
     path("<str:register_no>/act/<str:action>/", views.act, name="act"),

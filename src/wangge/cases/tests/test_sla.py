@@ -194,11 +194,12 @@ def test_the_sweep_announces_each_step_with_the_state_it_left(login_as, spot) ->
     sla.sweep(clocks(no)["resolve"].deadline)
     mine = [m for m in OutboxMessage.objects.filter(id__gt=first).order_by("id")
             if m.payload.get("register_no") == no]  # (the demo's cases are swept too)
-    sent = [(m.topic, m.payload) for m in mine]
-    assert sent == [(f"case.{topic}", {"register_no": no, "state": state}) for topic, state in [
+    sent = [(m.topic, m.payload["register_no"], m.payload["state"]) for m in mine]
+    assert sent == [(f"case.{topic}", no, state) for topic, state in [
         ("sla_warning", "registered"), ("sla_breach", "registered"),
         ("escalate", "registered"), ("supervise", "registered"),
         ("reply_due", "reply_due")]]
+    assert mine[0].payload["note"] == "办结即将到期"  # what the people responsible are told
     events = CaseEvent.objects.filter(case__register_no=no, action="reply_due").get()
     assert (events.from_state, events.to_state, events.data["previous"]) == (
         "registered", "reply_due", "registered")

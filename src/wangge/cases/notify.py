@@ -1,0 +1,32 @@
+"""The in-app notification sender: an outbox message about a case's SLA clock becomes a
+notification to each person responsible for the case (`access.responsible_users`).
+
+It is an outbox sender like the log and webhook ones (kind `responsible`, seeded as the
+subscription `responsible-people` on `case.sla_*`), so it runs in the worker with the same
+retries and dead letters, and the sweep itself stays a few set-wise statements. A message
+delivered twice notifies nobody twice (the message's idempotency key is kept)."""
+
+from __future__ import annotations
+
+from wangge.cases import access, actions
+from wangge.cases.models import Case, Notification
+from wangge.integration.models import OutboxMessage, Subscription
+from wangge.integration.senders import Outcome
+
+KINDS = {f"case.{kind}": kind for kind in Notification.Kind.values}
+
+
+class ResponsibleSender:
+    def send(self, message: OutboxMessage, subscription: Subscription) -> Outcome:
+        kind = KINDS.get(message.topic)
+        if kind is None:
+            return Outcome(ok=False, permanent=True, error=f"{message.topic} is not one of "
+                           f"the topics this sender notifies of ({', '.join(KINDS)})")
+        no = message.payload.get("register_no", "")
+        case = Case.objects.select_related("grid").filter(register_no=no).first()
+        if case is None:
+            return Outcome(ok=False, permanent=True, error=f"no case {no!r}")
+        users = access.responsible_users(case, breach=kind == Notification.Kind.SLA_BREACH)
+        actions.do_notify(case, users, kind=kind, note=str(message.payload.get("note", "")),
+                          source=message.idempotency_key)
+        return Outcome(ok=True)

@@ -1,0 +1,37 @@
+"""提醒: the user's own notifications — SLA warnings and breaches of cases they are
+responsible for. Opening one marks it read and goes to the case."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from wangge.cases import access, actions
+from wangge.cases.notice import shown_title
+
+PAGE = 50
+
+
+@login_required
+def notifications_page(request: HttpRequest) -> HttpResponse:
+    qs = access.notifications(request.user).select_related("case")
+    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    return render(request, "cases/notifications.html", {
+        "page": page, "rows": [(n, shown_title(n.case)) for n in page]})
+
+
+@login_required
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    found = access.access_notification(request.user, pk)
+    actions.do_mark_notifications_read(request.user, [found.pk])
+    return redirect("cases:case", found.case.register_no)
+
+
+@login_required
+@require_POST
+def read_all(request: HttpRequest) -> HttpResponse:
+    actions.do_mark_notifications_read(request.user)
+    return redirect("cases:notifications")
