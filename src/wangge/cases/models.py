@@ -357,7 +357,7 @@ class Notification(models.Model):
                              related_name="+")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
-    note = models.CharField(_("内容"), max_length=200)
+    note = models.CharField(_("提醒内容"), max_length=200)
     # the outbox message's idempotency key: a message delivered again notifies nobody twice
     source = models.CharField(max_length=64)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)

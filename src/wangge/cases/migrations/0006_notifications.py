@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('sla_warning', '时限预警'), ('sla_breach', '超时督办')], max_length=16, verbose_name='类型')),
-                ('note', models.CharField(max_length=200, verbose_name='内容')),
+                ('note', models.CharField(max_length=200, verbose_name='提醒内容')),
                 ('source', models.CharField(max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
                 ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='已读')),
