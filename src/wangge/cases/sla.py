@@ -1,5 +1,7 @@
-"""The SLA clocks of cases (办理时限): started, met, paused and stopped by the loop's
-transitions, and swept by the worker for warnings and breaches.
+"""The SLA clocks of cases (办理时限): the rules and deadline arithmetic a clock follows, and
+the worker's sweep that finds the clocks newly due and hands each batch to
+`actions.do_clock_warnings` / `do_clock_breaches` (the writes themselves, including starting,
+meeting, pausing and stopping clocks on transitions, are in `actions.clocks`).
 
 Deadlines come from `workcal` (working days, holidays and make-up days), never from
 timedelta arithmetic on days. A clock copies its policy's definition when it starts.
@@ -14,10 +16,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from wangge.cases.models import Case, CaseClock
+from wangge.cases.models import CaseClock
 from wangge.workcal import calendar as workcal
 from wangge.workcal.deadlines import CalendarNotCovered, WorkCalendar
-from wangge.workcal.policies import clocks_for
 
 #: the main line of the loop: a clock whose goal is a state is met once the case reaches it
 #: or a state after it
@@ -26,43 +27,6 @@ LINE = ["registered", "dispatched", "accepted", "in_progress", "handled", "verif
 #: transitions that end every clock of the case
 ENDS = frozenset({"close", "cancel", "reject", "merge"})
 BATCH = 500
-
-
-def on_transition(case: Case, action: str, now: dt.datetime) -> None:
-    """Called by actions inside the transition's transaction."""
-    if action in ("register", "dispatch"):
-        start_clocks(case, action, now)
-    clocks = case.clocks.exclude(status__in=[CaseClock.Status.MET, CaseClock.Status.STOPPED])
-    if action in ENDS:
-        clocks.update(status=CaseClock.Status.STOPPED)
-        return
-    if case.state in LINE:
-        reached = LINE[:LINE.index(case.state) + 1]
-        clocks.filter(goal__in=reached).update(status=CaseClock.Status.MET, met_at=now)
-    if action == "suspend":
-        clocks.filter(status=CaseClock.Status.RUNNING).update(
-            status=CaseClock.Status.PAUSED, paused_at=now)
-    elif action == "resume":
-        for clock in clocks.filter(status=CaseClock.Status.PAUSED):
-            _resume(clock, now)
-
-
-def start_clocks(case: Case, trigger: str, now: dt.datetime) -> list[CaseClock]:
-    if not case.category.sla_policy:
-        return []
-    calendar = workcal.current()
-    started = set(case.clocks.values_list("code", flat=True))
-    new = []
-    for spec in clocks_for(case.category.sla_policy):
-        if spec.starts_on != trigger or spec.code in started:
-            continue
-        clock = CaseClock(
-            case=case, policy=case.category.sla_policy, code=spec.code, name=spec.name,
-            amount=spec.amount, unit=spec.unit, goal=spec.goal,
-            on_breach=spec.on_breach, warn_fraction=spec.warn_fraction, started_at=now)
-        set_deadline(clock, calendar)
-        new.append(clock)
-    return CaseClock.objects.bulk_create(new)
 
 
 def set_deadline(clock: CaseClock, calendar: WorkCalendar) -> None:
@@ -78,25 +42,7 @@ def set_deadline(clock: CaseClock, calendar: WorkCalendar) -> None:
     clock.warn_at = clock.started_at + (deadline - clock.started_at) * clock.warn_fraction
 
 
-def _resume(clock: CaseClock, now: dt.datetime) -> None:
-    """Paused time does not count: hour and natural-day clocks move by the time paused;
-    working-day clocks by the working days that began while paused."""
-    assert clock.paused_at is not None
-    clock.status, paused_at, clock.paused_at = CaseClock.Status.RUNNING, clock.paused_at, None
-    fields = ["status", "paused_at"]
-    if clock.deadline is not None and clock.warn_at is not None:
-        try:
-            deadline = _shifted(clock, paused_at, now)
-        except CalendarNotCovered as e:  # computed again once the year is entered
-            clock.deadline, clock.warn_at, clock.calendar_missing = None, None, e.year
-        else:
-            clock.warn_at += deadline - clock.deadline
-            clock.deadline = deadline
-        fields += ["deadline", "warn_at", "calendar_missing"]
-    clock.save(update_fields=fields)
-
-
-def _shifted(clock: CaseClock, paused_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+def shifted_deadline(clock: CaseClock, paused_at: dt.datetime, now: dt.datetime) -> dt.datetime:
     assert clock.deadline is not None
     if clock.unit not in ("working_days", "working_hours"):
         return clock.deadline + (now - paused_at)

@@ -35,7 +35,7 @@ class Actor(StrEnum):
 @dataclass(frozen=True)
 class Step:
     sources: frozenset[State]
-    target: State | None  # None: the state actions._apply names (resume, escalate)
+    target: State | None  # None: the state actions.loop._apply names (resume, escalate)
     actors: frozenset[Actor]
     needs: tuple[str, ...] = field(default=())
 

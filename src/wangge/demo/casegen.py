@@ -6,7 +6,7 @@ stories through the real actions.
 
 Every timeline is a walk through `cases.workflow.STEPS` (the same table the actions apply),
 cut off at `now`: a case reported months ago has long been closed and evaluated, one reported
-last week may still sit with a department. The field changes mirror `cases.actions._apply`
+last week may still sit with a department. The field changes mirror `cases.actions.loop._apply`
 (registered_at, routed_by, department, closeout_reason/closed_at, rework_count, ...), and
 the event data has the same keys, so the console shows a generated case just as it shows
 a real one. No case is younger than 48 hours: duplicate detection looks back 24 hours, and a real
@@ -70,7 +70,7 @@ class Target:
     system: str | None = None
 
 
-#: (category code, grid code) → target; the caller precomputes `actions.route`
+#: (category code, grid code) → target; the caller precomputes `routing.route`
 Router = Callable[[str, str], Target | None]
 
 
@@ -306,7 +306,7 @@ class _Walk:
         c.events.append(EventSpec(at, actor, action, before, c.state, note, data))
 
     def _apply(self, action: str, at: dt.datetime, note: str, data: dict[str, Any]) -> None:
-        """What the action changes beyond the state, as cases.actions._apply does."""
+        """What the action changes beyond the state, as cases.actions.loop._apply does."""
         c = self.case
         if action == "register":
             c.registered_at, c.routed_by = at, data["rule"]
@@ -322,7 +322,7 @@ class _Walk:
             c.written_reply, c.replied_at = note, at
 
     def dispatch(self, target: Target | None, department: str | None = None) -> None:
-        """To the chosen department, else the duty rule's target (as actions._dispatch)."""
+        """To the chosen department, else the duty rule's target (as actions.loop._dispatch)."""
         if department or target is None:
             code = department or "letters-visits"  # no rule: the dispatcher chooses
             self.step("dispatch", self.dispatcher(), (0.2, 12), department=code, rule=None,

@@ -129,7 +129,7 @@ def casegen_inputs() -> tuple[list[GridInput], list[CategoryInput], Router, Staf
 
 
 def _router() -> Router:
-    """actions.route in memory: the deepest rule on the grid's path, a small class before
+    """routing.route in memory: the deepest rule on the grid's path, a small class before
     its big class."""
     parents = dict(CaseCategory.objects.values_list("code", "parent__code"))
     paths = dict(Grid.objects.filter(level=Level.BASIC).values_list("code", "path"))

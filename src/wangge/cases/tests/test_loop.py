@@ -191,11 +191,11 @@ def test_consultation_assignments_need_feedback_before_closing(login_as, spot) -
     from django.contrib.auth import get_user_model
 
     from wangge.cases.actions import (
-        CaseError,
         do_assignment_feedback,
         do_close_assignment,
         do_consult,
     )
+    from wangge.cases.errors import CaseError
     from wangge.cases.models import Assignment
 
     users = get_user_model().objects

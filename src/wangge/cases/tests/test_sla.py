@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from wangge.cases import sla
+from wangge.cases.actions import clocks as clocks_actions
 from wangge.cases.models import Case, CaseClock, CaseEvent, Supervision
 from wangge.cases.tests.helpers import act, report
 from wangge.workcal import calendar as workcal
@@ -110,7 +111,7 @@ def test_suspended_time_does_not_count(login_as, spot) -> None:
     CaseClock.objects.filter(pk=clock.pk).update(paused_at=monday, deadline=before,
                                                  warn_at=before)
     clock.refresh_from_db()
-    sla._resume(clock, monday + dt.timedelta(days=3))
+    clocks_actions._resume(clock, monday + dt.timedelta(days=3))
     assert clock.status == "running"
     assert cal.working_days_between(monday, clock.deadline) == 7 + 3
 

@@ -1,0 +1,49 @@
+"""Every write to a case: intake (上报 and 挂号), the transitions of the closed loop, the SLA
+clocks, notifications and the configuration that is data. Each `do_*` runs in one
+transaction, appends to the timeline and writes an outbox row; nothing else writes the
+cases models.
+
+One module per area, in the manner of Zulip's `zerver/actions`; callers use the names
+re-exported here (`from wangge.cases import actions; actions.do_transition(...)`).
+"""
+
+from wangge.cases.actions.clocks import (
+    do_clock_breaches,
+    do_clock_warnings,
+    do_fill_clock_deadlines,
+    supervision_deadline,
+)
+from wangge.cases.actions.common import LEVEL_ABOVE
+from wangge.cases.actions.config import (
+    check_manage_rules,
+    do_delete_duty_rule,
+    do_seed_classification,
+    do_seed_inspection_items,
+    do_set_duty_rule,
+)
+from wangge.cases.actions.intake import (
+    Reported,
+    do_add_photos,
+    do_report,
+    find_duplicate,
+    next_register_no,
+    report_or_replay,
+)
+from wangge.cases.actions.loop import (
+    do_assignment_feedback,
+    do_close_assignment,
+    do_consult,
+    do_merge,
+    do_supervise,
+    do_transition,
+)
+from wangge.cases.actions.notifications import do_mark_notifications_read, do_notify
+
+__all__ = [
+    "LEVEL_ABOVE", "Reported", "check_manage_rules", "do_add_photos",
+    "do_assignment_feedback", "do_clock_breaches", "do_clock_warnings", "do_close_assignment",
+    "do_consult", "do_delete_duty_rule", "do_fill_clock_deadlines", "do_mark_notifications_read",
+    "do_merge", "do_notify", "do_report", "do_seed_classification", "do_seed_inspection_items",
+    "do_set_duty_rule", "do_supervise", "do_transition", "find_duplicate", "next_register_no",
+    "report_or_replay", "supervision_deadline",
+]

@@ -1,0 +1,104 @@
+"""Configuration that is data: the classification list, the inspection list and the
+department duty list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from wangge.cases import access
+from wangge.cases.errors import CaseError
+from wangge.cases.models import CaseCategory, DutyRule, InspectionItem
+from wangge.core import audit
+from wangge.integration import outbox
+from wangge.integration.models import ExternalSystem
+from wangge.org.models import Department
+from wangge.territory.models import Grid
+
+
+def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
+    """Load a classification list and its city-wide duty rules (data, per city). `duty` is
+    "department:<code>" or "system:<code>"."""
+    with transaction.atomic():
+        by_code: dict[str, CaseCategory] = {}
+        for row in rows:
+            by_code[row["code"]] = CaseCategory.objects.create(
+                code=row["code"], name=row["name"], parent=by_code.get(row["parent"] or ""),
+                sla_policy=row.get("sla_policy", ""), confidential=row.get("confidential", False),
+                intake_condition=row.get("intake_condition", ""),
+                closeout_condition=row.get("closeout_condition", ""),
+            )
+        for row in rows:
+            kind, _, code = (row.get("duty") or "").partition(":")
+            if kind == "department":
+                DutyRule.objects.create(category=by_code[row["code"]], grid=city,
+                                        department=Department.objects.get(code=code))
+            elif kind == "system":
+                DutyRule.objects.create(category=by_code[row["code"]], grid=city,
+                                        external_system=ExternalSystem.objects.get(code=code))
+        outbox.enqueue("cases.classification_seeded", {"categories": len(rows)})
+    return len(rows)
+
+
+def do_seed_inspection_items(rows: list[dict[str, Any]]) -> int:
+    """Load the daily inspection list (data, per city)."""
+    categories = dict(CaseCategory.objects.values_list("code", "id"))
+    with transaction.atomic():
+        InspectionItem.objects.bulk_create([
+            InspectionItem(grid_kind=r["grid_kind"], name=r["name"], guidance=r["guidance"],
+                           category_id=categories.get(r["category"]), order=r["order"])
+            for r in rows
+        ])
+        outbox.enqueue("cases.inspection_items_seeded", {"items": len(rows)})
+    return len(rows)
+
+
+def check_manage_rules(actor: AbstractBaseUser, grid: Grid) -> None:
+    if not access.can_manage_rules(actor, grid):
+        raise PermissionDenied("only the center (or the sub-center, for its subtree) keeps "
+                               "the duty list")
+
+
+def do_set_duty_rule(actor: AbstractBaseUser, *, category: str, grid: str,
+                     department: str = "", external_system: str = "") -> DutyRule:
+    """Add or change the rule for (category, subtree): one target, a department or an
+    external system."""
+    cat = CaseCategory.objects.filter(code=category).first()
+    if cat is None:
+        raise CaseError("category", f"no category {category}")
+    where = Grid.objects.filter(code=grid).first()
+    if where is None:
+        raise CaseError("grid", f"no grid {grid}")
+    check_manage_rules(actor, where)
+    if bool(department) == bool(external_system):
+        raise CaseError("department", "name either a department or an external system")
+    dept = system = None
+    if department and (dept := Department.objects.filter(code=department).first()) is None:
+        raise CaseError("department", f"no department {department}")
+    if external_system and (system := ExternalSystem.objects.filter(
+            code=external_system).first()) is None:
+        raise CaseError("external_system", f"no external system {external_system}")
+    with transaction.atomic():
+        rule, created = DutyRule.objects.update_or_create(
+            category=cat, grid=where, defaults={"department": dept, "external_system": system})
+        target = department or external_system
+        audit.record("cases.duty_rule_set", actor=actor, object_type="duty_rule",
+                     object_id=rule.pk, category=category, grid=grid, target=target,
+                     created=created)
+        outbox.enqueue("cases.duty_rule_set", {"rule": rule.pk, "category": category,
+                                               "grid": grid, "target": target})
+    return rule
+
+
+def do_delete_duty_rule(actor: AbstractBaseUser, rule: DutyRule) -> None:
+    """Cases already routed keep pointing at the rule's id in their timeline."""
+    check_manage_rules(actor, rule.grid)
+    with transaction.atomic():
+        audit.record("cases.duty_rule_deleted", actor=actor, object_type="duty_rule",
+                     object_id=rule.pk, category=rule.category.code, grid=rule.grid.code)
+        outbox.enqueue("cases.duty_rule_deleted", {"rule": rule.pk})
+        rule.delete()
+
