@@ -58,7 +58,7 @@ def test_a_late_case_reaches_the_sub_district_on_a_phone(page: Page, server: Ser
         page.screenshot(path=str(server_shot(server, "notifications-phone.png")),
                         full_page=True)
 
-        row.get_by_role("link", name=register_no).click()
+        row.get_by_role("button", name=register_no).click()
         expect(page.locator("h1")).to_contain_text("E2E 暴露垃圾超期未清运")
         expect(page.locator(".badge").first).to_be_visible()
         page.goto(server.url + "/console/cases/notifications/")

@@ -133,23 +133,26 @@ def department_assignments(user: AnyUser) -> QuerySet[Assignment]:
     return Assignment.objects.filter(department_id__in=user_department_ids(user))
 
 
-def responsible_users(case: Case, *, breach: bool) -> list[AbstractBaseUser]:
-    """Who hears of a case's SLA warning or breach: the people whose move it is — the
-    dispatchers at the case's handling level (on that level's grid above the case), the
-    staff of the department it is with, the grid's workers when it waits for verification —
-    and, on a breach, also the level's dispatchers and supervisors, who now own a late,
-    supervised case. Never anyone who may not see the case (a confidential case stays with
-    the few who may)."""
-    whose = WAITING_ON.get(case.state)
+def responsible_users(case: Case, *, breach: bool, state: str | None = None,
+                      level: int | None = None) -> list[AbstractBaseUser]:
+    """Who hears of a case's SLA warning or breach, with the case in `state` at handling
+    `level` (by default as it is now): the people whose move it is — the dispatchers at that
+    level (on the level's grid above the case), the staff of the department it is with, the
+    grid's workers when it waits for verification — and, on a breach, also the level's
+    dispatchers and supervisors, who now own a late, supervised case. Never anyone who may
+    not see the case (a confidential case stays with the few who may)."""
+    state = case.state if state is None else state
+    level = case.handling_level if level is None else level
+    whose = {str(s): actor for s, actor in WAITING_ON.items()}.get(state)
     level_roles: set[str] = set()
     if breach or whose == Actor.DISPATCH or (whose == Actor.DEPARTMENT
                                              and not case.department_id):
-        level_roles |= DISPATCH_ROLES_AT[case.handling_level]
+        level_roles |= DISPATCH_ROLES_AT.get(level, frozenset())
     if breach:
         level_roles.add(Role.SUPERVISOR)
     parts = case.grid.path.strip("/").split("/")
     above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
-    held = Q(grid__path__in=above, grid__level=case.handling_level, role__in=level_roles)
+    held = Q(grid__path__in=above, grid__level=level, role__in=level_roles)
     if whose == Actor.DEPARTMENT and case.department_id:
         held |= Q(role=Role.DEPARTMENT_STAFF, department_id=case.department_id)
     if whose == Actor.GRID_WORKER:

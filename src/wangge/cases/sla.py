@@ -87,15 +87,17 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
 
 
 def _claim(due: str, done: str, now: dt.datetime) -> list[CaseClock]:
-    """The next clocks due, locked with their cases (the batch changes them); on PostgreSQL
-    rows another worker or a user's transition holds are skipped, so two workers sweeping at
-    once split the work instead of doing it twice, and a skipped clock waits for the next
-    sweep."""
+    """The next clocks due, locked; on PostgreSQL rows another worker or a user's transition
+    holds are skipped, so two workers sweeping at once split the work instead of doing it
+    twice, and a skipped clock waits for the next sweep. A breach changes its case, so the
+    case is locked too (NO KEY: new timeline rows pointing at it are not held up); a warning
+    changes only its clock."""
     qs = CaseClock.objects.filter(
         status=CaseClock.Status.RUNNING, **{f"{done}__isnull": True, f"{due}__lte": now},
     ).select_related("case").order_by(due)
     if connection.vendor == "postgresql":
-        qs = qs.select_for_update(skip_locked=True, of=("self", "case"))
+        qs = qs.select_for_update(skip_locked=True, no_key=True,
+                                  of=("self", "case") if due == "deadline" else ("self",))
     return list(qs[:BATCH])
 
 

@@ -1,5 +1,5 @@
 """提醒: the user's own notifications — SLA warnings and breaches of cases they are
-responsible for. Opening one marks it read and goes to the case."""
+responsible for. Opening one (a POST) marks it read and goes to the case."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST  # marking read is a change: never from a link another site could plant
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     found = access.access_notification(request.user, pk)
     actions.do_mark_notifications_read(request.user, [found.pk])

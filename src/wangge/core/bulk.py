@@ -11,10 +11,27 @@ and run inside their own transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
+
+
+def db_datetime(value: dt.datetime | None) -> Any:
+    """An aware datetime as the backend stores it (SQLite: naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def db_date(value: dt.date | None) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def db_json(value: Any) -> str:
+    """JSON text exactly as Django's JSONField writes it (ASCII-escaped), so that text
+    lookups on SQLite treat bulk rows and ORM rows alike."""
+    return json.dumps(value)
 
 
 def allocate_ids(model: type[models.Model], n: int) -> list[int]:

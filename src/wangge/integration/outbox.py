@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from wangge.core.bulk import insert_rows
+from wangge.core.bulk import db_datetime, db_json, insert_rows
 from wangge.integration.models import OutboxMessage
 
 
@@ -30,8 +29,8 @@ def enqueue_many(messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
     """Many (topic, payload) messages in one statement (COPY on PostgreSQL): for a batch
     job such as the SLA sweep, where one INSERT per message would be most of its time."""
     _check_in_transaction()
-    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    created_at = db_datetime(timezone.now())
     insert_rows(OutboxMessage, ["topic", "payload", "idempotency_key", "status", "created_at"], (
-        (topic, json.dumps(payload, ensure_ascii=False), uuid.uuid4().hex,
-         OutboxMessage.Status.PENDING.value, created_at)
+        (topic, db_json(payload), uuid.uuid4().hex, OutboxMessage.Status.PENDING.value,
+         created_at)
         for topic, payload in messages))

@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from wangge.cases import sla
 from wangge.cases.actions.common import LEVEL_ABOVE, Entry, record_entries, record_event
 from wangge.cases.models import Case, CaseClock, Supervision
 from wangge.cases.workflow import STEPS, State
-from wangge.core.bulk import insert_rows
+from wangge.core.bulk import db_date, db_datetime, insert_rows
 from wangge.workcal import calendar as workcal
 from wangge.workcal import policies
 from wangge.workcal.deadlines import CalendarNotCovered
@@ -84,9 +84,9 @@ def do_clock_warnings(clocks: Sequence[CaseClock], now: dt.datetime) -> None:
         for clock in clocks:
             assert clock.deadline is not None
             clock.warned_at = now
-            state = clock.case.state
-            entries.append(Entry(clock.case, "sla_warning", state, state,
-                                  f"{clock.name}即将到期", {
+            state, level = clock.case.state, clock.case.handling_level
+            entries.append(Entry(clock.case, "sla_warning", state, state, level,
+                                 f"{clock.name}即将到期", {
                                       "clock": clock.code,
                                       "deadline": clock.deadline.isoformat()}))
         record_entries(entries)
@@ -109,10 +109,10 @@ def do_clock_breaches(clocks: Sequence[CaseClock], now: dt.datetime,
     supervision (a yellow card, a red one if the case was supervised before), and where the
     policy says so make a written reply due.
 
-    The sweep calls this with the clocks (and their cases) it has claimed and locked, once
-    per clock. The decisions are made clock by clock in memory, in deadline order, so two
-    clocks of one case breaching together act as if swept one after the other; the writes
-    are one statement per kind. `due` is the supervision deadline, computed once a sweep."""
+    The sweep calls this once per claimed batch, with the clocks and their cases locked. The
+    decisions are made clock by clock in memory, in deadline order, so two clocks of one
+    case breaching together act as if swept one after the other; the writes are one
+    statement per kind. `due` is the supervision deadline, computed once a sweep."""
     deadline, why = due or supervision_deadline(now)
     with transaction.atomic():
         CaseClock.objects.filter(pk__in=[c.pk for c in clocks]).update(breached_at=now)
@@ -128,36 +128,37 @@ def do_clock_breaches(clocks: Sequence[CaseClock], now: dt.datetime,
             assert clock.deadline is not None
             clock.breached_at = now
             reason = f"{clock.name}超时（期限 {timezone.localtime(clock.deadline):%Y-%m-%d %H:%M}）"
-            entries.append(Entry(case, "sla_breach", case.state, case.state, reason,
-                                  {"clock": clock.code}))
             up = LEVEL_ABOVE.get(case.handling_level)
+            # the breach is the business of the level the case goes up to (or stays at)
+            entries.append(Entry(case, "sla_breach", case.state, case.state,
+                                 up or case.handling_level, reason, {"clock": clock.code}))
             if up is not None:
-                entries.append(Entry(case, "escalate", case.state, case.state, reason, {
+                entries.append(Entry(case, "escalate", case.state, case.state, up, reason, {
                     "from_level": case.handling_level, "to_level": up, "automatic": True}))
                 case.handling_level = up
                 escalated.add(case.pk)
             level = Supervision.Level.RED if case.pk in supervised else Supervision.Level.YELLOW
             supervised.add(case.pk)
             cards.append((case, level, reason + why))
-            entries.append(Entry(case, "supervise", case.state, case.state, reason,
-                                  {"level": level, "automatic": True}))
+            entries.append(Entry(case, "supervise", case.state, case.state,
+                                 case.handling_level, reason,
+                                 {"level": level, "automatic": True}))
             if clock.on_breach == "reply_due" and case.state in STEPS["reply_due"].sources:
                 entries.append(Entry(case, "reply_due", case.state, State.REPLY_DUE,
-                                      "超期未办结，须向反映人书面答复",
-                                      {"previous": case.state, "automatic": True}))
+                                     case.handling_level, "超期未办结，须向反映人书面答复",
+                                     {"previous": case.state, "automatic": True}))
                 case.state = State.REPLY_DUE
                 replies.add(case.pk)
-        by_level: dict[str, list[int]] = {}
+        by_level: dict[int, list[int]] = {}
         for pk in escalated:
             by_level.setdefault(cases[pk].handling_level, []).append(pk)
         for handling_level, ids in by_level.items():
             Case.objects.filter(pk__in=ids).update(handling_level=handling_level)
         if replies:
             Case.objects.filter(pk__in=replies).update(state=State.REPLY_DUE)
-        opened_at = connection.ops.adapt_datetimefield_value(timezone.now())
+        opened_at, answer_by = db_datetime(timezone.now()), db_date(deadline)
         insert_rows(Supervision, ["case", "level", "reason", "deadline", "opened_at"], (
-            (case.pk, card, text[:200], connection.ops.adapt_datefield_value(deadline),
-             opened_at) for case, card, text in cards))
+            (case.pk, card, text[:200], answer_by, opened_at) for case, card, text in cards))
         record_entries(entries)
 
 

@@ -3,16 +3,14 @@ batch at a time, and the escalation ladder."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
 from django.utils import timezone
 
 from wangge.cases.models import Case, CaseEvent
-from wangge.core.bulk import insert_rows
+from wangge.core.bulk import db_datetime, db_json, insert_rows
 from wangge.integration import outbox
 
 #: 逐级上报: the level a case goes to when its level cannot solve it
@@ -39,19 +37,23 @@ class Entry:
     from_state: str
     #: taken when the entry is made: the batch may change the case's state afterwards
     to_state: str
+    #: the handling level responsible once this step is done
+    level: int
     note: str
     data: dict[str, Any]
 
 
 def record_entries(entries: list[Entry]) -> None:
     """The timeline entries and their outbox rows of a batch, one statement each (COPY on
-    PostgreSQL): one INSERT per entry was most of a sweep's time."""
-    when = connection.ops.adapt_datetimefield_value(timezone.now())
-    insert_rows(CaseEvent, ["case", "at", "action", "from_state", "to_state", "note", "data"], (
-        (e.case.pk, when, e.action, e.from_state, e.to_state, e.note,
-         json.dumps(e.data, ensure_ascii=False)) for e in entries))
-    # the note travels too: the notification sender tells the people responsible with it
-    outbox.enqueue_many([(f"case.{e.action}", {"register_no": e.case.register_no,
-                                              "state": e.to_state, "note": e.note})
-                         for e in entries])
+    PostgreSQL): one INSERT per entry was most of a sweep's time.
 
+    Their outbox messages also carry the level and the note, so that the notification
+    sender tells the people responsible as of this step, whenever it is delivered. The
+    notes here are the sweep's own words, never text a user typed."""
+    when = db_datetime(timezone.now())
+    insert_rows(CaseEvent, ["case", "at", "action", "from_state", "to_state", "note", "data"], (
+        (e.case.pk, when, e.action, e.from_state, e.to_state, e.note, db_json(e.data))
+        for e in entries))
+    outbox.enqueue_many([(f"case.{e.action}", {
+        "register_no": e.case.register_no, "state": e.to_state, "level": e.level,
+        "note": e.note}) for e in entries])

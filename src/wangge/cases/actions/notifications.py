@@ -15,18 +15,18 @@ from wangge.cases.models import Case, Notification
 def do_notify(case: Case, users: Sequence[AbstractBaseUser], *, kind: str, note: str,
               source: str) -> int:
     """提醒: tell these people of their case. `source` is the outbox message's idempotency
-    key: the first delivery of a message decides who is told, and a message delivered again
-    (the worker died before recording the send) adds nobody — not even someone who has
-    become responsible since. Returns how many were told."""
+    key, and the first delivery of a message that tells anyone settles it: a message
+    delivered again (the worker died before recording the send) adds nobody. Returns how
+    many were told."""
     if kind not in Notification.Kind.values:
         raise CaseError("kind", f"must be one of {', '.join(Notification.Kind.values)}")
     with transaction.atomic():
         if Notification.objects.filter(source=source).exists():
             return 0
-        made = Notification.objects.bulk_create(
+        Notification.objects.bulk_create(
             [Notification(user_id=u.pk, case=case, kind=kind, note=note[:200], source=source)
              for u in users], ignore_conflicts=True)  # (two workers racing past the check)
-        return len(made)
+        return Notification.objects.filter(source=source).count()
 
 
 def do_mark_notifications_read(user: AbstractBaseUser, pks: Sequence[int] | None = None) -> int:

@@ -15,8 +15,9 @@ def subscribe(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def unsubscribe(apps, schema_editor):  # type: ignore[no-untyped-def]
+    # switched off, not deleted: its deliveries' history points to it (PROTECT)
     apps.get_model("integration", "Subscription").objects.filter(
-        name=SUBSCRIPTION["name"]).delete()
+        name=SUBSCRIPTION["name"]).update(active=False)
 
 
 class Migration(migrations.Migration):

@@ -78,6 +78,18 @@ def test_warning_and_breach_reach_the_people_responsible_once(login_as) -> None:
     assert Notification.objects.filter(case=case).count() == before
 
 
+def test_a_late_delivery_tells_the_people_of_that_step(login_as, spot) -> None:
+    """Warning and breach in one sweep, delivered after both: the warning still goes to the
+    station that was to dispatch it then, the breach to the sub-district it went up to."""
+    dispatcher = login_as("dispatcher")
+    no = report(login_as("gridworker"), spot, category="0101", title="暴露垃圾")["register_no"]
+    act(dispatcher, no, "register")
+    sla.sweep(clock(no).deadline)
+    deliver()
+    assert told(no, "sla_warning") == {"station"}
+    assert told(no, "sla_breach") == {"subcenter", "supervisor"}
+
+
 def test_a_confidential_case_tells_only_those_who_may_see_it(login_as, spot) -> None:
     station, dispatcher, police = login_as("station"), login_as("dispatcher"), login_as("police")
     no = report(station, (spot[0], spot[1] + 0.0005), category="1201", channel="resident",
@@ -110,15 +122,18 @@ def test_each_person_reads_and_clears_only_their_own(login_as, spot) -> None:
 
     # someone else's notification: not found, and not marked read by them
     other = login_as("gridworker")
-    assert other.get(f"/console/cases/notifications/{mine.pk}/").status_code == 404
+    assert other.post(f"/console/cases/notifications/{mine.pk}/").status_code == 404
     assert no not in other.get("/console/cases/notifications/").content.decode()
     assert post(other, "/api/v1/cases/notifications/read", {"ids": [mine.pk]}).json() == {
         "read": 0}
     mine.refresh_from_db()
     assert mine.read_at is None
 
-    # opening it goes to the case and marks it read
-    r = station.get(f"/console/cases/notifications/{mine.pk}/")
+    # opening it goes to the case and marks it read; a plain link (GET) changes nothing
+    assert station.get(f"/console/cases/notifications/{mine.pk}/").status_code == 405
+    mine.refresh_from_db()
+    assert mine.read_at is None
+    r = station.post(f"/console/cases/notifications/{mine.pk}/")
     assert r.status_code == 302 and r["Location"].endswith(f"/console/cases/{no}/")
     mine.refresh_from_db()
     assert mine.read_at is not None
@@ -134,6 +149,11 @@ def test_the_sender_refuses_what_it_cannot_deliver() -> None:
                         idempotency_key="k1")
     out = ResponsibleSender().send(odd, sub)
     assert not out.ok and out.permanent and "case.register" in out.error
+    # the pattern also matches the message that a waiting clock got its deadline: nothing
+    # to tell, and no dead letter either
+    quiet = OutboxMessage(topic="case.sla_deadline", payload={"register_no": "x"},
+                          idempotency_key="k0")
+    assert sub.matches(quiet.topic) and ResponsibleSender().send(quiet, sub).ok
     gone = OutboxMessage(topic="case.sla_breach", payload={"register_no": "LL-1900-000001"},
                          idempotency_key="k2")
     out = ResponsibleSender().send(gone, sub)
