@@ -93,32 +93,45 @@ def statistics(user: AnyUser) -> dict[str, Any]:
     }
 
 
-def sla_board(user: AnyUser, now: dt.datetime) -> dict[str, Any]:
+#: rows listed per section of the SLA board (the counts are always complete)
+SLA_BOARD_ROWS = 200
+
+
+def sla_board(user: AnyUser, now: dt.datetime, under: Grid | None = None) -> dict[str, Any]:
     """The SLA board: clocks due today, in warning and breached, over the cases the user may
-    see, each also counted by department and by town (level-2 grid)."""
+    see — in the subtree `under` if given — each counted in full by department and by the
+    grids one level below the subtree (the towns, for the whole city), with the first
+    SLA_BOARD_ROWS clocks listed by deadline."""
     end_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0,
                                                  microsecond=0) + dt.timedelta(days=1)
-    live = (CaseClock.objects.filter(case__in=access.visible_cases(user),
-                                     status__in=[CaseClock.Status.RUNNING,
-                                                 CaseClock.Status.PAUSED])
-            .select_related("case", "case__grid", "case__department").order_by("deadline"))
+    cases = access.visible_cases(user)
+    if under is not None:
+        cases = cases.filter(grid__path__startswith=under.path)
+    live = CaseClock.objects.filter(case__in=cases, status__in=[CaseClock.Status.RUNNING,
+                                                                CaseClock.Status.PAUSED])
     sections = {
         "breached": live.filter(breached_at__isnull=False),
         "warning": live.filter(breached_at__isnull=True, warned_at__isnull=False),
         "due_today": live.filter(breached_at__isnull=True, deadline__lt=end_of_day),
     }
+    depth = under.path.count("/") if under is not None else 3  # /city/zone/town/ → towns
     board: dict[str, Any] = {}
     for name, qs in sections.items():
-        clocks = list(qs[:500])
-        by_dept: dict[str, int] = {}
-        by_town: dict[str, int] = {}
-        for c in clocks:
-            dept = c.case.department.name if c.case.department_id else "—"
-            by_dept[dept] = by_dept.get(dept, 0) + 1
-            parts = c.case.grid.path.strip("/").split("/")
-            town = parts[2] if len(parts) > 2 else parts[-1]  # the level-2 grid's code
-            by_town[town] = by_town.get(town, 0) + 1
-        names = dict(Grid.objects.filter(code__in=by_town).values_list("code", "name"))
-        board[name] = {"clocks": clocks, "by_department": sorted(by_dept.items()),
-                       "by_town": sorted((names.get(k, k), n) for k, n in by_town.items())}
+        by_dept = {(d or "—"): n for d, n in qs.values_list("case__department__name")
+                   .annotate(n=Count("id")).order_by()}
+        by_child: dict[str, int] = {}
+        for path, n in qs.values_list("case__grid__path").annotate(n=Count("id")).order_by():
+            child = "/".join(path.split("/")[:depth + 1]) + "/"
+            by_child[child] = by_child.get(child, 0) + n
+        grids = {g.path: g for g in Grid.objects.filter(path__in=by_child).only(
+            "code", "name", "path")}
+        board[name] = {
+            "total": sum(by_dept.values()),
+            "clocks": list(qs.select_related("case", "case__department")
+                           .order_by("deadline")[:SLA_BOARD_ROWS]),
+            "by_department": sorted(by_dept.items(), key=lambda kv: (-kv[1], kv[0])),
+            "by_grid": sorted(((grids.get(p), p, n)
+                               for p, n in by_child.items()),
+                              key=lambda row: (-row[2], row[1])),
+        }
     return board

@@ -26,6 +26,7 @@ from wangge.cases.notice import notice, shown_title
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
 from wangge.org.models import Department
+from wangge.territory import access as territory_access
 
 PAGE = 50
 
@@ -202,11 +203,25 @@ def stats_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def sla_page(request: HttpRequest) -> HttpResponse:
-    """SLA board: due today, in warning, breached — by department and by town."""
-    board = queues.sla_board(request.user, timezone.now())
+    """SLA board: due today, in warning, breached — by department and by subtree: the towns
+    of the city, or with ?grid=CODE the grids one level below that one (drill down)."""
+    under = None
+    if code := request.GET.get("grid"):
+        under = territory_access.access_grid(request.user, code)
+    elif len(tops := list(territory_access.top_grids(request.user))) == 1 and tops[0].level:
+        under = tops[0]  # a town's or a community's staff: their own subtree
+    board = queues.sla_board(request.user, timezone.now(), under)
     for section in board.values():
         section["rows"] = [(c, shown_title(c.case)) for c in section["clocks"]]
-    return render(request, "cases/sla.html", {"board": board, "now": timezone.now()})
+    trail = []
+    if under is not None:
+        parts = under.path.strip("/").split("/")
+        above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+        trail = list(territory_access.visible_grids(request.user).filter(path__in=above)
+                     .only("code", "name", "level").order_by("level"))
+    return render(request, "cases/sla.html", {"board": board, "now": timezone.now(),
+                                              "under": under, "trail": trail,
+                                              "rows_shown": queues.SLA_BOARD_ROWS})
 
 
 @login_required
