@@ -39,8 +39,16 @@ from wangge.cases.actions import (
     do_report,
     do_transition,
 )
-from wangge.cases.models import Case, CaseCategory, CaseEvent, DutyRule, RegisterCounter
+from wangge.cases.models import (
+    Case,
+    CaseCategory,
+    CaseClock,
+    CaseEvent,
+    DutyRule,
+    RegisterCounter,
+)
 from wangge.core.bulk import allocate_ids, insert_rows
+from wangge.demo.caseclocks import open_case_clocks
 from wangge.demo.casegen import (
     CaseSpec,
     CategoryInput,
@@ -160,7 +168,8 @@ EVENT_FIELDS = ["case_id", "at", "actor_id", "action", "from_state", "to_state",
 
 
 def _insert(specs: Sequence[CaseSpec], progress: Progress | None) -> int:
-    """Cases and their events as plain tuples (core.bulk); returns the number of events."""
+    """Cases and their events as plain tuples (core.bulk), and the open cases' SLA clocks;
+    returns the number of events."""
     if not specs:
         return 0
     ids = {
@@ -190,6 +199,7 @@ def _insert(specs: Sequence[CaseSpec], progress: Progress | None) -> int:
             for pk, s in chunk for e in s.events))
         if progress:
             progress("cases", len(chunk))
+    CaseClock.objects.bulk_create(open_case_clocks(specs, case_ids), batch_size=BATCH)
     return sum(len(s.events) for s in specs)
 
 
