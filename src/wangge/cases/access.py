@@ -150,9 +150,8 @@ def responsible_users(case: Case, *, breach: bool, state: str | None = None,
         level_roles |= DISPATCH_ROLES_AT.get(level, frozenset())
     if breach:
         level_roles.add(Role.SUPERVISOR)
-    parts = case.grid.path.strip("/").split("/")
-    above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
-    held = Q(grid__path__in=above, grid__level=level, role__in=level_roles)
+    held = Q(grid__path__in=case.grid.ancestor_paths(), grid__level=level,
+             role__in=level_roles)
     if whose == Actor.DEPARTMENT and case.department_id:
         held |= Q(role=Role.DEPARTMENT_STAFF, department_id=case.department_id)
     if whose == Actor.GRID_WORKER:

@@ -213,12 +213,7 @@ def sla_page(request: HttpRequest) -> HttpResponse:
     board = queues.sla_board(request.user, timezone.now(), under)
     for section in board.values():
         section["rows"] = [(c, shown_title(c.case)) for c in section["clocks"]]
-    trail = []
-    if under is not None:
-        parts = under.path.strip("/").split("/")
-        above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
-        trail = list(territory_access.visible_grids(request.user).filter(path__in=above)
-                     .only("code", "name", "level").order_by("level"))
+    trail = territory_access.visible_trail(request.user, under) if under else []
     return render(request, "cases/sla.html", {"board": board, "now": timezone.now(),
                                               "under": under, "trail": trail,
                                               "rows_shown": queues.SLA_BOARD_ROWS})

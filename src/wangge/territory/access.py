@@ -21,6 +21,12 @@ def access_grid(user: AnyUser, code: str) -> Grid:
     return grid
 
 
+def visible_trail(user: AnyUser, grid: Grid) -> list[Grid]:
+    """The grids from the top of the user's scope down to `grid`, for a breadcrumb."""
+    return list(visible_grids(user).filter(path__in=grid.ancestor_paths())
+                .only("code", "name", "level", "path").order_by("level"))
+
+
 def top_grids(user: AnyUser) -> QuerySet[Grid]:
     """The roots of the user's scope: where their map starts."""
     paths = scope_paths(user)

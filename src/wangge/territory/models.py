@@ -90,6 +90,11 @@ class Grid(models.Model):
     def geometry(self) -> shapely.Geometry:
         return shapely.from_wkb(bytes(self.boundary))
 
+    def ancestor_paths(self) -> list[str]:
+        """The materialized paths of this grid and every grid above it, root first."""
+        parts = self.path.strip("/").split("/")
+        return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+
 
 class TerritoryState(models.Model):
     """One row: the version stamp that every grid change bumps, so that every process
