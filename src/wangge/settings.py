@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -187,6 +188,39 @@ LEAFLET_CONFIG = {"NO_GLOBALS": False}
 # Base-map tiles are optional: the default is none, so the console works without any
 # outside host; a city sets its own tile server URL template here.
 WANGGE_TILE_URL = os.environ.get("WANGGE_TILE_URL", "")
+
+
+# --- Content-Security-Policy (django-csp 4, csp.middleware.CSPMiddleware) -----------------
+# No inline script, no inline style, nothing from another origin except the base-map tiles:
+# data that slips into markup cannot run. Templates load every script and stylesheet from
+# /static/ (JSON for scripts goes through json_script, which the browser never executes).
+# Leaflet positions its panes through element.style (CSSOM), which style-src does not
+# govern, so styles need no 'unsafe-inline'. Images: our own, data:/blob: (Leaflet, photo
+# previews) and the origin of WANGGE_TILE_URL ("{s}" subdomains become "*.").
+def _tile_origin(template: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{s}", "*"))
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None  # empty, or a relative URL already covered by 'self'
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+_TILE_ORIGIN = _tile_origin(WANGGE_TILE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+# --- end of Content-Security-Policy -------------------------------------------------------
 
 # Cases: register numbers (挂号) look like LL-2026-000123; possible duplicates are the same
 # category within this radius and window.
