@@ -45,13 +45,18 @@ class IssuedToken:
 
 @transaction.atomic
 def do_create_token(
-    user: AbstractBaseUser, *, label: str = "", actor: AbstractBaseUser | None = None
+    user: AbstractBaseUser, *, label: str = "", actor: AbstractBaseUser | None = None,
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires": "the expiry must lie in the future"})
     secret, prefix, digest = tokens.new_secret()
-    token = ApiToken.objects.create(user=user, label=label, prefix=prefix, digest=digest)
+    token = ApiToken.objects.create(user=user, label=label, prefix=prefix, digest=digest,
+                                    expires_at=expires_at)
     audit.record(
         "token.create", actor=actor, object_type="api_token", object_id=prefix,
         user=user.get_username(), label=label,
+        expires_at=expires_at.isoformat() if expires_at else None,
     )
     return IssuedToken(token=token, secret=secret)
 

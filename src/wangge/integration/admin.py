@@ -101,6 +101,7 @@ class ExternalSystemAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "label", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
+    list_display = ["prefix", "user", "label", "created_at", "last_used_at", "expires_at",
+                    "revoked_at"]
+    readonly_fields = ["prefix", "digest", "created_at", "last_used_at", "expires_at"]
     list_filter = ["revoked_at"]

@@ -7,7 +7,9 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from wangge.integration import tokens
@@ -21,7 +23,8 @@ class BearerToken(HttpBearer):
             return None
         row = (
             ApiToken.objects.select_related("user")
-            .filter(digest=tokens.digest(token), revoked_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+                    digest=tokens.digest(token), revoked_at__isnull=True)
             .first()
         )
         if row is None or not row.user.is_active:

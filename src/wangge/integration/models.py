@@ -84,6 +84,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    #: none: the token lives until revoked (a city's policy may require an expiry)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("接口令牌")

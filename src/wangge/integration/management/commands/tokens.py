@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from wangge.integration.actions import do_create_token, do_ensure_external_system, do_revoke_token
 from wangge.integration.models import ApiToken
-from wangge.integration.tokens import TOKEN_PREFIX
+from wangge.integration.tokens import TOKEN_PREFIX, expiry
 
 
 class Command(BaseCommand):
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         who.add_argument("--user", help="user name the token acts as")
         who.add_argument("--system", help="external system code (created if new)")
         create.add_argument("--label", default="")
+        create.add_argument("--expires", help="lifetime (90d, 12h) or last day (2027-03-31); "
+                            "default: until revoked")
         revoke = sub.add_parser("revoke", help="end a token")
         revoke.add_argument("token", help="the token itself or its prefix")
         sub.add_parser("list", help="list tokens (never their secrets)")
@@ -36,8 +39,18 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=opts["user"]).first()
             if user is None:
                 raise CommandError(f"--user: no user named {opts['user']!r}")
-        issued = do_create_token(user, label=opts["label"])
-        self.stderr.write(f"token {issued.token.prefix} for {user.get_username()} "
+        expires_at = None
+        if opts["expires"]:
+            try:
+                expires_at = expiry(opts["expires"], timezone.now())
+            except ValueError as exc:
+                raise CommandError(f"--expires: {exc}") from None
+            if expires_at <= timezone.now():
+                raise CommandError(f"--expires: {opts['expires']} lies in the past")
+        issued = do_create_token(user, label=opts["label"], expires_at=expires_at)
+        until = (f", expires {timezone.localtime(expires_at):%Y-%m-%d %H:%M}" if expires_at
+                 else "")
+        self.stderr.write(f"token {issued.token.prefix} for {user.get_username()}{until} "
                           "(shown once; keep it secret):")
         self.stdout.write(issued.secret)
 
@@ -51,8 +64,16 @@ class Command(BaseCommand):
         self.stdout.write(f"revoked {prefix}")
 
     def _list(self, opts: dict[str, Any]) -> None:
+        now = timezone.now()
         for t in ApiToken.objects.select_related("user").order_by("created_at"):
-            state = "revoked" if t.revoked_at else "active"
+            if t.revoked_at:
+                state = "revoked"
+            elif t.expires_at and t.expires_at <= now:
+                state = "expired"
+            else:
+                state = "active"
             used = t.last_used_at.isoformat() if t.last_used_at else "never"
-            self.stdout.write(f"{t.prefix}\t{t.user.get_username()}\t{state}\t"
+            expires = (f"expires {timezone.localtime(t.expires_at):%Y-%m-%d %H:%M}"
+                       if t.expires_at else "no expiry")
+            self.stdout.write(f"{t.prefix}\t{t.user.get_username()}\t{state}\t{expires}\t"
                               f"last used {used}\t{t.label}")
