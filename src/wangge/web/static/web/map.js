@@ -19,6 +19,12 @@
   let selected = null;
   const trail = []; // [{code, name}] from the top of the user's scope down
 
+  function textNode(text) {
+    const span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function showPanel(code) {
     htmx.ajax("GET", panelUrl + encodeURIComponent(code) + "/", { target: "#panel", swap: "innerHTML" });
   }
@@ -64,7 +70,9 @@
         layer = L.geoJSON(data, {
           style: styleFor,
           onEachFeature: (f, l) => {
-            l.bindTooltip(f.properties.name, { sticky: true });
+            // A DOM node, never a string: Leaflet writes string content as HTML, and a
+            // grid's name is data (a center role can set it to anything).
+            l.bindTooltip(textNode(f.properties.name), { sticky: true });
             l.on("click", () => {
               if (selected) layer.resetStyle(selected);
               selected = l;
