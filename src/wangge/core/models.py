@@ -51,3 +51,29 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.object_type}:{self.object_id}"
+
+
+class DataKeyFingerprint(models.Model):
+    """A fingerprint of a data key (or of the hash key), kept beside the sealed data so a
+    missing or different key file is found at start-up instead of sealing over it.
+    The fingerprint is an HMAC of a fixed label under the key: it never reveals the key."""
+
+    class Kind(models.TextChoices):
+        DATA = "data", _("数据密钥")
+        HASH = "hash", _("检索密钥")
+
+    kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
+    key_id = models.PositiveIntegerField(_("密钥编号"))
+    fingerprint = models.CharField(_("指纹"), max_length=64)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("密钥指纹")
+        verbose_name_plural = _("密钥指纹")
+        ordering = ["kind", "key_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key_id"], name="data_key_fingerprint_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key_id} {self.fingerprint}"

@@ -1,14 +1,18 @@
 """`wangge keys rotate`: a new data key seals from now on; every sealed value is re-sealed
 under it in batches; then the old keys are dropped. Safe to re-run after an interruption:
-old keys stay in the key file until every value has moved."""
+old keys stay in the key file until every value has moved. The database's key fingerprints
+follow: the new key's is recorded before it seals anything, the old ones go with the keys.
+
+`wangge keys status`: where the keys come from, each key's fingerprint beside the one the
+database holds, which key seals how many values; exits 1 when the keys do not match."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
@@ -17,18 +21,10 @@ from wangge.core import crypto
 BATCH = 2000
 
 
-def sealed_fields() -> list[tuple[Any, str]]:
-    """Every (model, field) holding sealed values: by convention, binary fields named *_enc."""
-    return [
-        (model, f.attname)
-        for model in apps.get_models()
-        for f in model._meta.concrete_fields
-        if f.attname.endswith("_enc") and f.get_internal_type() == "BinaryField"
-    ]
-
-
 class Command(BaseCommand):
     help = "Manage the data keys that seal personal data."
+    # `status` must report mismatched keys itself, and `rotate` checks them before it starts
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -39,12 +35,19 @@ class Command(BaseCommand):
         if opts["action"] == "status":
             self._status()
             return
-        ring = crypto.keyring()
+        try:
+            ring = crypto.keyring()
+            if os.environ.get(crypto.ENV):
+                raise crypto.CryptoError("keys come from WANGGE_DATA_KEYS; rotate them there")
+        except crypto.CryptoError as exc:
+            raise CommandError(str(exc)) from exc
         new_id = max(i for i, _ in ring.keys) + 1
         ring = crypto.Keyring(ring.hash_key, ((new_id, AESGCM.generate_key(256)), *ring.keys))
+        # recorded before the key seals anything: a lost key file is found even mid-rotation
+        crypto.record_fingerprints(ring)
         crypto.save_keyring(ring)  # new key first: new writes use it from now on
         moved = 0
-        for model, field in sealed_fields():
+        for model, field in crypto.sealed_fields():
             qs = model.objects.exclude(**{f"{field}__isnull": True}).order_by("pk")
             bar = tqdm(total=qs.count(), desc=f"{model._meta.label}.{field}",
                        disable=opts["verbosity"] == 0)
@@ -65,18 +68,51 @@ class Command(BaseCommand):
                 last = rows[-1][0]
                 bar.update(len(rows))
             bar.close()
-        crypto.save_keyring(crypto.Keyring(ring.hash_key, (ring.keys[0],)))
+        final = crypto.Keyring(ring.hash_key, (ring.keys[0],))
+        crypto.save_keyring(final)
+        crypto.record_fingerprints(final, prune=True)
         self.stdout.write(self.style.SUCCESS(
             f"re-sealed {moved} values under key {new_id}; older keys removed"))
 
     def _status(self) -> None:
-        ring = crypto.keyring()
-        self.stdout.write(f"sealing key: {ring.active_id}; keys held: "
-                          f"{', '.join(str(i) for i, _ in ring.keys)}")
-        for model, field in sealed_fields():
+        source = crypto.key_source()
+        ring: crypto.Keyring | None = None
+        problems: list[str] = []
+        if source == crypto.ENV:
+            ring = crypto.Keyring.from_json(os.environ[crypto.ENV])
+        elif crypto.key_path().exists():
+            ring = crypto.Keyring.from_json(crypto.key_path().read_text())
+        state = crypto._database_state()
+        stored = state.fingerprints if state else {}
+        self.stdout.write(f"keys from: {source}" + ("" if ring else "  (MISSING)"))
+        if ring is not None:
+            self.stdout.write(f"sealing key: {ring.active_id}; keys held: "
+                              f"{', '.join(str(i) for i, _ in ring.keys)}")
+        mine = crypto.fingerprints(ring) if ring else {}
+        self.stdout.write("fingerprints (key file / database):")
+        for kind, key_id in sorted(set(mine) | set(stored)):
+            name = "hash key" if kind == "hash" else f"data key {key_id}"
+            here, there = mine.get((kind, key_id), "-"), stored.get((kind, key_id), "-")
+            verdict = ("ok" if here == there else "not yet recorded" if there == "-"
+                       else "MISSING" if here == "-" else "MISMATCH")
+            self.stdout.write(f"  {name:<12} {here:<16} / {there:<16} {verdict}")
+        held = dict(ring.keys) if ring else {}
+        for model, field in crypto.sealed_fields():
             counts: dict[int, int] = {}
             for (sealed,) in model.objects.exclude(**{f"{field}__isnull": True}).values_list(
                     field).iterator(chunk_size=BATCH):
                 k = crypto.sealed_key_id(sealed)
                 counts[k] = counts.get(k, 0) + 1
             self.stdout.write(f"  {model._meta.label}.{field}: {counts}")
+            problems += [f"{model._meta.label}.{field}: {n} values sealed by data key {k}, "
+                         "which the keys lack" for k, n in sorted(counts.items())
+                         if k not in held]
+        if ring is None:
+            if stored or (state and state.sealed):
+                problems.insert(0, "the key file is missing but the database holds "
+                                   + ("key fingerprints" if stored else "sealed values"))
+        elif state is not None:
+            problems = crypto.check_keys(ring, state) + problems
+        if problems:
+            raise CommandError(str(crypto.KeyCheckError(list(dict.fromkeys(problems)), source)))
+        self.stdout.write(self.style.SUCCESS("the keys match this database"))

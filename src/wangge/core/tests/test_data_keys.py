@@ -1,0 +1,224 @@
+"""Data keys cannot go missing silently: every key's fingerprint lives beside the sealed data,
+and a missing or different key file is an early error naming the file to restore, never a
+new key sealing over the old data."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import CommandError, SystemCheckError
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from wangge.core import crypto
+from wangge.core.checks import data_keys_match_database
+from wangge.core.models import DataKeyFingerprint
+from wangge.registry.models import Resident
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test checks its keys anew; the session's keys come back afterwards."""
+    monkeypatch.delenv(crypto.ENV, raising=False)
+    monkeypatch.setattr(crypto, "_cache", None)
+
+
+@pytest.fixture
+def real_keys() -> str:
+    """The key file the demo database was sealed with."""
+    crypto._cache = None
+    text = crypto.key_path().read_text()
+    crypto._cache = None
+    return text
+
+
+def stored() -> dict[tuple[str, int], str]:
+    return {(f.kind, f.key_id): f.fingerprint for f in DataKeyFingerprint.objects.all()}
+
+
+def test_the_demo_database_holds_the_fingerprints_of_its_keys(real_keys: str) -> None:
+    ring = crypto.Keyring.from_json(real_keys)
+    assert stored() == crypto.fingerprints(ring)
+    assert set(stored()) == {("hash", 0), ("data", ring.active_id)}
+
+
+def test_empty_data_dir_against_a_populated_database_is_an_error_naming_the_file(
+    settings, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    assert str(tmp_path / "data_keys.json") in str(err.value)
+    assert "missing" in str(err.value)
+    assert not (tmp_path / "data_keys.json").exists()  # no new key over the sealed data
+    with pytest.raises(crypto.KeyCheckError):  # sealing anything fails the same way
+        crypto.seal("430281199001011234")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_start_up_check_refuses_the_missing_key_file(settings, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path
+    errors = data_keys_match_database()
+    assert [e.id for e in errors] == ["wangge.E001"]
+    assert errors[0].level == checks.ERROR
+    assert str(tmp_path / "data_keys.json") in errors[0].msg
+    assert "wangge restore" in errors[0].hint
+    # registered: `wangge serve`, `worker`, `setup` ... run it before doing anything
+    with pytest.raises(SystemCheckError) as failed:
+        call_command("check", tags=["wangge"])
+    assert "wangge.E001" in str(failed.value)
+    assert not (tmp_path / "data_keys.json").exists()
+
+
+def test_status_of_a_missing_key_file_fails_and_names_it(settings, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path
+    out = io.StringIO()
+    with pytest.raises(CommandError) as err:
+        call_command("keys", "status", stdout=out)
+    assert str(tmp_path / "data_keys.json") in str(err.value)
+    assert "(MISSING)" in out.getvalue()  # the source line
+    assert "- " * 1 in out.getvalue() and out.getvalue().count("MISSING") >= 3  # each key
+    assert not (tmp_path / "data_keys.json").exists()
+
+
+def test_a_different_key_file_is_a_mismatch(settings, tmp_path: Path) -> None:
+    (tmp_path / "data_keys.json").write_text(crypto.Keyring.generate().to_json())
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    message = str(err.value)
+    assert str(tmp_path / "data_keys.json") in message
+    assert "the database expects" in message and "hash key" in message
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("keys", "status", stdout=out)
+    assert "MISMATCH" in out.getvalue()
+
+
+def test_a_key_file_lacking_the_key_that_sealed_is_refused(
+    settings, tmp_path: Path, real_keys: str
+) -> None:
+    ring = crypto.Keyring.from_json(real_keys)
+    # same hash key, but only a newer data key: the values sealed by the old one are lost
+    newer = crypto.Keyring(ring.hash_key, ((ring.active_id + 1, bytes(32)),))
+    (tmp_path / "data_keys.json").write_text(newer.to_json())
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    assert f"data key {ring.active_id}" in str(err.value) and "missing" in str(err.value)
+
+
+def test_keys_from_the_environment_are_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(crypto.ENV, crypto.Keyring.generate().to_json())
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    assert "WANGGE_DATA_KEYS" in str(err.value)
+
+
+def test_keys_from_the_environment_that_match_are_used(
+    monkeypatch: pytest.MonkeyPatch, real_keys: str
+) -> None:
+    monkeypatch.setenv(crypto.ENV, real_keys)
+    resident = Resident.objects.order_by("pk").first()
+    assert resident is not None
+    assert len(crypto.open_sealed(resident.id_number_enc)) == 18
+
+
+def test_sealed_data_without_fingerprints_is_checked_by_opening_it(
+    settings, tmp_path: Path, real_keys: str
+) -> None:
+    """A database from before fingerprints: the newest sealed value of each column must open."""
+    DataKeyFingerprint.objects.all().delete()
+    (tmp_path / "data_keys.json").write_text(crypto.Keyring.generate().to_json())
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    assert "does not open the values in registry.Resident.id_number_enc" in str(err.value)
+    assert not stored()
+    # the right keys are adopted: their fingerprints are recorded
+    (tmp_path / "data_keys.json").write_text(real_keys)
+    crypto._cache = None
+    ring = crypto.keyring()
+    assert stored() == crypto.fingerprints(ring)
+
+
+def test_first_start_on_an_empty_database_creates_key_and_fingerprints(
+    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the demo's sealed rows stand in for an empty database: no columns, no fingerprints
+    DataKeyFingerprint.objects.all().delete()
+    monkeypatch.setattr(crypto, "sealed_fields", lambda: [])
+    settings.DATA_DIR = tmp_path
+    ring = crypto.keyring()
+    path = tmp_path / "data_keys.json"
+    assert path.exists() and path.stat().st_mode & 0o777 == 0o600
+    assert crypto.Keyring.from_json(path.read_text()) == ring
+    assert stored() == crypto.fingerprints(ring)
+    assert crypto.keyring() == ring  # the second start reads the same file
+    assert data_keys_match_database() == []
+
+
+def test_status_prints_the_fingerprints_on_both_sides(real_keys: str) -> None:
+    ring = crypto.Keyring.from_json(real_keys)
+    out = io.StringIO()
+    call_command("keys", "status", stdout=out)
+    text = out.getvalue()
+    for fp in crypto.fingerprints(ring).values():
+        assert f"{fp} / {fp}" in " ".join(text.split())
+    assert "the keys match this database" in text
+    assert base64.b64encode(ring.keys[0][1]).decode() not in text  # never the key itself
+
+
+def test_rotation_keeps_the_fingerprint_table_right(
+    settings, tmp_path: Path, real_keys: str
+) -> None:
+    (tmp_path / "data_keys.json").write_text(real_keys)
+    settings.DATA_DIR = tmp_path
+    old = crypto.Keyring.from_json(real_keys)
+    call_command("keys", "rotate", stdout=io.StringIO(), stderr=io.StringIO(), verbosity=0)
+    ring = crypto.keyring()
+    assert ring.active_id == old.active_id + 1 and len(ring.keys) == 1
+    assert stored() == crypto.fingerprints(ring)  # new key in, old key out, hash key kept
+    assert ("data", old.active_id) not in stored()
+    # the key file from before the rotation no longer fits this database
+    (tmp_path / "data_keys.json").write_text(real_keys)
+    crypto._cache = None
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    assert f"data key {ring.active_id}" in str(err.value)
+
+
+def test_a_value_the_key_does_not_open_is_a_clear_crypto_error(real_keys: str) -> None:
+    ring = crypto.Keyring.from_json(real_keys)
+    other = crypto.Keyring(ring.hash_key, ((ring.active_id, bytes(32)),))
+    sealed = crypto.seal("430281199001011234", other)
+    with pytest.raises(crypto.CryptoError) as err:
+        crypto.open_sealed(sealed, ring)
+    assert f"data key {ring.active_id}" in str(err.value)
+    assert "do not belong to this database" in str(err.value)
+
+
+@hsettings(max_examples=50, deadline=None)
+@given(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32))
+def test_fingerprints_identify_keys_without_revealing_them(a: bytes, b: bytes) -> None:
+    fa = crypto.fingerprint(a)
+    assert fa == crypto.fingerprint(a) and len(fa) == 16
+    assert int(fa, 16) >= 0
+    assert a.hex() not in fa and base64.b64encode(a).decode() not in fa
+    if a != b:
+        assert fa != crypto.fingerprint(b)
+
+
+def test_key_file_json_round_trips(real_keys: str) -> None:
+    ring = crypto.Keyring.from_json(real_keys)
+    assert crypto.Keyring.from_json(ring.to_json()) == ring
+    assert json.loads(ring.to_json())["keys"][0]["id"] == ring.active_id
