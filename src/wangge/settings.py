@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "wangge.web.limits.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,13 +151,21 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
-# Lockout after repeated failed logins (django-axes): 5 failures per user name and
-# address lock that pair for 15 minutes.
+# Lockout after repeated failed logins (django-axes, web/login_limits.py): 5 failures per
+# user name and address lock that pair for 15 minutes; 30 from one address, whatever names it
+# tries, lock that address. Behind a reverse proxy, list it in WANGGE_TRUSTED_PROXIES
+# (addresses or networks, comma-separated) so the client's address is read from its
+# X-Forwarded-For; otherwise every login would share the proxy's address.
 AXES_FAILURE_LIMIT = int(os.environ.get("WANGGE_LOGIN_FAILURE_LIMIT", "5"))
+WANGGE_LOGIN_ADDRESS_LIMIT = int(os.environ.get("WANGGE_LOGIN_ADDRESS_LIMIT", "30"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_HANDLER = "wangge.web.login_limits.LoginLimitHandler"
+AXES_CLIENT_IP_CALLABLE = "wangge.web.login_limits.client_address"
+WANGGE_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("WANGGE_TRUSTED_PROXIES", "").split(",")
+                          if p.strip()]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -183,6 +192,33 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the map's fetch() reads it for the session-authenticated API
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Served over HTTPS (WANGGE_HTTPS=1), usually behind a reverse proxy that terminates TLS and
+# sets X-Forwarded-Proto: cookies only over HTTPS, HSTS, plain HTTP redirected.
+# `wangge manage check --deploy` is clean with it (docs/operations.md).
+HTTPS = _flag("WANGGE_HTTPS")
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("WANGGE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # the health check is called by load balancers over plain HTTP inside the network
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL.startswith("https://") else []
+
+# Limits at the door (web/limits.py): a body that is not an upload may be at most
+# WANGGE_MAX_BODY_BYTES; an upload at most the photos of one stage plus that. Django's own
+# limit on form fields is the same number, so both answer alike.
+WANGGE_MAX_BODY_BYTES = int(os.environ.get("WANGGE_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = WANGGE_MAX_BODY_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "wangge.web.limits.PhotoSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LEAFLET_CONFIG = {"NO_GLOBALS": False}
 # Base-map tiles are optional: the default is none, so the console works without any
