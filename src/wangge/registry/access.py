@@ -54,6 +54,13 @@ def access_record(user: AnyUser, model: type[GridOwned], pk: int) -> GridOwned:
     return obj
 
 
+def may_know_registered(user: AnyUser, resident_id: int) -> bool:
+    """Whether the user may be told that this person is already registered (when they try
+    to register the same ID number): only if they may see the existing record. Others get
+    an answer that says neither that nor where."""
+    return visible_residents(user).filter(pk=resident_id).exists()
+
+
 def can_see_special_groups(user: AnyUser, grid: Grid | None = None) -> bool:
     if grid is None:
         paths = scope_paths(user, SPECIAL_GROUP_ROLES)

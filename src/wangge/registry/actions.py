@@ -8,12 +8,13 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wangge.core import audit, crypto, idempotency
@@ -89,31 +90,99 @@ def _log(actor: AbstractBaseUser | None, obj: GridOwned, action: str,
     )
 
 
+@dataclass(frozen=True)
+class Created:
+    """What a create did: the record, and whether the client key replayed an earlier
+    create (the API answers 200 with the first record instead of 201)."""
+
+    obj: GridOwned
+    replayed: bool
+
+
+#: the natural keys the database holds unique, and the field a duplicate is named by
+_NATURAL_KEYS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "resident": (("id_number_hash",), "id_number", "a person with this ID number is registered"),
+    "building": (("code",), "code", "a building with this code exists"),
+    "house": (("building_id", "number"), "number",
+              "this building already has a house with that number"),
+}
+#: what a user who may not see the person already registered under an ID number is told:
+#: the same whatever the reason, never where the person is registered
+ID_NUMBER_REFUSED = "不能在此登记该证件号码，请联系中心"
+
+
+def _natural_values(kind: str, obj: GridOwned) -> dict[str, Any]:
+    fields = _NATURAL_KEYS[kind][0] if kind in _NATURAL_KEYS else ()
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _duplicate_error(kind: str, values: dict[str, Any], actor: AbstractBaseUser,
+                     exclude: int | None = None) -> RegistryError | None:
+    """The error naming the field if a record with the same natural key exists."""
+    if kind not in _NATURAL_KEYS:
+        return None
+    fields, field, message = _NATURAL_KEYS[kind]
+    model = access.MODELS[kind]
+    existing = model.objects.filter(**{f: values[f] for f in fields})
+    if exclude is not None:
+        existing = existing.exclude(pk=exclude)
+    found = existing.values_list("pk", flat=True).first()
+    if found is None:
+        return None
+    if kind == "resident" and not access.may_know_registered(actor, found):
+        return RegistryError({field: ID_NUMBER_REFUSED})
+    return RegistryError({field: message})
+
+
+def _replayed(actor: AbstractBaseUser, client_key: str | None, kind: str) -> int | None:
+    try:
+        return idempotency.replayed(actor, client_key, kind)
+    except idempotency.KeyRefused as e:
+        raise RegistryError({e.field: str(e)}) from None
+
+
+def create_or_replay(kind: str, data: dict[str, Any], actor: AbstractBaseUser, *,
+                     client_key: str | None = None, resolver: Resolver | None = None,
+                     source: str = "api") -> Created:
+    """Validate and create a building, house, resident, key place or organisation. A replayed
+    client key returns the record the first call made, also when the first call is still
+    running in another request (the key is checked again inside the transaction, and a
+    unique-constraint race is answered from the winner's key)."""
+    model = access.MODELS[kind]
+    if (earlier := _replayed(actor, client_key, kind)) is not None:
+        return Created(model.objects.get(pk=earlier), True)
+    values = CLEANERS[kind](data, resolver or DbResolver())
+    _check_edit(actor, values["grid_id"])
+    try:
+        with transaction.atomic():
+            if (earlier := _replayed(actor, client_key, kind)) is not None:
+                return Created(model.objects.get(pk=earlier), True)
+            if (error := _duplicate_error(kind, values, actor)) is not None:
+                raise error
+            obj = model.objects.create(**values)
+            idempotency.remember(actor, client_key, kind, obj.pk)
+            _log(actor, obj, RegistryChange.Action.CREATE, {"after": snapshot(obj)}, source)
+    except (IntegrityError, RegistryError) as conflict:
+        # A concurrent request committed first: the same key (a replay), or the same
+        # natural key (a duplicate, named by its field). The key is read again after the
+        # conflict: on PostgreSQL the first request's record may have become visible to the
+        # duplicate check after the key check above missed its key.
+        if (earlier := _replayed(actor, client_key, kind)) is not None:
+            return Created(model.objects.get(pk=earlier), True)
+        if isinstance(conflict, RegistryError):
+            raise
+        if (error := _duplicate_error(kind, values, actor)) is not None:
+            raise error from None
+        raise
+    return Created(obj, False)
+
+
 def do_create(kind: str, data: dict[str, Any], actor: AbstractBaseUser, *,
               client_key: str | None = None, resolver: Resolver | None = None,
               source: str = "api") -> GridOwned:
-    """Validate and create a building, house or resident. A replayed client key returns the
-    record the first call made."""
-    model = access.MODELS[kind]
-    if (earlier := idempotency.replayed(actor, client_key, kind)) is not None:
-        return model.objects.get(pk=earlier)
-    values = CLEANERS[kind](data, resolver or DbResolver())
-    _check_edit(actor, values["grid_id"])
-    with transaction.atomic():
-        if kind == "resident" and Resident.objects.filter(
-            id_number_hash=values["id_number_hash"]
-        ).exists():
-            raise RegistryError({"id_number": "a person with this ID number is registered"})
-        if kind == "building" and Building.objects.filter(code=values["code"]).exists():
-            raise RegistryError({"code": "a building with this code exists"})
-        if kind == "house" and House.objects.filter(
-            building_id=values["building_id"], number=values["number"]
-        ).exists():
-            raise RegistryError({"number": "this building already has a house with that number"})
-        obj = model.objects.create(**values)
-        idempotency.remember(actor, client_key, kind, obj.pk)
-        _log(actor, obj, RegistryChange.Action.CREATE, {"after": snapshot(obj)}, source)
-    return obj
+    """create_or_replay, for callers that need only the record."""
+    return create_or_replay(kind, data, actor, client_key=client_key, resolver=resolver,
+                            source=source).obj
 
 
 def editable_input(obj: GridOwned) -> dict[str, Any]:
@@ -158,14 +227,21 @@ def do_update(obj: GridOwned, changes: dict[str, Any], actor: AbstractBaseUser, 
         if kind == "resident" and values.get("phone_hash", None) == obj.phone_hash:
             for f in ("phone_enc", "phone_hash", "phone_masked"):
                 values.pop(f)
-        if kind == "resident" and "id_number_hash" in values and Resident.objects.filter(
-            id_number_hash=values["id_number_hash"]
-        ).exclude(pk=obj.pk).exists():
-            raise RegistryError({"id_number": "a person with this ID number is registered"})
+        if (error := _duplicate_error(kind, {**_natural_values(kind, obj), **values}, actor,
+                                      exclude=obj.pk)) is not None:
+            raise error
         before = snapshot(obj)
         for key, value in values.items():
             setattr(obj, key, value)
-        obj.save()
+        try:
+            with transaction.atomic():  # a savepoint: the check below still runs on PG
+                obj.save()
+        except IntegrityError:
+            # a concurrent write took the natural key since the check above
+            error = _duplicate_error(kind, _natural_values(kind, obj), actor, exclude=obj.pk)
+            if error is not None:
+                raise error from None
+            raise
         diff = _diff(before, snapshot(obj))
         if diff:
             _log(actor, obj, RegistryChange.Action.UPDATE, diff, source)

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
-from wangge.core import idempotency
 from wangge.registry import access, actions, queries
 from wangge.registry.export import residents_workbook
 from wangge.registry.models import Building, Household, KeyPlace, Organisation, Resident
@@ -83,12 +82,12 @@ class ResidentPatch(Schema):
 
 def _create(request: HttpRequest, kind: str, body: Schema, shape: Any,
             data: dict[str, Any] | None = None) -> Status:
-    """Create through the action; a replayed client key answers 200 with the first record."""
-    replay = bool(body.client_key) and idempotency.replayed(
-        request.auth, body.client_key, kind) is not None
-    obj = actions.do_create(kind, data if data is not None else body.dict(exclude={"client_key"}),
-                            request.auth, client_key=body.client_key)
-    return Status(200 if replay else 201, shape(obj))
+    """Create through the action; a replayed client key answers 200 with the first record
+    (the action says whether it replayed: a read before it would race a concurrent first)."""
+    done = actions.create_or_replay(
+        kind, data if data is not None else body.dict(exclude={"client_key"}), request.auth,
+        client_key=body.client_key)
+    return Status(200 if done.replayed else 201, shape(done.obj))
 
 
 def _one(request: HttpRequest, resident: Resident) -> dict[str, Any]:

@@ -95,12 +95,19 @@ class Reported:
     photos: list[CasePhoto] | None = None
 
 
+def _replayed(actor: AbstractBaseUser, client_key: str | None) -> int | None:
+    try:
+        return idempotency.replayed(actor, client_key, "case")
+    except idempotency.KeyRefused as e:
+        raise CaseError(e.field, str(e)) from None
+
+
 def report_or_replay(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
                      client_key: str | None = None,
                      photos: Sequence[bytes] = ()) -> Reported:
     """do_report, also saying whether the client key was a replay (the API answers 200
     instead of 201)."""
-    if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
+    if (earlier := _replayed(actor, client_key)) is not None:
         return Reported(Case.objects.get(pk=earlier), True)
     checked = _check_photos(photos, already=0)
     category = CaseCategory.objects.filter(code=str(data.get("category") or "")).first()
@@ -138,7 +145,7 @@ def report_or_replay(data: dict[str, Any], actor: AbstractBaseUser, *, channel: 
                                  possible_duplicate=duplicate is not None, photos=len(checked))
     except IntegrityError:
         # the same key sent twice at once: the other request made the case
-        if (earlier := idempotency.replayed(actor, client_key, "case")) is not None:
+        if (earlier := _replayed(actor, client_key)) is not None:
             return Reported(Case.objects.get(pk=earlier), True)
         raise
     return Reported(case, False, [event], stored)
