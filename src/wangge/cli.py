@@ -9,6 +9,8 @@
     wangge registry import FILE --kind residents|buildings|houses [--mode all|valid] [--user U]
     wangge registry export --user U [--grid CODE] -o FILE.xlsx
     wangge keys rotate | status
+    wangge backup -o FILE.zip [--without-keys]   database, keys, secret key, media in one file
+    wangge restore FILE.zip [--force] [--keys F] into an empty database; verifies counts
     wangge calendar show YEAR | import FILE [--note T] | export YEAR [-o FILE] | seed
     wangge sla policies | deadline --policy CODE --at 2026-09-30T16:00 [--json] | seed
     wangge worker [--once] [--interval S] [--sweep-every S]   periodic jobs + outbox delivery
@@ -23,7 +25,7 @@ import sys
 
 #: subcommands that are our own management commands
 COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
-            "sla", "worker", "subscriptions")
+            "sla", "worker", "subscriptions", "backup", "restore")
 
 
 def main(argv: list[str] | None = None) -> None:

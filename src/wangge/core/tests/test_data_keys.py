@@ -222,3 +222,21 @@ def test_key_file_json_round_trips(real_keys: str) -> None:
     ring = crypto.Keyring.from_json(real_keys)
     assert crypto.Keyring.from_json(ring.to_json()) == ring
     assert json.loads(ring.to_json())["keys"][0]["id"] == ring.active_id
+
+
+def test_the_api_answers_503_not_500_when_a_key_does_not_open_a_value(
+    login_as, real_keys: str
+) -> None:
+    from wangge.registry.tests import factories
+
+    resident = factories.person_in("胜利社区第1网格", name="王密钥", number=factories.id_number())
+    ring = crypto.Keyring.from_json(real_keys)
+    wrong = crypto.Keyring(ring.hash_key, ((ring.active_id, bytes(32)),))
+    Resident.objects.filter(pk=resident.pk).update(
+        id_number_enc=crypto.seal("430281199001011234", wrong))
+    response = login_as("gridworker").post(
+        f"/api/v1/registry/residents/{resident.pk}/unmask", json.dumps({"purpose": "上门核实"}),
+        content_type="application/json")
+    assert response.status_code == 503
+    assert "密钥" in response.json()["detail"]
+    assert "430281199001011234" not in response.content.decode()
