@@ -1,0 +1,272 @@
+"""`wangge backup` / `wangge restore` through the real CLI, each installation on its own data
+dir and database (PostgreSQL when WANGGE_DATABASE_URL is a postgres URL, SQLite otherwise):
+the demo with a case photo and an API token round-trips; what comes back has the same
+counts, unmasks, serves the photo file and accepts the token over HTTP. A damaged or foreign
+archive is refused before anything is touched; a missing key file stops the start."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import BIN, _database_url, _drop_database, _free_port, make_env
+
+PHOTO = """
+import io
+from django.contrib.auth import get_user_model
+from PIL import Image
+from wangge.cases import access
+from wangge.cases.actions.intake import do_add_photos
+from wangge.cases.models import Case
+from wangge.cases.workflow import PHOTO_STAGES
+buf = io.BytesIO()
+Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+users = list(get_user_model().objects.filter(username__in=["dispatcher", "gridworker"]))
+states = set().union(*(s for _, s in PHOTO_STAGES.values()))
+photo = None
+for case in Case.objects.filter(state__in=states).order_by("pk"):
+    for user in users:
+        for stage, (actors, ok) in PHOTO_STAGES.items():
+            if photo is None and case.state in ok and access.actor_kinds(user, case) & actors:
+                photo = do_add_photos(case, user, stage=stage, photos=[buf.getvalue()])[0]
+    if photo:
+        break
+print("RESULT", json.dumps({"pk": photo.pk, "sha256": photo.sha256}))
+"""
+
+# what an operator would look at: counts, one unmasked person, the photo file
+FACTS = """
+import hashlib
+from django.contrib.auth import get_user_model
+from PIL import Image
+from wangge.cases.models import CasePhoto
+from wangge.core.backup import current_counts
+from wangge.registry import access, actions
+from wangge.registry.models import Resident
+user = get_user_model().objects.get(username="gridworker")
+resident = next(r for r in Resident.objects.order_by("pk")[:2000] if access.can_unmask(user, r))
+plain = actions.do_unmask(resident, user, purpose="备份核对")
+photo = CasePhoto.objects.get()
+with photo.file.open("rb") as fh:
+    data = fh.read()
+with photo.file.open("rb") as fh:
+    size = Image.open(fh).size
+print("RESULT", json.dumps({"counts": current_counts(), "resident": resident.pk,
+      "plain": plain, "photo_sha256": hashlib.sha256(data).hexdigest(),
+      "photo_recorded": photo.sha256, "photo_size": list(size)}))
+"""
+
+
+@dataclass
+class Install:
+    data_dir: Path
+    db_url: str | None
+    env: dict[str, str]
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 600
+            ) -> subprocess.CompletedProcess[str]:
+        run = subprocess.run([str(BIN / "wangge"), *args], env=self.env, capture_output=True,
+                             text=True, timeout=timeout)
+        if check and run.returncode:
+            raise AssertionError(f"wangge {' '.join(args)} failed:\n{run.stdout}\n{run.stderr}")
+        return run
+
+    def python(self, code: str) -> dict:
+        out = self.cli("manage", "shell", "-c", "import json\n" + code).stdout
+        line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+        return json.loads(line.removeprefix("RESULT "))
+
+    def database_is_empty(self) -> bool:
+        counts = self.python("from wangge.core.backup import current_counts\n"
+                             "print('RESULT', json.dumps(current_counts()))")
+        return not any(counts.values())
+
+
+def _install(tmp_path_factory: pytest.TempPathFactory, name: str) -> Install:
+    data_dir = tmp_path_factory.mktemp(name)
+    db_url = _database_url(name)
+    return Install(data_dir, db_url, make_env(data_dir, db_url))
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Install, str, dict]]:
+    """The demo city (a thinner year of cases) with a case photo and an API token."""
+    src = _install(tmp_path_factory, "backup_src")
+    try:
+        src.cli("setup")
+        src.cli("demo", "load", "--cases", "1000")
+        src.python(PHOTO)
+        token = src.cli("tokens", "create", "--user", "gridworker").stdout.strip().splitlines()[-1]
+        yield src, token, src.python(FACTS)
+    finally:
+        _drop_database(src.db_url)
+
+
+@pytest.fixture(scope="module")
+def archive(source: tuple[Install, str, dict], tmp_path_factory: pytest.TempPathFactory
+            ) -> Path:
+    src, _, _ = source
+    path = tmp_path_factory.mktemp("archives") / "wangge-backup.zip"
+    run = src.cli("backup", "-o", str(path))
+    assert "store it encrypted and offline" in run.stderr
+    return path
+
+
+@pytest.fixture
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
+    """A fresh data dir and an empty database."""
+    dst = _install(tmp_path_factory, "backup_dst")
+    try:
+        yield dst
+    finally:
+        _drop_database(dst.db_url)
+
+
+def _serve(install: Install) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(BIN / "wangge"), "serve", "--port", str(port), "--workers", "1",
+         "--no-collectstatic"],
+        env=install.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("wangge serve did not start")
+        time.sleep(0.3)
+
+
+def _post(url: str, token: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, {}
+
+
+def test_the_demo_round_trips_with_photo_token_and_keys(
+    source: tuple[Install, str, dict], archive: Path, target: Install
+) -> None:
+    src, token, before = source
+    manifest = json.loads(zipfile.ZipFile(archive).read("manifest.json"))
+    assert manifest["counts"] == before["counts"]
+    assert before["counts"]["photos"] == 1 and before["counts"]["tokens"] == 1
+    assert before["counts"]["residents"] == 20_000
+    names = {f["path"] for f in manifest["files"]}
+    assert {"keys/data_keys.json", "keys/secret_key"} <= names
+    assert any(n.startswith("media/cases/") for n in names)
+
+    run = target.cli("restore", str(archive))
+    assert "residents     20000  ok" in run.stdout and "photos" in run.stdout
+    assert (target.data_dir / "data_keys.json").read_bytes() == (
+        src.data_dir / "data_keys.json").read_bytes()
+    assert (target.data_dir / "secret_key").read_text().strip() == (
+        src.data_dir / "secret_key").read_text().strip()
+    assert (target.data_dir / "data_keys.json").stat().st_mode & 0o777 == 0o600
+
+    after = target.python(FACTS)
+    assert after["counts"] == before["counts"]
+    assert after["resident"] == before["resident"] and after["plain"] == before["plain"]
+    assert after["photo_sha256"] == after["photo_recorded"] == before["photo_sha256"]
+    assert after["photo_size"] == [64, 48]
+    assert "the keys match this database" in target.cli("keys", "status").stdout
+
+    # the restored server accepts the token and unmasks through the API
+    proc, url = _serve(target)
+    try:
+        unmask = f"{url}/api/v1/registry/residents/{before['resident']}/unmask"
+        status, body = _post(unmask, token, {"purpose": "备份核对"})
+        assert status == 200 and body["id_number"] == before["plain"]["id_number"]
+        assert _post(unmask, token[:-2] + "xx", {"purpose": "备份核对"})[0] in (401, 403)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+    # a second restore into the now populated database is refused
+    again = target.cli("restore", str(archive), check=False)
+    assert again.returncode != 0 and "not empty" in again.stderr
+
+
+def _rewrite(archive: Path, out: Path, change: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(archive) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, change.get(info.filename, zin.read(info.filename)))
+    return out
+
+
+def test_a_bad_archive_is_refused_before_anything_is_touched(
+    archive: Path, target: Install, tmp_path: Path
+) -> None:
+    manifest = json.loads(zipfile.ZipFile(archive).read("manifest.json"))
+    db_member = manifest["database"]["member"]
+    other = "postgresql" if manifest["database"]["vendor"] == "sqlite" else "sqlite"
+    foreign = {**manifest, "database": {**manifest["database"], "vendor": other}}
+    wrong_keys = json.loads(zipfile.ZipFile(archive).read("keys/data_keys.json"))
+    wrong_keys["hash_key"] = "A" * 43 + "="
+    cases = {
+        "damaged": ({db_member: b"not a database"}, "damaged"),
+        "vendor": ({"manifest.json": json.dumps(foreign).encode()},
+                   f"backup of a {other} database"),
+        "version": ({"manifest.json": json.dumps({**manifest, "format_version": 99}).encode()},
+                    "unknown backup format version 99"),
+    }
+    for name, (change, message) in cases.items():
+        bad = _rewrite(archive, tmp_path / f"{name}.zip", change)
+        run = target.cli("restore", str(bad), check=False)
+        assert run.returncode != 0 and message in run.stderr, (name, run.stderr)
+    # keys that do not match the recorded fingerprints (the manifest lists their new hash)
+    keys_text = json.dumps(wrong_keys).encode()
+    forged = {**manifest, "files": [
+        {**f, "sha256": hashlib.sha256(keys_text).hexdigest(), "size": len(keys_text)}
+        if f["path"] == "keys/data_keys.json" else f for f in manifest["files"]]}
+    bad = _rewrite(archive, tmp_path / "keys.zip", {
+        "keys/data_keys.json": keys_text, "manifest.json": json.dumps(forged).encode()})
+    run = target.cli("restore", str(bad), check=False)
+    assert run.returncode != 0 and "do not match the fingerprints" in run.stderr
+    # nothing was touched
+    assert not (target.data_dir / "data_keys.json").exists()
+    assert not (target.data_dir / "media").exists()
+    assert target.database_is_empty()
+
+
+def test_a_missing_key_file_stops_the_start_and_names_the_file(
+    source: tuple[Install, str, dict], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Defect 4: an empty data dir against a populated database."""
+    src, _, _ = source
+    empty = tmp_path_factory.mktemp("backup_empty_dir")
+    bare = Install(empty, src.db_url, make_env(empty, src.db_url))
+    if src.db_url is None:  # SQLite lives in the data dir: the same database, no keys
+        shutil.copy(src.data_dir / "wangge.sqlite3", empty / "wangge.sqlite3")
+    for args in (("worker", "--once"), ("serve", "--port", str(_free_port()))):
+        run = bare.cli(*args, check=False, timeout=120)
+        assert run.returncode != 0, args
+        assert "wangge.E001" in run.stderr and str(empty / "data_keys.json") in run.stderr
+    status = bare.cli("keys", "status", check=False)
+    assert status.returncode != 0 and "MISSING" in status.stdout
+    assert not (empty / "data_keys.json").exists()
+    # the right key file put back: the start-up check passes
+    shutil.copy(src.data_dir / "data_keys.json", empty / "data_keys.json")
+    assert "the keys match this database" in bare.cli("keys", "status").stdout
+    assert os.stat(empty / "data_keys.json").st_size > 0
