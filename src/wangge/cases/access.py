@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hmac
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto, Notification
+from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto, DutyRule, Notification
 from wangge.cases.workflow import STEPS, WAITING_ON, Actor
-from wangge.org.access import AnyUser, can_see_path, current_roles, in_scope
+from wangge.org.access import AnyUser, can_see_path, current_roles, in_scope, scope_paths
 from wangge.org.models import Role, RoleAssignment
 from wangge.territory.models import Grid
 
@@ -58,6 +62,23 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
     return Case.objects.filter(open_cases | secret)
 
 
+#: how long after closing a case its department still reaches the people and places of its
+#: grid (a follow-up call, a complaint about the handling): a visibility window, not a deadline
+DEPARTMENT_REACH_AFTER_CLOSE = dt.timedelta(days=30)
+
+
+def department_case_grids(department_ids: list[int]) -> QuerySet:
+    """The grids of the cases these departments handle — sent to them or with an assignment
+    (交办单) of theirs — open or closed within DEPARTMENT_REACH_AFTER_CLOSE, as a
+    values("grid_id") subquery. org.access.in_reach uses it (registered in CasesConfig.ready)
+    for what a line department may read of the register and the staff."""
+    since = timezone.now() - DEPARTMENT_REACH_AFTER_CLOSE
+    assigned = Assignment.objects.filter(department_id__in=department_ids).values("case_id")
+    return (Case.objects.filter(Q(department_id__in=department_ids) | Q(pk__in=assigned))
+            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=since))
+            .values("grid_id"))
+
+
 def access_case(user: AnyUser, register_no: str) -> Case:
     case = (visible_cases(user).select_related("category", "grid", "department")
             .filter(register_no=register_no).first())
@@ -95,6 +116,16 @@ def public_case(register_no: str) -> Case:
     return case
 
 
+def follow_code_opens(case: Case, code: str | None) -> bool:
+    """Whether the follow code given with a register number opens the case's written reply
+    on the public status page (compared in constant time; no code, a wrong code and a case
+    without a code all answer the same)."""
+    given = (code or "").strip().upper().encode()
+    stored = (case.follow_code or "").encode()
+    # compare_digest always runs, also for an empty code, so timing says nothing
+    return hmac.compare_digest(given, stored) and bool(stored)
+
+
 def access_photo(user: AnyUser, register_no: str, pk: int) -> CasePhoto:
     """A photo is shown exactly to those who may see its case."""
     photo = (CasePhoto.objects.select_related("case")
@@ -120,6 +151,29 @@ def can_manage_rules(user: AnyUser, grid: Grid) -> bool:
     """The duty list is kept by the center's admins and dispatchers (for any subtree), and by
     sub-center staff for theirs."""
     return can_see_path(user, grid.path, RULE_ROLES)
+
+
+def visible_duty_rules(user: AnyUser) -> QuerySet[DutyRule]:
+    """The duty list (部门职责清单) as far as it concerns the user: the rules whose grid subtree
+    overlaps their territory (a rule inside it, or on a grid above it that also covers it),
+    and for department staff the rules that route to their departments. Superusers: all."""
+    if not user.is_authenticated:
+        return DutyRule.objects.none()
+    if user.is_superuser:
+        return DutyRule.objects.all()
+    paths = scope_paths(user, TERRITORY_ROLES) or []
+    above = {a for p in paths for a in _ancestors(p)}
+    q = Q(grid__path__in=sorted(above)) if above else Q(pk__in=[])
+    for p in paths:
+        q |= Q(grid__path__startswith=p)
+    if departments := user_department_ids(user):
+        q |= Q(department_id__in=departments)
+    return DutyRule.objects.filter(q)
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
 
 
 def territory_cases(user: AnyUser) -> QuerySet[Case]:

@@ -70,6 +70,8 @@ class CaseOut(Schema):
     closeout_reason: str
     satisfaction: int | None
     written_reply: str
+    #: 关注码: given to the reporter with the register number; opens the public reply
+    follow_code: str
     allowed_actions: list[str]
     photos: list[PhotoOut]
     timeline: list[EventOut]
@@ -100,6 +102,7 @@ def _out(request: HttpRequest, case: Case, events: list[CaseEvent] | None = None
         "possible_duplicate_of": case.duplicate_of.register_no if case.duplicate_of_id else None,
         "rework_count": case.rework_count, "closeout_reason": case.closeout_reason,
         "satisfaction": case.satisfaction, "written_reply": case.written_reply,
+        "follow_code": case.follow_code,
         "allowed_actions": access.allowed_actions(request.auth, case),
         "photos": [_photo(p) for p in photos],
         "timeline": [
@@ -234,7 +237,7 @@ def _rule(r: DutyRule) -> dict[str, Any]:
 
 @router.get("/duty-rules", response=list[RuleOut], summary="部门职责清单")
 def list_rules(request: HttpRequest) -> Any:
-    return [_rule(r) for r in DutyRule.objects.select_related(
+    return [_rule(r) for r in access.visible_duty_rules(request.auth).select_related(
         "category", "grid", "department", "external_system").order_by("category__code",
                                                                       "grid__path")]
 
@@ -246,7 +249,8 @@ def set_rule(request: HttpRequest, body: RuleIn) -> Any:
 
 @router.delete("/duty-rules/{pk}", response={204: None}, summary="删除职责规则")
 def delete_rule(request: HttpRequest, pk: int) -> Any:
-    rule = DutyRule.objects.select_related("category", "grid").filter(pk=pk).first()
+    rule = access.visible_duty_rules(request.auth).select_related(
+        "category", "grid").filter(pk=pk).first()
     if rule is None:
         raise Http404("no such rule")
     actions.do_delete_duty_rule(request.auth, rule)
@@ -312,17 +316,19 @@ class PublicStatus(Schema):
     state: str
     reported_at: dt.datetime
     closed_at: dt.datetime | None
-    written_reply: str
+    #: null unless the request carried the case's follow code (关注码)
+    written_reply: str | None
     steps: list[dict[str, Any]]
 
 
 @public_router.get("/cases/{register_no}", response=PublicStatus, auth=None,
-                   summary="事件办理进度（公开，不含个人信息）")
-def public_status(request: HttpRequest, register_no: str) -> Any:
+                   summary="事件办理进度（公开：状态与时间；书面答复须凭关注码 ?code=）")
+def public_status(request: HttpRequest, register_no: str, code: str = "") -> Any:
     case = access.public_case(register_no)
+    opened = access.follow_code_opens(case, code)
     return {"register_no": case.register_no, "category": case.category.name,
             "state": case.state, "reported_at": case.created_at, "closed_at": case.closed_at,
-            "written_reply": case.written_reply,
+            "written_reply": case.written_reply if opened else None,
             "steps": [{"at": e.at, "state": e.to_state} for e in access.public_steps(case)]}
 
 

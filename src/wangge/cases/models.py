@@ -3,6 +3,7 @@ append-only timeline."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -74,6 +75,17 @@ class RegisterCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+#: follow codes: no 0/O, 1/I/L, so a code read out on the phone is typed right
+FOLLOW_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+FOLLOW_CODE_LENGTH = 8
+
+
+def new_follow_code() -> str:
+    """A random 关注码 (31⁸ ≈ 8.5·10¹¹): with the register number it opens the written reply
+    on the public status page, so sequential register numbers don't open every reply."""
+    return "".join(secrets.choice(FOLLOW_CODE_ALPHABET) for _ in range(FOLLOW_CODE_LENGTH))
+
+
 class Case(models.Model):
     class Channel(models.TextChoices):
         GRID_WORKER = "grid_worker", _("网格员上报")
@@ -120,6 +132,8 @@ class Case(models.Model):
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
     followup_note = models.TextField(_("回访记录"), blank=True)
     written_reply = models.TextField(_("书面答复"), blank=True)
+    follow_code = models.CharField(_("关注码"), max_length=16, default=new_follow_code,
+                                   editable=False)
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("上报时间"), auto_now_add=True, db_index=True)
     registered_at = models.DateTimeField(_("挂号时间"), null=True, blank=True)

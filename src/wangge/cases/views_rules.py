@@ -9,10 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from wangge.cases import actions
+from wangge.cases import access, actions
 from wangge.cases.errors import CaseError
 from wangge.cases.labels import FIELD_LABELS
-from wangge.cases.models import CaseCategory, DutyRule
+from wangge.cases.models import CaseCategory
 from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department
 
@@ -33,9 +33,9 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, str(rule))
         return redirect("cases:rules")
-    rules = DutyRule.objects.select_related("category", "grid", "department",
-                                            "external_system").order_by("category__code",
-                                                                        "grid__path")
+    rules = access.visible_duty_rules(request.user).select_related(
+        "category", "grid", "department", "external_system").order_by("category__code",
+                                                                      "grid__path")
     return render(request, "cases/rules.html", {
         "rules": rules, "categories": CaseCategory.objects.order_by("code"),
         "departments": Department.objects.filter(kind=Department.Kind.DEPARTMENT)
@@ -47,7 +47,8 @@ def rules_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delete_rule(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = DutyRule.objects.select_related("category", "grid").filter(pk=pk).first()
+    rule = access.visible_duty_rules(request.user).select_related(
+        "category", "grid").filter(pk=pk).first()
     if rule is None:
         raise Http404("no such rule")
     try:

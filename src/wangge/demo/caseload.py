@@ -46,6 +46,7 @@ from wangge.cases.models import (
     CaseEvent,
     DutyRule,
     RegisterCounter,
+    new_follow_code,
 )
 from wangge.core.bulk import allocate_ids, insert_rows
 from wangge.demo.caseclocks import open_case_clocks
@@ -163,7 +164,7 @@ CASE_FIELDS = ["register_no", "category_id", "grid_id", "lng", "lat", "title", "
                "channel", "reporter_id", "state", "confidential", "department_id",
                "external_system_id", "routed_by_id", "handling_level", "rework_count",
                "closeout_reason", "satisfaction", "followup_note", "written_reply",
-               "replied_at", "created_at", "registered_at", "closed_at"]
+               "replied_at", "created_at", "registered_at", "closed_at", "follow_code"]
 EVENT_FIELDS = ["case_id", "at", "actor_id", "action", "from_state", "to_state", "note", "data"]
 
 
@@ -191,7 +192,7 @@ def _insert(specs: Sequence[CaseSpec], progress: Progress | None) -> int:
              ids["department"].get(s.department or ""), ids["system"].get(s.external_system or ""),
              s.routed_by, s.handling_level, s.rework_count, s.closeout_reason, s.satisfaction,
              s.followup_note, s.written_reply, when(s.replied_at), when(s.created_at),
-             when(s.registered_at), when(s.closed_at), *case_rest)
+             when(s.registered_at), when(s.closed_at), new_follow_code(), *case_rest)
             for pk, s in chunk))
         insert_rows(CaseEvent, event_cols, (
             (next(event_ids), pk, when(e.at), e.actor, e.action, e.from_state, e.to_state,

@@ -1,11 +1,17 @@
-"""Who may see, unmask and edit registry data. The only place that decides it."""
+"""Who may see, unmask and edit registry data. The only place that decides it.
+
+Reading follows org.access.in_reach: territory roles read their subtrees; a line department
+(urban management, the water company …) reads only the grids of the cases it handles, open
+or recently closed — the people and places of its cases, not the register; public security
+keeps its territory's register (masked), which its duty needs. Grid police keep their grids'
+register and, with the other SPECIAL_GROUP_ROLES, its special groups."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from wangge.org.access import AnyUser, can_see_path, in_scope, scope_paths
+from wangge.org.access import AnyUser, can_see_path, in_reach, in_scope, reaches, scope_paths
 from wangge.org.models import Role
 from wangge.registry.models import (
     Building,
@@ -39,7 +45,7 @@ MODELS: dict[str, type[GridOwned]] = {
 
 
 def visible(user: AnyUser, model: type[GridOwned]) -> QuerySet:
-    return model.objects.filter(in_scope(user, "grid__path"))
+    return model.objects.filter(in_reach(user))
 
 
 def visible_residents(user: AnyUser) -> QuerySet[Resident]:
@@ -82,11 +88,11 @@ def editable_grids(user: AnyUser) -> QuerySet[Grid]:
 
 def can_unmask(user: AnyUser, resident: Resident) -> bool:
     """Unmasking needs the permission and the person in the user's scope."""
-    return bool(user.has_perm(UNMASK_PERMISSION)) and can_see_path(user, resident.grid.path)
+    return bool(user.has_perm(UNMASK_PERMISSION)) and reaches(user, resident.grid)
 
 
 def visible_history(user: AnyUser) -> QuerySet[RegistryChange]:
-    return RegistryChange.objects.filter(in_scope(user, "grid__path"))
+    return RegistryChange.objects.filter(in_reach(user))
 
 
 def visible_unmask_logs(user: AnyUser) -> QuerySet[UnmaskLog]:

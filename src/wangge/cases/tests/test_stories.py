@@ -64,6 +64,8 @@ def test_a_water_outage_that_cannot_be_fixed_in_time_gets_a_written_reply(
     back = walk(no, [(water, "reply", {"reply": reply}, "in_progress")])
     assert back["written_reply"] == reply
     public = Client().get(f"/api/v1/public/cases/{no}").json()
+    assert public["written_reply"] is None  # the reply needs the follow code
+    public = Client().get(f"/api/v1/public/cases/{no}?code={case['follow_code']}").json()
     assert public["written_reply"] == reply
     final = walk(no, [
         (water, "handle", {"feedback": "主管道已更换，恢复供水"}, "handled"),
