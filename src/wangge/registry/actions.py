@@ -461,6 +461,25 @@ def _visible_values(values: dict[str, Any]) -> dict[str, Any]:
             if not k.endswith(("_enc", "_hash"))}
 
 
+def held_outside(kind: str, keys: list[Any], editable: set[int]) -> dict[Any, str]:
+    """Natural keys of an import that name existing records in grids the importer may not
+    edit → the reason to refuse the row. An import updates the record it names, so such a
+    row would take over someone else's record; for a person the answer says neither that
+    nor where (ID_NUMBER_REFUSED), as for a single create."""
+    model, column, reason = {
+        "residents": (Resident, "id_number_hash", ID_NUMBER_REFUSED),
+        "buildings": (Building, "code", "a building with this code exists"),
+    }.get(kind, (None, "", ""))
+    if model is None:
+        return {}  # a house's grid is its building's: the grid check already covers it
+    out: dict[Any, str] = {}
+    for i in range(0, len(keys), IMPORT_BATCH):
+        found = model.objects.filter(**{f"{column}__in": keys[i:i + IMPORT_BATCH]}).exclude(
+            grid_id__in=editable).values_list(column, flat=True)
+        out.update(dict.fromkeys(found, reason))
+    return out
+
+
 def natural_key(kind: str, values: dict[str, Any]) -> tuple[Any, str]:
     if kind == "residents":
         return values["id_number_hash"], "id_number"

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from wangge.core import crypto
 from wangge.registry import access
-from wangge.registry.actions import do_import_rows, natural_key
+from wangge.registry.actions import do_import_rows, held_outside, natural_key
 from wangge.registry.columns import COLUMNS, REQUIRED
 from wangge.registry.models import Household
 from wangge.registry.resolvers import PreloadedResolver
@@ -156,6 +156,12 @@ def import_file(
         good.append((n, values))
         if progress and len(good) % BATCH == 0:
             progress(BATCH)
+    if editable is not None and good:  # never take over a record outside the editable grids
+        refused = held_outside(kind, [natural_key(kind, v)[0] for _n, v in good], editable)
+        for n, v in good:
+            if (key := natural_key(kind, v))[0] in refused:
+                report.errors.append(RowError(n, label_of[key[1]], refused[key[0]]))
+        good = [(n, v) for n, v in good if natural_key(kind, v)[0] not in refused]
     if report.errors and mode == "all":
         return report
     counts = do_import_rows(kind, [v for _n, v in good], actor)

@@ -297,3 +297,50 @@ def test_a_rule_outside_the_scope_cannot_be_deleted_by_id(login_as, rules) -> No
     r = login_as("subcenter").delete(f"/api/v1/cases/duty-rules/{rules['other_town'].pk}")
     assert r.status_code == 404
     assert DutyRule.objects.filter(pk=rules["other_town"].pk).exists()
+
+
+# -- a bulk import never takes over a record outside the importer's grids -----------------
+
+def _import(tmp_path: Any, kind: str, header: list[str], rows: list[list[object]],
+            user: str) -> tuple[str, list[list[str]]]:
+    import csv
+    import io
+
+    from django.core.management import call_command
+
+    path = tmp_path / f"{kind}.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    errors, out = path.with_suffix(".err.csv"), io.StringIO()
+    call_command("registry", "import", str(path), "--kind", kind, "--mode", "valid",
+                 "--errors", str(errors), "--user", user, stdout=out, stderr=io.StringIO())
+    with errors.open(encoding="utf-8-sig") as fh:
+        return out.getvalue(), list(csv.reader(fh))[1:]
+
+
+def test_an_import_cannot_take_over_a_person_registered_elsewhere(tmp_path) -> None:
+    home = Grid.objects.get(name="胜利社区第1网格")
+    mine = factories.house(factories.building(home))
+    there = factories.person_in("胜利社区第2网格", name="别处的人")
+    number = crypto.open_sealed(there.id_number_enc, crypto.keyring())
+    header = ["姓名", "身份证号", "人口类型", "楼栋编号", "房号"]
+    out, report = _import(tmp_path, "residents", header, [
+        ["冒名", number, "户籍人口", mine.building.code, mine.number],
+        ["新人", factories.id_number(), "户籍人口", mine.building.code, mine.number],
+    ], "gridworker")
+    assert report == [["2", "身份证号", REFUSED]]
+    assert "1 created" in out
+    there.refresh_from_db()
+    assert there.name == "别处的人" and there.grid.name == "胜利社区第2网格"
+
+
+def test_an_import_cannot_move_a_building_of_another_grid(tmp_path) -> None:
+    home = Grid.objects.get(name="胜利社区第1网格")
+    theirs = factories.building(Grid.objects.get(name="胜利社区第2网格"))
+    header = ["楼栋编号", "名称", "地址", "经度", "纬度", "层数", "用途"]
+    _out, report = _import(tmp_path, "buildings", header, [
+        [theirs.code, "抢来的楼", "胜利路9号", home.label_lng, home.label_lat, 6, "住宅"],
+    ], "gridworker")
+    assert [(r[0], r[1]) for r in report] == [("2", "楼栋编号")]
+    theirs.refresh_from_db()
+    assert theirs.grid.name == "胜利社区第2网格" and theirs.name != "抢来的楼"
