@@ -270,3 +270,25 @@ def test_a_missing_key_file_stops_the_start_and_names_the_file(
     shutil.copy(src.data_dir / "data_keys.json", empty / "data_keys.json")
     assert "the keys match this database" in bare.cli("keys", "status").stdout
     assert os.stat(empty / "data_keys.json").st_size > 0
+
+
+def test_an_archive_without_keys_needs_the_key_file_and_checks_it(
+    source: tuple[Install, str, dict], target: Install, tmp_path: Path
+) -> None:
+    src, _, before = source
+    bare = tmp_path / "bare.zip"
+    run = src.cli("backup", "-o", str(bare), "--without-keys")
+    assert "--without-keys" in run.stderr
+    names = zipfile.ZipFile(bare).namelist()
+    assert not any(n.startswith("keys/") for n in names)
+    refused = target.cli("restore", str(bare), check=False)
+    assert refused.returncode != 0 and "carries no data keys" in refused.stderr
+    other = tmp_path / "other_keys.json"
+    other.write_text(json.dumps({"hash_key": "A" * 43 + "=",
+                                 "keys": [{"id": 1, "key": "B" * 43 + "="}]}))
+    wrong = target.cli("restore", str(bare), "--keys", str(other), check=False)
+    assert wrong.returncode != 0 and "do not match the fingerprints" in wrong.stderr
+    assert target.database_is_empty() and not (target.data_dir / "data_keys.json").exists()
+    target.cli("restore", str(bare), "--keys", str(src.data_dir / "data_keys.json"))
+    after = target.python(FACTS)
+    assert after["counts"] == before["counts"] and after["plain"] == before["plain"]
