@@ -6,8 +6,9 @@ from __future__ import annotations
 class CaseError(Exception):
     """Bad input for a case; names the field (422)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, code: str = "invalid"):
         self.field = field
+        self.code = code
         super().__init__(message)
 
 

@@ -1,4 +1,5 @@
-"""Console forms for cases: the phone-sized report form."""
+"""Console forms for cases: the phone-sized report form and the inputs of the case page's
+actions. Text limits come from core.schema, as the API's do."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.cases.models import Case, CaseCategory
+from wangge.cases.models import Case, CaseCategory, Supervision
+from wangge.core.models import IdempotencyKey
+from wangge.core.schema import form_text
+from wangge.org.models import Department
 
 
 def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -21,15 +25,38 @@ def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 class ReportForm(forms.Form):
     category = forms.ChoiceField(label=_("事件分类"))
-    title = forms.CharField(label=_("标题"), max_length=100)
-    description = forms.CharField(label=_("描述"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 3}))
+    title = form_text(Case, "title", label=_("标题"))
+    description = form_text(label=_("描述"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
     channel = forms.ChoiceField(label=_("来源渠道"), choices=Case.Channel.choices)
     lng = forms.FloatField(label=_("经度"), required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("纬度"), required=False, min_value=-90, max_value=90)
-    client_key = forms.CharField(widget=forms.HiddenInput)
+    client_key = form_text(IdempotencyKey, "key", widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "—"), *category_choices()]
         self.fields["client_key"].initial = uuid.uuid4().hex  # a double tap makes one case
+
+
+class ActionForm(forms.Form):
+    """Everything a case action may take; the view passes on only what was posted."""
+
+    reason = form_text(Case, "closeout_reason", required=False)  # may become the closeout
+    feedback = form_text(required=False)
+    reply = form_text(required=False)
+    closeout_reason = form_text(Case, "closeout_reason", required=False)
+    department = form_text(Department, "code", required=False)
+    satisfaction = forms.CharField(max_length=8, required=False)
+    followup_note = form_text(required=False)
+    planned_date = forms.CharField(max_length=32, required=False)
+
+
+class FeedbackForm(forms.Form):
+    feedback = form_text(required=False)
+
+
+class SuperviseForm(forms.Form):
+    level = forms.CharField(max_length=16, required=False)
+    reason = form_text(Supervision, "reason", required=False)
+    deadline = forms.CharField(max_length=32, required=False)

@@ -4,6 +4,7 @@ statistics, the report form and the printable notice. Thin: access decides, acti
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import shapely
@@ -12,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,16 +21,18 @@ from django.views.decorators.http import require_POST
 
 from wangge.cases import access, actions, queues
 from wangge.cases.errors import CaseError, IllegalTransition
-from wangge.cases.forms import ReportForm
+from wangge.cases.forms import ActionForm, FeedbackForm, ReportForm, SuperviseForm
 from wangge.cases.labels import ACTION_LABELS, FIELD_LABELS, OPTIONAL_FIELDS, STATE_LABELS
 from wangge.cases.models import Case
 from wangge.cases.notice import notice, shown_title
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
+from wangge.core.schema import MAX_ID
 from wangge.org.models import Department
 from wangge.territory import access as territory_access
 
 PAGE = 50
+log = logging.getLogger(__name__)
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
@@ -103,11 +107,22 @@ def _redirect_with(request: HttpRequest, register_no: str, error: Exception | No
     return redirect("cases:case", register_no=register_no)
 
 
+def _posted(request: HttpRequest, form: Form) -> dict[str, Any] | CaseError:
+    """The form's cleaned fields that were posted (the action's own defaults stand for the
+    rest), or the first bad field as a CaseError naming it."""
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return CaseError(field, " ".join(str(e) for e in errors))
+    return {k: v for k, v in form.cleaned_data.items() if k in request.POST}
+
+
 @login_required
 @require_POST
 def act(request: HttpRequest, register_no: str, action: str) -> HttpResponse:
     case = access.access_case(request.user, register_no)
-    fields = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    fields = _posted(request, ActionForm(request.POST))
+    if isinstance(fields, CaseError):
+        return _redirect_with(request, register_no, fields)
     try:
         actions.do_transition(case, action, request.user, **fields)
     except (CaseError, IllegalTransition, PermissionDenied) as e:
@@ -129,8 +144,16 @@ def upload_photos(request: HttpRequest, register_no: str) -> HttpResponse:
 
 @login_required
 def photo(request: HttpRequest, register_no: str, pk: int) -> FileResponse:
+    if pk > MAX_ID:
+        raise Http404("no such photo")
     found = access.access_photo(request.user, register_no, pk)
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    try:
+        stored = found.file.open("rb")
+    except FileNotFoundError as e:
+        log.error("photo %s of case %s: file %s is missing", found.pk, register_no,
+                  found.file.name)
+        raise Http404("the photo's file is missing") from e
+    response = FileResponse(stored, content_type=found.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -140,13 +163,16 @@ def photo(request: HttpRequest, register_no: str, pk: int) -> FileResponse:
 def assignment_step(request: HttpRequest, register_no: str, pk: int, step: str) -> HttpResponse:
     case = access.access_case(request.user, register_no)
     assignment = case.assignments.select_related("department", "case__grid").filter(
-        pk=pk).first()
+        pk=pk).first() if pk <= MAX_ID else None
     try:
         if assignment is None:
             raise CaseError("assignment", "no such assignment")
         if step == "feedback":
+            posted = _posted(request, FeedbackForm(request.POST))
+            if isinstance(posted, CaseError):
+                raise posted
             actions.do_assignment_feedback(assignment, request.user,
-                                           feedback=request.POST.get("feedback", ""))
+                                           feedback=posted.get("feedback", ""))
         else:
             actions.do_close_assignment(assignment, request.user)
     except (CaseError, PermissionDenied) as e:
@@ -159,9 +185,12 @@ def assignment_step(request: HttpRequest, register_no: str, pk: int, step: str) 
 def supervise(request: HttpRequest, register_no: str) -> HttpResponse:
     case = access.access_case(request.user, register_no)
     try:
-        actions.do_supervise(case, request.user, level=request.POST.get("level", ""),
-                             reason=request.POST.get("reason", ""),
-                             deadline=_date(request.POST.get("deadline"),
+        posted = _posted(request, SuperviseForm(request.POST))
+        if isinstance(posted, CaseError):
+            raise posted
+        actions.do_supervise(case, request.user, level=posted.get("level", ""),
+                             reason=posted.get("reason", ""),
+                             deadline=_date(posted.get("deadline"),
                                             timezone.localdate() + dt.timedelta(days=3)))
     except (CaseError, PermissionDenied) as e:
         return _redirect_with(request, register_no, e)

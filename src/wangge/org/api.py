@@ -7,8 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from wangge.core.schema import Id, ModelText, responses
 from wangge.org.access import access_person, roles_of, scope_paths, visible_assignments
 from wangge.territory.access import access_grid
+from wangge.territory.models import Grid
 
 router = Router(tags=["org"])
 
@@ -20,7 +22,7 @@ class MeOut(Schema):
     scope: list[str] | None  # grid codes at the roots of the scope; null = everything
 
 
-@router.get("/me", response=MeOut, summary="当前用户与管辖范围")
+@router.get("/me", response=responses(MeOut), summary="当前用户与管辖范围")
 def me(request: HttpRequest) -> Any:
     user = request.auth
     person = getattr(user, "person", None)
@@ -59,8 +61,9 @@ def _role(a: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/people", response=list[PersonOut], summary="人员列表 (按网格)")
-def list_people(request: HttpRequest, grid: str, include_ended: bool = False) -> Any:
+@router.get("/people", response=responses(list[PersonOut]), summary="人员列表 (按网格)")
+def list_people(request: HttpRequest, grid: ModelText(Grid, "code"),  # type: ignore[valid-type]
+                include_ended: bool = False) -> Any:
     """People with a role on the grid (history too with include_ended)."""
     g = access_grid(request.auth, grid)
     rows = visible_assignments(request.auth).filter(grid=g)
@@ -77,8 +80,8 @@ def list_people(request: HttpRequest, grid: str, include_ended: bool = False) ->
     return list(people.values())
 
 
-@router.get("/people/{person_id}", response=PersonOut, summary="人员详情与任职历史")
-def person_detail(request: HttpRequest, person_id: int) -> Any:
+@router.get("/people/{person_id}", response=responses(PersonOut), summary="人员详情与任职历史")
+def person_detail(request: HttpRequest, person_id: Id) -> Any:
     person = access_person(request.auth, person_id)
     rows = visible_assignments(request.auth).filter(person=person).order_by("started_on")
     return {"id": person.pk, "name": person.name, "work_phone": person.work_phone,

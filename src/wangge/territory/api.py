@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import shapely.geometry
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja import Path, Query, Router, Schema, Status
+from ninja.errors import HttpError, ValidationError
+from shapely.errors import ShapelyError
 
+from wangge.core.schema import ModelText, responses
 from wangge.org.access import is_center_staff
 from wangge.territory import lookup
 from wangge.territory.access import access_grid, top_grids, visible_grids
 from wangge.territory.actions import do_update_grid, grid_to_record
 from wangge.territory.geojson import to_feature
-from wangge.territory.models import Grid
+from wangge.territory.models import KINDS_BY_LEVEL, Grid
 from wangge.territory.queries import grid_summary
 
 router = Router(tags=["grids"])
+
+GridCode = ModelText(Grid, "code")
+PathCode = Annotated[GridCode, Path()]
 
 
 class GridRef(Schema):
@@ -37,7 +42,7 @@ class LocateIn(Schema):
     lng: float = Query(..., ge=-180, le=180, description="经度 WGS 84")
 
 
-@router.get("/locate", response={200: LocateOut, 404: dict}, summary="点位所在网格")
+@router.get("/locate", response=responses(LocateOut), summary="点位所在网格")
 def locate(request: HttpRequest, q: Query[LocateIn]) -> Any:
     chain = lookup.locate(q.lng, q.lat)
     if chain is None:
@@ -67,9 +72,11 @@ class GridOut(GridRef):
     people: list[PersonCard]
 
 
-@router.get("/", response=list[GridRef], summary="可见网格列表")
+@router.get("/", response=responses(list[GridRef]), summary="可见网格列表")
 def list_grids(
-    request: HttpRequest, level: int | None = None, parent: str | None = None
+    request: HttpRequest,
+    level: int | None = Query(None, ge=min(KINDS_BY_LEVEL), le=max(KINDS_BY_LEVEL)),
+    parent: GridCode | None = None,
 ) -> Any:
     qs = visible_grids(request.auth)
     if level is not None:
@@ -79,18 +86,20 @@ def list_grids(
     return list(qs.values("code", "name", "level", "kind")[:5000])
 
 
-@router.get("/top.geojson", summary="用户管辖范围的顶层网格 (GeoJSON)")
+@router.get("/top.geojson", response=responses(dict[str, Any]),
+            summary="用户管辖范围的顶层网格 (GeoJSON)")
 def top_geojson(request: HttpRequest) -> dict[str, Any]:
     return _collection(top_grids(request.auth))
 
 
-@router.get("/{code}", response=GridOut, summary="网格详情")
-def grid_detail(request: HttpRequest, code: str) -> Any:
+@router.get("/{code}", response=responses(GridOut), summary="网格详情")
+def grid_detail(request: HttpRequest, code: PathCode) -> Any:
     return grid_summary(access_grid(request.auth, code), request.auth)
 
 
-@router.get("/{code}/children.geojson", summary="下级网格 (GeoJSON)")
-def children_geojson(request: HttpRequest, code: str) -> dict[str, Any]:
+@router.get("/{code}/children.geojson", response=responses(dict[str, Any]),
+            summary="下级网格 (GeoJSON)")
+def children_geojson(request: HttpRequest, code: PathCode) -> dict[str, Any]:
     grid = access_grid(request.auth, code)
     return _collection(visible_grids(request.auth).filter(parent=grid))
 
@@ -105,12 +114,12 @@ def _collection(grids: Any) -> dict[str, Any]:
 
 
 class GridPatch(Schema):
-    name: str | None = None
+    name: ModelText(Grid, "name") | None = None  # type: ignore[valid-type]
     geometry: dict[str, Any] | None = None
 
 
-@router.patch("/{code}", response=GridOut, summary="修改网格名称或边界")
-def update_grid(request: HttpRequest, code: str, body: GridPatch) -> Any:
+@router.patch("/{code}", response=responses(GridOut), summary="修改网格名称或边界")
+def update_grid(request: HttpRequest, code: PathCode, body: GridPatch) -> Any:
     grid = access_grid(request.auth, code)
     if not is_center_staff(request.auth):
         raise HttpError(403, "only center staff edit grids")
@@ -118,7 +127,9 @@ def update_grid(request: HttpRequest, code: str, body: GridPatch) -> Any:
     if body.geometry is not None:
         try:
             geometry = shapely.geometry.shape(body.geometry)
-        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
-            raise HttpError(422, f"geometry: unreadable GeoJSON geometry ({e})") from e
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError,
+                ShapelyError) as e:
+            raise ValidationError([{"loc": ["body", "geometry"], "type": "invalid_geometry",
+                                    "msg": f"unreadable GeoJSON geometry ({e})"}]) from e
     do_update_grid(grid, name=body.name, geometry=geometry, actor=request.auth)
     return grid_summary(Grid.objects.get(pk=grid.pk), request.auth)

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from wangge.territory.models import KINDS_BY_LEVEL
+from wangge.core.schema import model_max, text_problem
+from wangge.territory.models import KINDS_BY_LEVEL, Grid
 from wangge.territory.records import GridRecord, Problem, square_metres
 
 #: relative area tolerance: slivers smaller than this share of a grid are drawing noise
@@ -52,8 +53,17 @@ def check_tree(
 
 def _check_record(rec: GridRecord, by_code: dict[str, GridRecord]) -> list[Problem]:
     out: list[Problem] = []
+    for field in ("code", "name", "kind"):
+        value = getattr(rec, field)
+        if isinstance(value, str) and (problem := text_problem(value)) is not None:
+            return [*out, Problem(problem[1], code=None, field=field)]
     if not rec.name.strip():
         out.append(Problem("name is empty", code=rec.code, field="name"))
+    if len(rec.name) > (limit := model_max(Grid, "name")):
+        out.append(Problem(f"name is longer than {limit} characters", code=rec.code,
+                           field="name"))
+    if len(rec.code) > model_max(Grid, "code"):
+        return [*out, Problem("code is too long", code=None, field="code")]
     if rec.level not in KINDS_BY_LEVEL:
         return [*out, Problem(f"level {rec.level} is not 0–4", code=rec.code, field="level")]
     if rec.kind not in KINDS_BY_LEVEL[rec.level]:
@@ -87,6 +97,9 @@ def _check_polygon(rec: GridRecord) -> list[Problem]:
     if geom is None or shapely.get_type_id(geom) not in (3, 6):
         return [Problem("geometry must be a Polygon or MultiPolygon", code=rec.code,
                         field="geometry")]
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return [Problem("coordinates must be finite numbers (no NaN or Infinity)",
+                        code=rec.code, field="geometry")]
     if geom.is_empty or geom.area <= 0:
         return [Problem("polygon is empty", code=rec.code, field="geometry")]
     if not geom.is_valid:
