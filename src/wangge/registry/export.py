@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from wangge.org.access import AnyUser
 from wangge.registry import queries
@@ -17,6 +19,20 @@ BATCH = 2000
 
 
 Reveal = Callable[[list[Resident]], dict[int, dict[str, str]]]
+
+
+def as_text(ws: WriteOnlyWorksheet, values: list[object]) -> list[object]:
+    """Cells as typed, except that a string is always a string: openpyxl would store one
+    starting with '=' as a live formula (a name like =HYPERLINK(...) would run in Excel)."""
+    out: list[object] = []
+    for v in values:
+        if isinstance(v, str) and v.startswith("="):
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            out.append(cell)
+        else:
+            out.append(v)
+    return out
 
 
 def residents_workbook(user: AnyUser, residents: QuerySet[Resident],
@@ -32,7 +48,7 @@ def residents_workbook(user: AnyUser, residents: QuerySet[Resident],
         plain = reveal(batch) if reveal else {}
         for r, row in zip(batch, queries.resident_rows(user, batch), strict=True):
             shown = plain.get(r.pk, row)
-            ws.append([
+            ws.append(as_text(ws, [
                 row["name"], shown["id_number"], shown["phone"], row["ethnicity"],
                 str(dict(Resident.ResidenceType.choices)[row["residence_type"]]),
                 row["building"], row["house"], r.household.number if r.household_id else "",
@@ -41,7 +57,7 @@ def residents_workbook(user: AnyUser, residents: QuerySet[Resident],
                 r.moved_out.isoformat() if r.moved_out else "",
                 str(dict(Resident.Gender.choices)[row["gender"]]),
                 row["birth_date"].isoformat(), row["grid"],
-            ])
+            ]))
         start += BATCH
     buf = io.BytesIO()
     wb.save(buf)

@@ -193,4 +193,9 @@ def write_error_report(report: ImportReport, path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(["行号", "列", "原因"])
         for e in report.errors:
-            w.writerow([e.row, e.column, e.reason])
+            w.writerow([e.row, _inert(e.column), _inert(e.reason)])
+
+
+def _inert(text: str) -> str:
+    """A spreadsheet opening the CSV must not run a reason that quotes a cell as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
