@@ -292,3 +292,25 @@ def test_an_archive_without_keys_needs_the_key_file_and_checks_it(
     target.cli("restore", str(bare), "--keys", str(src.data_dir / "data_keys.json"))
     after = target.python(FACTS)
     assert after["counts"] == before["counts"] and after["plain"] == before["plain"]
+
+
+def test_keys_from_the_environment_are_carried_and_said_so(
+    source: tuple[Install, str, dict], tmp_path: Path
+) -> None:
+    src, _, _ = source
+    keys = (src.data_dir / "data_keys.json").read_text()
+    # the keys only in WANGGE_DATA_KEYS: a data dir without the key file
+    env_dir = tmp_path / "env-dir"
+    env_dir.mkdir()
+    if src.db_url is None:
+        shutil.copy(src.data_dir / "wangge.sqlite3", env_dir / "wangge.sqlite3")
+    shutil.copytree(src.data_dir / "media", env_dir / "media")
+    env_install = Install(env_dir, src.db_url,
+                          {**make_env(env_dir, src.db_url), "WANGGE_DATA_KEYS": keys})
+    out = tmp_path / "env.zip"
+    run = env_install.cli("backup", "-o", str(out))
+    assert "WANGGE_DATA_KEYS" in run.stderr
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("keys/data_keys.json").decode() == keys
+        assert json.loads(zf.read("manifest.json"))["keys_source"] == "WANGGE_DATA_KEYS"
+    assert not (env_dir / "data_keys.json").exists()
