@@ -69,8 +69,39 @@ cd "$DATA_DIR"  # schemathesis keeps its cache in the working directory
 for role in admin worker; do
   if [[ $role == admin ]]; then token="$ADMIN_TOKEN"; else token="$WORKER_TOKEN"; fi
   echo "-- as $role --"
+  # real case numbers, grid codes and record ids in this role's scope, so that the fuzzer
+  # reaches the actions behind them instead of stopping at 404
+  "$BIN/python" - "$PORT" "$token" >"$DATA_DIR/st-$role.toml" <<'PY'
+import json
+import sys
+import urllib.request
+
+port, token = sys.argv[1:3]
+
+
+def get(path: str) -> list:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1{path}",
+                                 headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)
+
+
+found = {
+    "cases": [c["register_no"] for c in get("/cases/?limit=40")],
+    "grids": [g["code"] for g in get("/grids/?level=4")][:20],
+    "ids": [str(r["id"]) for r in get("/registry/residents?limit=20")],
+}
+for name, values in found.items():
+    print(f"[dictionaries.{name}]\nvalues = {json.dumps(values or ['none'])}\n")
+print("[parameters]")
+print('"path.register_no" = { dictionary = "cases", probability = 0.7 }')
+print('"body.master" = { dictionary = "cases", probability = 0.5 }')
+print('"path.code" = { dictionary = "grids", probability = 0.7 }')
+print('"query.grid" = { dictionary = "grids", probability = 0.5 }')
+print('"path.pk" = { dictionary = "ids", probability = 0.5 }')
+PY
   before=$(grep -c '" 5[0-9][0-9] ' "$DATA_DIR/server.log" || true)
-  "$BIN/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
+  "$BIN/st" --config-file "$DATA_DIR/st-$role.toml" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     -H "Authorization: Bearer $token" \
     -c not_a_server_error,response_schema_conformance \
     -n "$EXAMPLES" --seed "$SEED" --no-shrink --workers 2 \

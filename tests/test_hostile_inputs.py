@@ -499,3 +499,24 @@ def test_any_title_and_description_get_a_clean_answer(client_of, spot, title,
         assert counts() == before
         loc = r.json()["detail"][0]["loc"]
         assert loc[0] == "body" and (len(loc) == 1 or loc[1] in ("title", "description"))
+
+
+def test_a_record_deleted_meanwhile_is_404_not_500(client_of, monkeypatch) -> None:
+    """A concurrent DELETE between the scope check and the update's row lock."""
+    from wangge.registry import access
+
+    resident = Resident.objects.order_by("pk").first()
+    stale = Resident.objects.get(pk=resident.pk)
+    resident.delete()
+    monkeypatch.setattr(access, "access_record", lambda user, model, pk: stale)
+    r = post_json(client_of("center_admin"), f"{API}/registry/residents/{stale.pk}",
+                  {"name": "李四"}, method="patch")
+    assert r.status_code == 404 and r.json()["detail"]
+
+
+@pytest.mark.parametrize("kind", ["multipart/form-data; boundary=x",
+                                  "application/x-www-form-urlencoded", "text/csv"])
+def test_a_form_body_sent_to_a_json_endpoint_is_415(client_of, unchanged, kind) -> None:
+    r = client_of("gridworker").generic("POST", f"{API}/cases/", b"--x\r\n\xff\x00abc",
+                                        content_type=kind)
+    assert_refused(r, status=415)

@@ -8,8 +8,9 @@ import logging
 import math
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -112,6 +113,14 @@ def input_refused(request: HttpRequest, exc: InputRefused) -> HttpResponse:
     return _refused(request, exc)
 
 
+@api.exception_handler(RawPostDataException)
+def form_sent_for_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # a form or multipart body was read as such before the JSON body was asked for
+    kind = request.content_type or "（无）"
+    return api.create_response(
+        request, {"detail": f"请求体须为 application/json，收到 {kind}"}, status=415)
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # ninja wraps whatever the body parser raised in "400 Cannot parse request body"
@@ -151,6 +160,12 @@ def illegal_transition(request: HttpRequest, exc: IllegalTransition) -> HttpResp
 def registry_error(request: HttpRequest, exc: RegistryError) -> HttpResponse:
     detail = [{"loc": ["body", f], "msg": m, "code": "invalid"} for f, m in exc.errors.items()]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def vanished(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    """A record deleted by a concurrent request between the read and the write's lock."""
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
 
 
 @api.exception_handler(PermissionDenied)
