@@ -3,30 +3,55 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import logging
+from typing import Annotated, Any, Literal
 
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 
 from wangge.cases import access, actions, queues
-from wangge.cases.models import Case, CaseEvent, CasePhoto, DutyRule, InspectionItem
+from wangge.cases.models import (
+    Assignment,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CasePhoto,
+    DutyRule,
+    InspectionItem,
+    Supervision,
+)
 from wangge.cases.notice import shown_title
 from wangge.cases.routing import routing_text
-from wangge.cases.workflow import State
+from wangge.cases.workflow import STEPS, State
+from wangge.core.models import IdempotencyKey
+from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
+from wangge.org.models import Department
+from wangge.territory.models import Grid
 
 router = Router(tags=["cases"])
 public_router = Router(tags=["public"])
+log = logging.getLogger(__name__)
+
+Channel = Literal[tuple(Case.Channel.values)]  # type: ignore[valid-type]
+ActionName = Literal[tuple(STEPS)]  # type: ignore[valid-type]
+SupervisionLevel = Literal[tuple(Supervision.Level.values)]  # type: ignore[valid-type]
+RegisterNo = Annotated[ModelText(Case, "register_no"), Path()]
+CategoryCode = ModelText(CaseCategory, "code")
+DepartmentCode = ModelText(Department, "code")
+ClientKey = ModelText(IdempotencyKey, "key")
+#: at most this many items in one request's list
+MAX_ITEMS = 100
 
 
 class CaseIn(Schema):
-    category: str
-    title: str
-    description: str = ""
+    category: CategoryCode
+    title: ModelText(Case, "title")  # type: ignore[valid-type]
+    description: Text() = ""  # type: ignore[valid-type]
     lng: float | None = Query(None, ge=-180, le=180)
     lat: float | None = Query(None, ge=-90, le=90)
-    channel: str = Case.Channel.GRID_WORKER
-    client_key: str | None = None
+    channel: Channel = Case.Channel.GRID_WORKER.value
+    client_key: ClientKey | None = None
 
 
 class EventOut(Schema):
@@ -115,20 +140,18 @@ def _out(request: HttpRequest, case: Case, events: list[CaseEvent] | None = None
 
 
 def _report(request: HttpRequest, body: CaseIn, photos: list[bytes]) -> Any:
-    if body.channel not in Case.Channel.values:
-        return Status(422, {"detail": [{"loc": ["body", "channel"], "msg": "unknown channel"}]})
     done = actions.report_or_replay(body.dict(), request.auth, channel=body.channel,
                                     client_key=body.client_key, photos=photos)
     return Status(200 if done.replayed else 201,
                   _out(request, done.case, done.timeline, done.photos))
 
 
-@router.post("/", response={201: CaseOut, 200: CaseOut}, summary="上报事件")
+@router.post("/", response=responses({201: CaseOut, 200: CaseOut}), summary="上报事件")
 def report(request: HttpRequest, body: CaseIn) -> Any:
     return _report(request, body, [])
 
 
-@router.post("/with-photos", response={201: CaseOut, 200: CaseOut},
+@router.post("/with-photos", response=responses({201: CaseOut, 200: CaseOut}),
              summary="上报事件（multipart，附照片）")
 def report_with_photos(request: HttpRequest, body: Form[CaseIn],
                        photos: File[list[UploadedFile]]) -> Any:
@@ -146,18 +169,18 @@ class CaseRow(Schema):
     created_at: dt.datetime
 
 
-@router.get("/", response=list[CaseRow], summary="事件队列（我的待办、本人范围、超期）")
+@router.get("/", response=responses(list[CaseRow]), summary="事件队列（我的待办、本人范围、超期）")
 def list_cases(request: HttpRequest,
                queue: Literal["mine", "scope", "overdue"] = "scope",
                state: State | None = None,
-               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+               limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> Any:
     qs = queues.queue(request.auth, queue, timezone.localdate(), state or "")
     return [{"register_no": c.register_no, "title": c.title, "state": c.state,
              "category": c.category.code, "grid": c.grid.code, "created_at": c.created_at}
             for c in qs[offset:offset + limit]]
 
 
-@router.get("/stats", response=dict, summary="事件统计（涉密事件只计数）")
+@router.get("/stats", response=responses(dict), summary="事件统计（涉密事件只计数）")
 def stats(request: HttpRequest) -> Any:
     return queues.statistics(request.auth)
 
@@ -172,11 +195,11 @@ class NotificationOut(Schema):
     read: bool
 
 
-@router.get("/notifications", response=list[NotificationOut],
+@router.get("/notifications", response=responses(list[NotificationOut]),
             summary="我的提醒（时限预警、超时督办）")
 def list_notifications(request: HttpRequest, unread: bool = False,
                        limit: int = Query(50, ge=1, le=500),
-                       offset: int = Query(0, ge=0)) -> Any:
+                       offset: Offset = 0) -> Any:
     qs = access.notifications(request.auth).select_related("case")
     if unread:
         qs = qs.filter(read_at__isnull=True)
@@ -187,10 +210,10 @@ def list_notifications(request: HttpRequest, unread: bool = False,
 
 class ReadIn(Schema):
     #: these notifications; all of the user's when left out
-    ids: list[int] | None = None
+    ids: Annotated[list[Id], Field(max_length=1000)] | None = None
 
 
-@router.post("/notifications/read", response=dict, summary="提醒标为已读")
+@router.post("/notifications/read", response=responses(dict), summary="提醒标为已读")
 def read_notifications(request: HttpRequest, body: ReadIn) -> Any:
     return {"read": actions.do_mark_notifications_read(request.auth, body.ids)}
 
@@ -202,8 +225,9 @@ class InspectionItemOut(Schema):
     category: str | None
 
 
-@router.get("/inspection-items", response=list[InspectionItemOut], summary="日常巡查清单")
-def inspection_items(request: HttpRequest, grid_kind: str = "") -> Any:
+@router.get("/inspection-items", response=responses(list[InspectionItemOut]),
+            summary="日常巡查清单")
+def inspection_items(request: HttpRequest, grid_kind: Code = "") -> Any:
     qs = InspectionItem.objects.select_related("category")
     if grid_kind:
         qs = qs.filter(grid_kind=grid_kind)
@@ -212,10 +236,10 @@ def inspection_items(request: HttpRequest, grid_kind: str = "") -> Any:
 
 
 class RuleIn(Schema):
-    category: str
-    grid: str
-    department: str = ""
-    external_system: str = ""
+    category: CategoryCode
+    grid: ModelText(Grid, "code")  # type: ignore[valid-type]
+    department: DepartmentCode = ""
+    external_system: DepartmentCode = ""
 
 
 class RuleOut(Schema):
@@ -235,20 +259,20 @@ def _rule(r: DutyRule) -> dict[str, Any]:
             "external_system": r.external_system.code if r.external_system_id else None}
 
 
-@router.get("/duty-rules", response=list[RuleOut], summary="部门职责清单")
+@router.get("/duty-rules", response=responses(list[RuleOut]), summary="部门职责清单")
 def list_rules(request: HttpRequest) -> Any:
     return [_rule(r) for r in access.visible_duty_rules(request.auth).select_related(
         "category", "grid", "department", "external_system").order_by("category__code",
                                                                       "grid__path")]
 
 
-@router.put("/duty-rules", response=RuleOut, summary="设置职责规则（分类 × 网格子树）")
+@router.put("/duty-rules", response=responses(RuleOut), summary="设置职责规则（分类 × 网格子树）")
 def set_rule(request: HttpRequest, body: RuleIn) -> Any:
     return _rule(actions.do_set_duty_rule(request.auth, **body.dict()))
 
 
-@router.delete("/duty-rules/{pk}", response={204: None}, summary="删除职责规则")
-def delete_rule(request: HttpRequest, pk: int) -> Any:
+@router.delete("/duty-rules/{pk}", response=responses({204: None}), summary="删除职责规则")
+def delete_rule(request: HttpRequest, pk: Id) -> Any:
     rule = access.visible_duty_rules(request.auth).select_related(
         "category", "grid").filter(pk=pk).first()
     if rule is None:
@@ -257,17 +281,17 @@ def delete_rule(request: HttpRequest, pk: int) -> Any:
     return Status(204, None)
 
 
-@router.get("/{register_no}", response=CaseOut, summary="事件详情与时间线")
-def get_case(request: HttpRequest, register_no: str) -> Any:
+@router.get("/{register_no}", response=responses(CaseOut), summary="事件详情与时间线")
+def get_case(request: HttpRequest, register_no: RegisterNo) -> Any:
     return _out(request, access.access_case(request.auth, register_no))
 
 
 class MergeIn(Schema):
-    master: str
+    master: ModelText(Case, "register_no")  # type: ignore[valid-type]
 
 
-@router.post("/{register_no}/merge", response=CaseOut, summary="合并重复事件")
-def merge(request: HttpRequest, register_no: str, body: MergeIn) -> Any:
+@router.post("/{register_no}/merge", response=responses(CaseOut), summary="合并重复事件")
+def merge(request: HttpRequest, register_no: RegisterNo, body: MergeIn) -> Any:
     duplicate = access.access_case(request.auth, register_no)
     master = access.access_case(request.auth, body.master)
     master = actions.do_merge(duplicate, master, request.auth)
@@ -275,19 +299,24 @@ def merge(request: HttpRequest, register_no: str, body: MergeIn) -> Any:
                 .get(pk=master.pk))
 
 
+#: a reason may become the case's closeout reason (reject, cancel): the same column limit
+Reason = ModelText(Case, "closeout_reason")
+
+
 class ActionIn(Schema):
-    reason: str = ""
-    feedback: str = ""
-    reply: str = ""
-    closeout_reason: str = ""
-    department: str = ""
-    satisfaction: int | None = None
-    followup_note: str = ""
-    planned_date: str = ""
+    reason: Reason = ""
+    feedback: Text() = ""  # type: ignore[valid-type]
+    reply: Text() = ""  # type: ignore[valid-type]
+    closeout_reason: Reason = ""
+    department: DepartmentCode = ""
+    satisfaction: int | None = Field(None, ge=1, le=5)
+    followup_note: Text() = ""  # type: ignore[valid-type]
+    planned_date: Text(32) = ""  # type: ignore[valid-type]
 
 
-@router.post("/{register_no}/photos", response={201: list[PhotoOut]}, summary="上传照片")
-def add_photos(request: HttpRequest, register_no: str,
+@router.post("/{register_no}/photos", response=responses({201: list[PhotoOut]}),
+             summary="上传照片")
+def add_photos(request: HttpRequest, register_no: RegisterNo,
                stage: Form[Literal["report", "handle", "verify"]],
                photos: File[list[UploadedFile]]) -> Any:
     case = access.access_case(request.auth, register_no)
@@ -296,14 +325,23 @@ def add_photos(request: HttpRequest, register_no: str,
     return Status(201, [_photo(p) for p in stored])
 
 
-@router.get("/{register_no}/photos/{pk}", summary="照片（仅有权查看事件者）")
-def get_photo(request: HttpRequest, register_no: str, pk: int) -> FileResponse:
+@router.get("/{register_no}/photos/{pk}", response=responses({}),
+            summary="照片（仅有权查看事件者）")
+def get_photo(request: HttpRequest, register_no: RegisterNo, pk: Id) -> FileResponse:
     photo = access.access_photo(request.auth, register_no, pk)
-    return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    try:
+        stored = photo.file.open("rb")
+    except FileNotFoundError as e:
+        log.error("photo %s of case %s: file %s is missing", photo.pk, register_no,
+                  photo.file.name)
+        raise Http404("the photo's file is missing") from e
+    return FileResponse(stored, content_type=photo.content_type)
 
 
-@router.post("/{register_no}/actions/{action}", response=CaseOut, summary="办理动作")
-def take_action(request: HttpRequest, register_no: str, action: str, body: ActionIn) -> Any:
+@router.post("/{register_no}/actions/{action}", response=responses(CaseOut),
+             summary="办理动作")
+def take_action(request: HttpRequest, register_no: RegisterNo, action: ActionName,
+                body: ActionIn) -> Any:
     case = access.access_case(request.auth, register_no)
     case = actions.do_transition(case, action, request.auth, **body.dict())
     return _out(request, Case.objects.select_related("category", "grid", "department")
@@ -333,16 +371,16 @@ def public_status(request: HttpRequest, register_no: str, code: str = "") -> Any
 
 
 class TaskIn(Schema):
-    department: str
-    task: str
+    department: DepartmentCode
+    task: ModelText(Assignment, "task")  # type: ignore[valid-type]
     deadline: dt.date
 
 
 class ConsultIn(Schema):
     held_on: dt.date
-    participants: str
-    decision: str
-    tasks: list[TaskIn]
+    participants: Text()  # type: ignore[valid-type]
+    decision: Text()  # type: ignore[valid-type]
+    tasks: Annotated[list[TaskIn], Field(max_length=MAX_ITEMS)]
 
 
 class AssignmentOut(Schema):
@@ -359,9 +397,9 @@ def _assignment(a: Any) -> dict[str, Any]:
             "deadline": a.deadline, "feedback": a.feedback, "closed": a.closed_at is not None}
 
 
-@router.post("/{register_no}/consultations", response={201: list[AssignmentOut]},
+@router.post("/{register_no}/consultations", response=responses({201: list[AssignmentOut]}),
              summary="集体会商（生成交办单）")
-def consult(request: HttpRequest, register_no: str, body: ConsultIn) -> Any:
+def consult(request: HttpRequest, register_no: RegisterNo, body: ConsultIn) -> Any:
     case = access.access_case(request.auth, register_no)
     meeting = actions.do_consult(
         case, request.auth, held_on=body.held_on, participants=body.participants,
@@ -370,14 +408,15 @@ def consult(request: HttpRequest, register_no: str, body: ConsultIn) -> Any:
         "department")])
 
 
-@router.get("/{register_no}/assignments", response=list[AssignmentOut], summary="交办单")
-def list_assignments(request: HttpRequest, register_no: str) -> Any:
+@router.get("/{register_no}/assignments", response=responses(list[AssignmentOut]),
+            summary="交办单")
+def list_assignments(request: HttpRequest, register_no: RegisterNo) -> Any:
     case = access.access_case(request.auth, register_no)
     return [_assignment(a) for a in case.assignments.select_related("department")]
 
 
 class FeedbackIn(Schema):
-    feedback: str
+    feedback: Text()  # type: ignore[valid-type]
 
 
 def _own_assignment(request: HttpRequest, register_no: str, pk: int) -> Any:
@@ -389,30 +428,30 @@ def _own_assignment(request: HttpRequest, register_no: str, pk: int) -> Any:
     return assignment
 
 
-@router.post("/{register_no}/assignments/{pk}/feedback", response=AssignmentOut,
+@router.post("/{register_no}/assignments/{pk}/feedback", response=responses(AssignmentOut),
              summary="交办反馈")
-def assignment_feedback(request: HttpRequest, register_no: str, pk: int,
+def assignment_feedback(request: HttpRequest, register_no: RegisterNo, pk: Id,
                         body: FeedbackIn) -> Any:
     a = actions.do_assignment_feedback(_own_assignment(request, register_no, pk), request.auth,
                                        feedback=body.feedback)
     return _assignment(a)
 
 
-@router.post("/{register_no}/assignments/{pk}/close", response=AssignmentOut,
+@router.post("/{register_no}/assignments/{pk}/close", response=responses(AssignmentOut),
              summary="交办单销号（须已反馈）")
-def assignment_close(request: HttpRequest, register_no: str, pk: int) -> Any:
+def assignment_close(request: HttpRequest, register_no: RegisterNo, pk: Id) -> Any:
     return _assignment(actions.do_close_assignment(_own_assignment(request, register_no, pk),
                                                    request.auth))
 
 
 class SuperviseIn(Schema):
-    level: str
-    reason: str
+    level: SupervisionLevel
+    reason: ModelText(Supervision, "reason")  # type: ignore[valid-type]
     deadline: dt.date
 
 
-@router.post("/{register_no}/supervisions", response={201: dict}, summary="督办")
-def supervise(request: HttpRequest, register_no: str, body: SuperviseIn) -> Any:
+@router.post("/{register_no}/supervisions", response=responses({201: dict}), summary="督办")
+def supervise(request: HttpRequest, register_no: RegisterNo, body: SuperviseIn) -> Any:
     case = access.access_case(request.auth, register_no)
     sup = actions.do_supervise(case, request.auth, level=body.level, reason=body.reason,
                                deadline=body.deadline)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Count
@@ -12,11 +12,39 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
+from wangge.core.models import IdempotencyKey
+from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
 from wangge.registry import access, actions, queries
 from wangge.registry.export import residents_workbook
-from wangge.registry.models import Building, Household, KeyPlace, Organisation, Resident
+from wangge.registry.models import (
+    Building,
+    House,
+    Household,
+    KeyPlace,
+    Organisation,
+    Resident,
+    UnmaskLog,
+)
 
 router = Router(tags=["registry"])
+
+ClientKey = ModelText(IdempotencyKey, "key")
+BuildingCode = ModelText(Building, "code")
+HouseNumber = ModelText(House, "number")
+HouseholdNumber = ModelText(Household, "number")
+PersonName = ModelText(Resident, "name")
+Ethnicity = ModelText(Resident, "ethnicity")
+Address = ModelText(Building, "address")
+PlaceName = ModelText(KeyPlace, "name")
+Purpose = ModelText(UnmaskLog, "purpose")
+#: raw identity numbers and phones as typed (spaces, dashes) before they are normalised
+IdNumber = Text(40)
+Phone = Text(30)
+DateText = Text(32)
+#: the record kinds whose history can be read, as singular or plural path segments
+HistoryKind = Literal[tuple(sorted({  # type: ignore[valid-type]
+    form for kind in access.MODELS
+    for form in (kind, f"{kind}s", kind.replace("_", "-"), f"{kind.replace('_', '-')}s")}))]
 
 
 class ResidentOut(Schema):
@@ -40,44 +68,44 @@ class ResidentOut(Schema):
 
 
 class ResidentFilters(Schema):
-    q: str = ""
-    id_number: str = ""
-    phone: str = ""
-    grid: str = ""
-    special_group: str = ""
+    q: Code = ""
+    id_number: IdNumber = ""
+    phone: Phone = ""
+    grid: Code = ""
+    special_group: Code = ""
     limit: int = Query(50, ge=1, le=500)
-    offset: int = Query(0, ge=0)
+    offset: Offset = 0
 
 
 class ResidentIn(Schema):
-    name: str
-    id_number: str
-    phone: str = ""
-    ethnicity: str = ""
-    residence_type: str
-    building: str
-    house: str
-    household: str = ""
-    relation: str = ""
-    moved_in: str | None = None
-    moved_out: str | None = None
-    gender: str = ""
-    birth_date: str | None = None
-    client_key: str | None = None
+    name: PersonName
+    id_number: IdNumber
+    phone: Phone = ""
+    ethnicity: Ethnicity = ""
+    residence_type: Code
+    building: BuildingCode
+    house: HouseNumber
+    household: HouseholdNumber = ""
+    relation: Code = ""
+    moved_in: DateText | None = None
+    moved_out: DateText | None = None
+    gender: Code = ""
+    birth_date: DateText | None = None
+    client_key: ClientKey | None = None
 
 
 class ResidentPatch(Schema):
-    name: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    ethnicity: str | None = None
-    residence_type: str | None = None
-    building: str | None = None
-    house: str | None = None
-    household: str | None = None
-    relation: str | None = None
-    moved_in: str | None = None
-    moved_out: str | None = None
+    name: PersonName | None = None
+    id_number: IdNumber | None = None
+    phone: Phone | None = None
+    ethnicity: Ethnicity | None = None
+    residence_type: Code | None = None
+    building: BuildingCode | None = None
+    house: HouseNumber | None = None
+    household: HouseholdNumber | None = None
+    relation: Code | None = None
+    moved_in: DateText | None = None
+    moved_out: DateText | None = None
 
 
 def _create(request: HttpRequest, kind: str, body: Schema, shape: Any,
@@ -94,38 +122,39 @@ def _one(request: HttpRequest, resident: Resident) -> dict[str, Any]:
     return queries.resident_rows(request.auth, [resident])[0]
 
 
-@router.get("/residents", response=list[ResidentOut], summary="人口查询（脱敏）")
+@router.get("/residents", response=responses(list[ResidentOut]), summary="人口查询（脱敏）")
 def list_residents(request: HttpRequest, f: Query[ResidentFilters]) -> Any:
     qs = queries.search_residents(request.auth, q=f.q, id_number=f.id_number, phone=f.phone,
                                   grid=f.grid, special_group=f.special_group)
     return queries.resident_rows(request.auth, list(qs[f.offset:f.offset + f.limit]))
 
 
-@router.post("/residents", response={201: ResidentOut, 200: ResidentOut}, summary="新增人口")
+@router.post("/residents", response=responses({201: ResidentOut, 200: ResidentOut}),
+             summary="新增人口")
 def create_resident(request: HttpRequest, body: ResidentIn) -> Any:
     return _create(request, "resident", body, lambda obj: _one(request, obj))
 
 
-@router.get("/residents/{pk}", response=ResidentOut, summary="人口详情（脱敏）")
-def get_resident(request: HttpRequest, pk: int) -> Any:
+@router.get("/residents/{pk}", response=responses(ResidentOut), summary="人口详情（脱敏）")
+def get_resident(request: HttpRequest, pk: Id) -> Any:
     return _one(request, access.access_record(request.auth, Resident, pk))
 
 
-@router.patch("/residents/{pk}", response=ResidentOut, summary="修改人口信息")
-def update_resident(request: HttpRequest, pk: int, body: ResidentPatch) -> Any:
+@router.patch("/residents/{pk}", response=responses(ResidentOut), summary="修改人口信息")
+def update_resident(request: HttpRequest, pk: Id, body: ResidentPatch) -> Any:
     obj = access.access_record(request.auth, Resident, pk)
     obj = actions.do_update(obj, body.dict(exclude_unset=True), request.auth)
     return _one(request, obj)
 
 
-@router.delete("/residents/{pk}", response={204: None}, summary="删除人口")
-def delete_resident(request: HttpRequest, pk: int) -> Any:
+@router.delete("/residents/{pk}", response=responses({204: None}), summary="删除人口")
+def delete_resident(request: HttpRequest, pk: Id) -> Any:
     actions.do_delete(access.access_record(request.auth, Resident, pk), request.auth)
     return Status(204, None)
 
 
 class UnmaskIn(Schema):
-    purpose: str
+    purpose: Purpose
 
 
 class UnmaskOut(Schema):
@@ -133,20 +162,21 @@ class UnmaskOut(Schema):
     phone: str
 
 
-@router.post("/residents/{pk}/unmask", response=UnmaskOut, summary="查看明文（须说明用途，留痕）")
-def unmask_resident(request: HttpRequest, pk: int, body: UnmaskIn) -> Any:
+@router.post("/residents/{pk}/unmask", response=responses(UnmaskOut),
+             summary="查看明文（须说明用途，留痕）")
+def unmask_resident(request: HttpRequest, pk: Id, body: UnmaskIn) -> Any:
     resident = access.access_record(request.auth, Resident, pk)
     return actions.do_unmask(resident, request.auth, purpose=body.purpose)
 
 
 class SpecialGroupIn(Schema):
-    kind: str
+    kind: Code
     since: dt.date | None = None
 
 
-@router.post("/residents/{pk}/special-groups", response={201: ResidentOut},
+@router.post("/residents/{pk}/special-groups", response=responses({201: ResidentOut}),
              summary="列入特殊人群")
-def add_special_group(request: HttpRequest, pk: int, body: SpecialGroupIn) -> Any:
+def add_special_group(request: HttpRequest, pk: Id, body: SpecialGroupIn) -> Any:
     resident = access.access_record(request.auth, Resident, pk)
     actions.do_add_special_group(resident, body.kind, request.auth, since=body.since)
     return Status(201, _one(request, resident))
@@ -160,11 +190,9 @@ class ChangeOut(Schema):
     source: str
 
 
-@router.get("/{kind}/{pk}/history", response=list[ChangeOut], summary="变更记录")
-def history(request: HttpRequest, kind: str, pk: int) -> Any:
-    model = access.MODELS.get(kind.rstrip("s").replace("-", "_"))
-    if model is None:
-        return Status(404, None)
+@router.get("/{kind}/{pk}/history", response=responses(list[ChangeOut]), summary="变更记录")
+def history(request: HttpRequest, kind: HistoryKind, pk: Id) -> Any:
+    model = access.MODELS[kind.rstrip("s").replace("-", "_")]
     obj = access.access_record(request.auth, model, pk)
     rows = access.visible_history(request.auth).filter(
         object_type=actions.KIND_OF[model], object_id=obj.pk).select_related("actor")
@@ -176,14 +204,14 @@ def history(request: HttpRequest, kind: str, pk: int) -> Any:
 
 
 class BuildingIn(Schema):
-    code: str
-    name: str
-    address: str
+    code: BuildingCode
+    name: ModelText(Building, "name")  # type: ignore[valid-type]
+    address: Address
     lng: float
     lat: float
     floors: int
-    use: str
-    client_key: str | None = None
+    use: Code
+    client_key: ClientKey | None = None
 
 
 class HouseOut(Schema):
@@ -223,9 +251,9 @@ def _building(request: HttpRequest, b: Building) -> dict[str, Any]:
     }
 
 
-@router.get("/buildings", response=list[dict[str, Any]], summary="楼栋查询")
-def list_buildings(request: HttpRequest, q: str = "", grid: str = "",
-                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+@router.get("/buildings", response=responses(list[dict[str, Any]]), summary="楼栋查询")
+def list_buildings(request: HttpRequest, q: Code = "", grid: Code = "",
+                   limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> Any:
     qs = access.visible(request.auth, Building).select_related("grid")
     if q:
         qs = qs.filter(address__contains=q) | qs.filter(name__contains=q)
@@ -238,25 +266,26 @@ def list_buildings(request: HttpRequest, q: str = "", grid: str = "",
     ]
 
 
-@router.post("/buildings", response={201: BuildingOut, 200: BuildingOut}, summary="新增楼栋")
+@router.post("/buildings", response=responses({201: BuildingOut, 200: BuildingOut}),
+             summary="新增楼栋")
 def create_building(request: HttpRequest, body: BuildingIn) -> Any:
     return _create(request, "building", body, lambda obj: _building(request, obj))
 
 
-@router.get("/buildings/{pk}", response=BuildingOut, summary="楼栋：房屋与人员")
-def get_building(request: HttpRequest, pk: int) -> Any:
+@router.get("/buildings/{pk}", response=responses(BuildingOut), summary="楼栋：房屋与人员")
+def get_building(request: HttpRequest, pk: Id) -> Any:
     return _building(request, access.access_record(request.auth, Building, pk))
 
 
 class HouseIn(Schema):
-    building: str
-    number: str
+    building: BuildingCode
+    number: HouseNumber
     area: float
-    use: str
-    client_key: str | None = None
+    use: Code
+    client_key: ClientKey | None = None
 
 
-@router.post("/houses", response={201: HouseOut, 200: HouseOut}, summary="新增房屋")
+@router.post("/houses", response=responses({201: HouseOut, 200: HouseOut}), summary="新增房屋")
 def create_house(request: HttpRequest, body: HouseIn) -> Any:
     return _create(request, "house", body, lambda h: {
         "id": h.pk, "number": h.number, "area": float(h.area), "use": h.use, "residents": 0})
@@ -270,8 +299,8 @@ class HouseholdOut(Schema):
     members: list[ResidentOut]
 
 
-@router.get("/households/{pk}", response=HouseholdOut, summary="家庭户")
-def get_household(request: HttpRequest, pk: int) -> Any:
+@router.get("/households/{pk}", response=responses(HouseholdOut), summary="家庭户")
+def get_household(request: HttpRequest, pk: Id) -> Any:
     hh = access.access_record(request.auth, Household, pk)
     members = access.visible_residents(request.auth).filter(household=hh).select_related(
         "grid", "house__building").order_by("relation", "birth_date")
@@ -281,13 +310,13 @@ def get_household(request: HttpRequest, pk: int) -> Any:
 
 
 class PlaceIn(Schema):
-    name: str
-    kind: str
-    address: str
+    name: PlaceName
+    kind: Code
+    address: Address
     lng: float
     lat: float
-    credit_code: str = ""
-    client_key: str | None = None
+    credit_code: ModelText(Organisation, "credit_code") = ""  # type: ignore[valid-type]
+    client_key: ClientKey | None = None
 
 
 class PlaceOut(Schema):
@@ -306,17 +335,17 @@ def _place(p: Any) -> dict[str, Any]:
 
 
 def _place_routes(path: str, kind: str, model: Any, label: str) -> None:
-    @router.get(f"/{path}", response=list[PlaceOut], summary=f"{label}列表",
+    @router.get(f"/{path}", response=responses(list[PlaceOut]), summary=f"{label}列表",
                 operation_id=f"list_{kind}")
-    def list_places(request: HttpRequest, grid: str = "", limit: int = Query(100, ge=1, le=500),
-                    offset: int = Query(0, ge=0)) -> Any:
+    def list_places(request: HttpRequest, grid: Code = "", limit: int = Query(100, ge=1, le=500),
+                    offset: Offset = 0) -> Any:
         qs = access.visible(request.auth, model).select_related("grid").order_by("id")
         if grid:
             qs = qs.filter(grid__path__contains=f"/{grid}/")
         return [_place(p) for p in qs[offset:offset + limit]]
 
-    @router.post(f"/{path}", response={201: PlaceOut, 200: PlaceOut}, summary=f"新增{label}",
-                 operation_id=f"create_{kind}")
+    @router.post(f"/{path}", response=responses({201: PlaceOut, 200: PlaceOut}),
+                 summary=f"新增{label}", operation_id=f"create_{kind}")
     def create_place(request: HttpRequest, body: PlaceIn) -> Any:
         data = body.dict(exclude={"client_key"})
         if kind == "key_place":
@@ -328,9 +357,10 @@ _place_routes("key-places", "key_place", KeyPlace, "重点场所")
 _place_routes("organisations", "organisation", Organisation, "组织")
 
 
-@router.get("/export.xlsx", summary="导出人口（默认脱敏；明文须权限与用途，逐人留痕）")
+@router.get("/export.xlsx", response=responses({}),
+            summary="导出人口（默认脱敏；明文须权限与用途，逐人留痕）")
 def export_residents(request: HttpRequest, f: Query[ResidentFilters], unmasked: bool = False,
-                     purpose: str = "") -> HttpResponse:
+                     purpose: Purpose = "") -> HttpResponse:
     qs = queries.search_residents(request.auth, q=f.q, id_number=f.id_number, phone=f.phone,
                                   grid=f.grid, special_group=f.special_group)
     reveal = None
@@ -346,7 +376,8 @@ def export_residents(request: HttpRequest, f: Query[ResidentFilters], unmasked: 
     return response
 
 
-@router.get("/stats/collection", summary="网格员采集更新统计（按日）")
+@router.get("/stats/collection", response=responses(list[dict[str, Any]]),
+            summary="网格员采集更新统计（按日）")
 def collection(request: HttpRequest, day: dt.date | None = None) -> Any:
     return queries.collection_counts(request.auth, day or timezone.localdate())
 
@@ -359,7 +390,8 @@ class UnmaskLogOut(Schema):
     purpose: str
 
 
-@router.get("/unmask-log", response=list[UnmaskLogOut], summary="明文查看记录（管理员）")
+@router.get("/unmask-log", response=responses(list[UnmaskLogOut]),
+            summary="明文查看记录（管理员）")
 def unmask_log(request: HttpRequest, limit: int = Query(100, ge=1, le=1000)) -> Any:
     rows = access.visible_unmask_logs(request.auth).select_related("actor")[:limit]
     return [{"at": r.at, "actor": r.actor.get_username(), "resident_id": r.resident_id,
