@@ -520,3 +520,8 @@ def test_a_form_body_sent_to_a_json_endpoint_is_415(client_of, unchanged, kind) 
     r = client_of("gridworker").generic("POST", f"{API}/cases/", b"--x\r\n\xff\x00abc",
                                         content_type=kind)
     assert_refused(r, status=415)
+
+
+def test_nul_in_the_public_status_path_is_422() -> None:
+    r = Client().get(f"{API}/public/cases/LL%00X", {"code": "A"})
+    assert_refused(r, "path", "register_no")

@@ -58,11 +58,20 @@ def _check_tree(value: Any, loc: list[str | int]) -> None:
             _check_tree(item, [*loc, i])
 
 
+def _check_path(request: HttpRequest) -> None:
+    """Path segments too: the schemas of most operations type them, this catches the rest
+    (any operation with a body, query or form parameter)."""
+    match = getattr(request, "resolver_match", None)
+    for name, value in (match.kwargs.items() if match else ()):
+        _check_tree(value, ["path", name])
+
+
 class StrictParser(Parser):
     """JSON only where JSON is expected; no NaN/Infinity, no NUL, no lone surrogate, in the
     body and in query and form fields alike (422 naming the field, never a 500)."""
 
     def parse_body(self, request: HttpRequest) -> Any:
+        _check_path(request)
         kind = (request.content_type or "").lower()
         if kind != "application/json" and not kind.endswith("+json"):
             raise InputRefused(415, ["body"], "unsupported_media_type",
@@ -77,6 +86,7 @@ class StrictParser(Parser):
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str],
                         request: HttpRequest) -> dict[str, Any]:
+        _check_path(request)
         source = "form" if data is request.POST else "query"
         for key, values in data.lists():
             _check_tree(key, [source])
