@@ -235,7 +235,11 @@ def _verify(ring: Keyring, source: str) -> bool:
         return False
     if problems := check_keys(ring, state):
         raise KeyCheckError(problems, source)
-    record_fingerprints(ring, known=state.fingerprints)
+    if not state.fingerprints:
+        # a new database, or one from before fingerprints whose sealed values these keys
+        # open: adopt them. Otherwise only `keys rotate` records: a key the file holds
+        # beyond the stored ones (mid-rotation) is not written back over a pruned table.
+        record_fingerprints(ring, known=state.fingerprints)
     return True
 
 

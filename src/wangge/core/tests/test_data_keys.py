@@ -240,3 +240,16 @@ def test_the_api_answers_503_not_500_when_a_key_does_not_open_a_value(
     assert response.status_code == 503
     assert "密钥" in response.json()["detail"]
     assert "430281199001011234" not in response.content.decode()
+
+
+def test_a_key_file_holding_more_keys_than_recorded_passes_and_records_nothing(
+    settings, tmp_path: Path, real_keys: str
+) -> None:
+    """The end of a rotation: old fingerprints already pruned, old key still in the file."""
+    ring = crypto.Keyring.from_json(real_keys)
+    extra = crypto.Keyring(ring.hash_key, (*ring.keys, (ring.active_id + 5, bytes(range(32)))))
+    (tmp_path / "data_keys.json").write_text(extra.to_json())
+    settings.DATA_DIR = tmp_path
+    before = stored()
+    assert crypto.keyring() == extra
+    assert stored() == before  # only `keys rotate` records a key into a non-empty table

@@ -1,7 +1,8 @@
 """`wangge keys rotate`: a new data key seals from now on; every sealed value is re-sealed
 under it in batches; then the old keys are dropped. Safe to re-run after an interruption:
 old keys stay in the key file until every value has moved. The database's key fingerprints
-follow: the new key's is recorded before it seals anything, the old ones go with the keys.
+follow: the new key's is recorded as soon as the key file holds it, the old ones are removed
+just before the keys themselves.
 
 `wangge keys status`: where the keys come from, each key's fingerprint beside the one the
 database holds, which key seals how many values; exits 1 when the keys do not match."""
@@ -43,9 +44,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         new_id = max(i for i, _ in ring.keys) + 1
         ring = crypto.Keyring(ring.hash_key, ((new_id, AESGCM.generate_key(256)), *ring.keys))
-        # recorded before the key seals anything: a lost key file is found even mid-rotation
-        crypto.record_fingerprints(ring)
         crypto.save_keyring(ring)  # new key first: new writes use it from now on
+        # recorded at once (a lost key file is found even mid-rotation); never before the
+        # file holds the key, or a process starting in between would miss it
+        crypto.record_fingerprints(ring)
         moved = 0
         for model, field in crypto.sealed_fields():
             qs = model.objects.exclude(**{f"{field}__isnull": True}).order_by("pk")
@@ -69,8 +71,10 @@ class Command(BaseCommand):
                 bar.update(len(rows))
             bar.close()
         final = crypto.Keyring(ring.hash_key, (ring.keys[0],))
-        crypto.save_keyring(final)
+        # the old fingerprints go before the old keys: the key file may hold more keys than
+        # the table, never the table more than the key file
         crypto.record_fingerprints(final, prune=True)
+        crypto.save_keyring(final)
         self.stdout.write(self.style.SUCCESS(
             f"re-sealed {moved} values under key {new_id}; older keys removed"))
 
