@@ -73,8 +73,14 @@ def spot() -> tuple[float, float]:
 
 
 @pytest.fixture
-def open_case() -> Case:
-    return Case.objects.filter(state="registered", confidential=False).order_by("pk").first()
+def open_case(client_of, spot) -> Case:
+    """A case of its own, reported by the grid worker and registered by the dispatcher."""
+    r = post_json(client_of("gridworker"), f"{API}/cases/", good_case(spot))
+    assert r.status_code == 201, r.content
+    no = r.json()["register_no"]
+    r = post_json(client_of("dispatcher"), f"{API}/cases/{no}/actions/register", {})
+    assert r.status_code == 200 and r.json()["state"] == "registered", r.content
+    return Case.objects.get(register_no=no)
 
 
 def post_json(client: Client, url: str, body: Any, method: str = "post") -> Any:
