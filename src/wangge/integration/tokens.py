@@ -34,8 +34,8 @@ def expiry(spec: str, now: dt.datetime) -> dt.datetime:
         return now + (dt.timedelta(days=count) if unit == "d" else dt.timedelta(hours=count))
     try:
         day = dt.date.fromisoformat(spec)
-    except ValueError:
+        shanghai = dt.timezone(dt.timedelta(hours=8))
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), shanghai)
+    except (ValueError, OverflowError):
         raise ValueError(f"{spec!r}: give a lifetime like 90d or 12h, or a date "
                          "like 2027-03-31") from None
-    shanghai = dt.timezone(dt.timedelta(hours=8))
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), shanghai)

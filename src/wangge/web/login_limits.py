@@ -24,9 +24,22 @@ from django.http import HttpRequest
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+def _network(spec: str) -> Network | None:
+    try:
+        return ipaddress.ip_network(spec, strict=False)
+    except ValueError:
+        return None
+
+
+def invalid_proxies(specs: list[str]) -> list[str]:
+    """The entries of WANGGE_TRUSTED_PROXIES that are no address or network (a start-up
+    error, web/checks.py); until fixed they are ignored rather than failing every login."""
+    return [s for s in specs if _network(s) is None]
+
+
 @lru_cache(maxsize=8)
 def _networks(spec: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(s, strict=False) for s in spec)
+    return tuple(net for s in spec if (net := _network(s)) is not None)
 
 
 def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
@@ -60,20 +73,22 @@ class LoginLimitHandler(AxesDatabaseHandler):
     def is_locked(self, request: HttpRequest, credentials: dict | None = None) -> bool:
         if super().is_locked(request, credentials):
             return True
-        return address_failures(request) >= settings.WANGGE_LOGIN_ADDRESS_LIMIT
+        return address_failures(request) >= max(settings.WANGGE_LOGIN_ADDRESS_LIMIT, 1)
 
     def user_login_failed(self, sender: object, credentials: dict,
                           request: HttpRequest | None = None, **kwargs: object) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
         # Axes flags a lockout (the 429 page) only for its own limit: flag ours too.
         if request is not None and not getattr(request, "axes_locked_out", False) and (
-                address_failures(request) >= settings.WANGGE_LOGIN_ADDRESS_LIMIT):
+                address_failures(request) >= max(settings.WANGGE_LOGIN_ADDRESS_LIMIT, 1)):
             request.axes_locked_out = True
 
 
 def address_failures(request: HttpRequest) -> int:
+    """Failures from the request's address within the cool-off; 0 when the address limit is
+    off (WANGGE_LOGIN_ADDRESS_LIMIT=0, for offices where many people share one address)."""
     address = getattr(request, "axes_ip_address", None)
-    if not address:
+    if not address or settings.WANGGE_LOGIN_ADDRESS_LIMIT <= 0:
         return 0
     total = AccessAttempt.objects.filter(
         ip_address=address, attempt_time__gte=get_cool_off_threshold(request)

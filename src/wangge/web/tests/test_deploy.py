@@ -22,9 +22,20 @@ def deploy_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
 
 
 def test_https_switch_makes_check_deploy_clean(tmp_path: Path) -> None:
-    done = deploy_check(tmp_path, WANGGE_HTTPS="1")
+    done = deploy_check(tmp_path, WANGGE_HTTPS="1", WANGGE_TRUSTED_PROXIES="10.0.0.5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_https_without_a_trusted_proxy_is_a_warning(tmp_path: Path) -> None:
+    done = deploy_check(tmp_path, WANGGE_HTTPS="1")
+    assert done.returncode != 0 and "wangge.W010" in done.stderr + done.stdout
+
+
+def test_a_bad_trusted_proxy_stops_start_up_naming_it(tmp_path: Path) -> None:
+    done = deploy_check(tmp_path, WANGGE_TRUSTED_PROXIES="10.0.0.5,proxy.local")
+    assert done.returncode != 0
+    assert "wangge.E010" in done.stderr and "proxy.local" in done.stderr
 
 
 def test_without_the_switch_check_deploy_names_what_is_missing(tmp_path: Path) -> None:

@@ -81,3 +81,16 @@ def test_client_address_believes_only_trusted_hops(peer: str, hops: list[str],
         untrusted = [h for h in hops if h != peer]
         expected = untrusted[-1] if untrusted else peer
         assert got == str(ipaddress.ip_address(expected))
+
+
+def test_a_bad_proxy_entry_is_ignored_at_request_time(settings) -> None:
+    settings.WANGGE_TRUSTED_PROXIES = ["proxy.local", "10.0.0.0/8"]
+    assert login("dispatcher", DEMO_PASSWORD, "10.0.0.2",
+                 HTTP_X_FORWARDED_FOR="203.0.113.5") == 302
+
+
+def test_the_address_limit_can_be_turned_off(settings) -> None:
+    settings.WANGGE_LOGIN_ADDRESS_LIMIT = 0
+    for i in range(12):
+        login(f"guess{i}", "x", "198.51.100.5")
+    assert login("dispatcher", DEMO_PASSWORD, "198.51.100.5") == 302
