@@ -79,6 +79,10 @@ def department_case_grids(department_ids: list[int]) -> QuerySet:
             .values("grid_id"))
 
 
+def can_see_case(user: AnyUser, case: Case) -> bool:
+    return visible_cases(user).filter(pk=case.pk).exists()
+
+
 def access_case(user: AnyUser, register_no: str) -> Case:
     case = (visible_cases(user).select_related("category", "grid", "department")
             .filter(register_no=register_no).first())

@@ -142,8 +142,22 @@ def _out(request: HttpRequest, case: Case, events: list[CaseEvent] | None = None
 def _report(request: HttpRequest, body: CaseIn, photos: list[bytes]) -> Any:
     done = actions.report_or_replay(body.dict(), request.auth, channel=body.channel,
                                     client_key=body.client_key, photos=photos)
+    if done.replayed and not access.can_see_case(request.auth, done.case):
+        # A reporter who may not read the case now (confidential, moved on) gets back what
+        # the first answer told them, never what happened to it since.
+        return Status(200, _as_reported(request, done.case))
     return Status(200 if done.replayed else 201,
                   _out(request, done.case, done.timeline, done.photos))
+
+
+def _as_reported(request: HttpRequest, case: Case) -> dict[str, Any]:
+    first = case.events.select_related("actor").order_by("at", "pk")[:1]
+    photos = list(case.photos.filter(stage=CasePhoto.Stage.REPORT))
+    out = _out(request, case, list(first), photos)
+    out.update(state=State.REPORTED, handling_level=Case.Level.WORKSTATION, department=None,
+               routed_by_rule=None, routed_by="", rework_count=0, closeout_reason="",
+               satisfaction=None, written_reply="", allowed_actions=[])
+    return out
 
 
 @router.post("/", response=responses({201: CaseOut, 200: CaseOut}), summary="上报事件")

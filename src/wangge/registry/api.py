@@ -115,6 +115,8 @@ def _create(request: HttpRequest, kind: str, body: Schema, shape: Any,
     done = actions.create_or_replay(
         kind, data if data is not None else body.dict(exclude={"client_key"}), request.auth,
         client_key=body.client_key)
+    if done.replayed:  # the record as it is now, only while the caller may still see it
+        access.access_record(request.auth, type(done.obj), done.obj.pk)
     return Status(200 if done.replayed else 201, shape(done.obj))
 
 
