@@ -212,6 +212,8 @@ def _rewrite(archive: Path, out: Path, change: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(archive) as zin, zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
             zout.writestr(info, change.get(info.filename, zin.read(info.filename)))
+        for name in sorted(set(change) - set(zin.namelist())):  # members added
+            zout.writestr(name, change[name])
     return out
 
 
@@ -244,6 +246,19 @@ def test_a_bad_archive_is_refused_before_anything_is_touched(
         "keys/data_keys.json": keys_text, "manifest.json": json.dumps(forged).encode()})
     run = target.cli("restore", str(bad), check=False)
     assert run.returncode != 0 and "do not match the fingerprints" in run.stderr
+    # a media member whose name joins to an absolute path (`media//tmp/…`), listed with its
+    # right sha256: refused, and nothing written there
+    escaped = tmp_path / "escaped" / "x.sh"
+    payload = b"#!/bin/sh\necho owned\n"
+    member = f"media/{escaped}"
+    assert member.startswith("media//")
+    listed = {**manifest, "files": [*manifest["files"], {
+        "path": member, "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}]}
+    bad = _rewrite(archive, tmp_path / "escape.zip", {
+        member: payload, "manifest.json": json.dumps(listed).encode()})
+    run = target.cli("restore", str(bad), check=False)
+    assert run.returncode != 0 and "unsafe path" in run.stderr, run.stderr
+    assert not (tmp_path / "escaped").exists()
     # nothing was touched
     assert not (target.data_dir / "data_keys.json").exists()
     assert not (target.data_dir / "media").exists()

@@ -351,11 +351,30 @@ def read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     return manifest
 
 
-def _safe_member(name: str) -> str:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
+def _safe_member(name: Any) -> str:
+    """A member name that is a plain relative path, written the one way it normalises to:
+    no empty, `.` or `..` parts, no doubled or leading slash, no backslash, no NUL."""
+    ok = isinstance(name, str) and name not in ("", ".") and "\\" not in name and \
+        "\x00" not in name
+    if ok:
+        path = PurePosixPath(name)
+        ok = (name == str(path) and not path.is_absolute()
+              and not any(part in (".", "..") for part in path.parts))
+    if not ok:
         raise BackupError(f"unsafe path in the archive: {name!r}")
     return name
+
+
+def _media_target(media_root: Path, member: str) -> Path:
+    """Where a `media/…` member goes: a file that resolves (symbolic links followed) under
+    MEDIA_ROOT, or a BackupError."""
+    target = media_root / _safe_member(member).removeprefix("media/")
+    root = media_root.resolve()
+    resolved = target.resolve()
+    if resolved == root or not resolved.is_relative_to(root):
+        raise BackupError(f"unsafe path in the archive: {member!r} would be written to "
+                          f"{resolved}, outside {root}")
+    return target
 
 
 def verify_archive(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
@@ -553,9 +572,9 @@ def restore_backup(archive: Path, *, force: bool = False, keys_file: Path | None
                               "database, or pass --force to replace everything in it")
         plan = _plan_keys(zf, manifest, force=force, empty=empty, keys_file=keys_file)
         media_root = Path(settings.MEDIA_ROOT)
-        media = [f for f in manifest["files"] if f["path"].startswith("media/")]
-        for f in media:
-            target = media_root / f["path"].removeprefix("media/")
+        media = [(f, _media_target(media_root, f["path"])) for f in manifest["files"]
+                 if f["path"].startswith("media/")]
+        for f, target in media:
             if target.exists() and not force and _sha256_file(target) != f["sha256"]:
                 raise BackupError(f"{target} exists with other content; --force replaces it")
         # 2. the database
@@ -575,8 +594,8 @@ def restore_backup(archive: Path, *, force: bool = False, keys_file: Path | None
         if plan.secret is not None:
             _write_private(Path(settings.DATA_DIR) / "secret_key", plan.secret)
         say("media files …")
-        for f in media:
-            target = media_root / f["path"].removeprefix("media/")
+        for f, target in media:
+            target = _media_target(media_root, f["path"])  # again: nothing changed meanwhile
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(f["path"]) as src, target.open("wb") as dst:
                 shutil.copyfileobj(src, dst, CHUNK)

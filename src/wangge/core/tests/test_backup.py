@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,16 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from wangge.core.backup import FORMAT, FORMAT_VERSION, BackupError, read_manifest, verify_archive
+from wangge.core.backup import (
+    FORMAT,
+    FORMAT_VERSION,
+    BackupError,
+    _media_target,
+    read_manifest,
+    restore_backup,
+    vendor,
+    verify_archive,
+)
 
 MEMBERS = {"database/wangge.sqlite3": b"SQLite format 3\x00" + bytes(range(256)) * 4,
            "keys/data_keys.json": b'{"hash_key": "x", "keys": []}',
@@ -99,3 +109,60 @@ def test_an_archive_without_database_is_refused() -> None:
     zf = archive(members, manifest_for(members))
     with pytest.raises(BackupError, match="no database dump"):
         verify_archive(zf, read_manifest(zf))
+
+
+@pytest.mark.parametrize("path", [
+    "media//tmp/x", "media//etc/cron.d/x", "//etc/passwd", "media/./x", "media/x/", "./media/x",
+    "media\\..\\..\\x", "media/a\\b", ".", "media/x\x00.png", "media/x/..", "media/x/.",
+])
+def test_paths_not_written_the_one_normal_way_are_refused(path: str) -> None:
+    """`media//tmp/x` is neither absolute nor holds `..`, yet MEDIA_ROOT / "/tmp/x" is /tmp/x."""
+    members = {**MEMBERS, path: b"x"}
+    zf = archive(members, manifest_for(members))
+    with pytest.raises(BackupError, match="unsafe path"):
+        verify_archive(zf, read_manifest(zf))
+    with pytest.raises(BackupError, match="unsafe path"):
+        verify_archive(zf, {**read_manifest(zf), "files": [{"path": ""}]})
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a./\\", min_size=1, max_size=12))
+def test_every_accepted_media_path_stays_under_media_root(tail: str) -> None:
+    root = Path("/srv/wangge/var/media")
+    try:
+        target = _media_target(root, "media/" + tail)
+    except BackupError:
+        return
+    assert target.resolve().is_relative_to(root) and target.resolve() != root
+    assert str(target) == f"{root}/{tail}"
+
+
+def test_a_symbolic_link_in_media_root_leading_out_is_refused(tmp_path: Path) -> None:
+    root, outside = tmp_path / "media", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "cases").symlink_to(outside)
+    with pytest.raises(BackupError, match="outside"):
+        _media_target(root, "media/cases/1/ab.png")
+    assert _media_target(root, "media/other/1/ab.png") == root / "other/1/ab.png"
+
+
+@pytest.mark.django_db
+def test_restore_refuses_a_media_path_leading_out_before_writing_anything(
+    settings: Any, tmp_path: Path
+) -> None:
+    """A whole archive, every sha256 right: refused before the database, keys or media."""
+    escaped = tmp_path / "escaped" / "x.sh"
+    members = {**MEMBERS, f"media/{escaped}": b"#!/bin/sh\necho owned\n"}
+    manifest = manifest_for(members, migrations=[], counts={}, key_fingerprints=[],
+                            keys_included=False)
+    manifest["database"]["vendor"] = vendor()
+    path = tmp_path / "evil.zip"
+    path.write_bytes(archive(members, manifest).fp.getvalue())  # type: ignore[union-attr]
+    settings.DATA_DIR = tmp_path / "data"
+    settings.MEDIA_ROOT = tmp_path / "data" / "media"
+    settings.DATA_DIR.mkdir()
+    with pytest.raises(BackupError, match="unsafe path"):
+        restore_backup(path)
+    assert not escaped.exists() and not (tmp_path / "escaped").exists()
+    assert list(settings.DATA_DIR.iterdir()) == []
