@@ -531,3 +531,23 @@ def test_a_form_body_sent_to_a_json_endpoint_is_415(client_of, unchanged, kind) 
 def test_nul_in_the_public_status_path_is_422() -> None:
     r = Client().get(f"{API}/public/cases/LL%00X", {"code": "A"})
     assert_refused(r, "path", "register_no")
+
+
+def test_every_operation_declares_its_error_answers(client_of) -> None:
+    """Schemathesis' response_schema_conformance holds each answer to its declaration:
+    every operation (but the public status page, which has its own) declares 404 and 422."""
+    schema = client_of("center_admin").get(f"{API}/openapi.json").json()
+    missing = []
+    for path, operations in schema["paths"].items():
+        if path.startswith(f"{API}/public/"):
+            continue
+        for method, op in operations.items():
+            answers = op["responses"]
+            if not {"404", "422"} <= set(answers):
+                missing.append(f"{method.upper()} {path}")
+                continue
+            ref = answers["422"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/ValidationErrorOut"), (path, ref)
+    assert missing == []
+    item = schema["components"]["schemas"]["FieldError"]
+    assert set(item["required"]) == {"loc", "msg", "code"}
