@@ -373,9 +373,9 @@ class PublicStatus(Schema):
     steps: list[dict[str, Any]]
 
 
-@public_router.get("/cases/{register_no}", response=PublicStatus, auth=None,
+@public_router.get("/cases/{register_no}", response=responses(PublicStatus), auth=None,
                    summary="事件办理进度（公开：状态与时间；书面答复须凭关注码 ?code=）")
-def public_status(request: HttpRequest, register_no: str, code: str = "") -> Any:
+def public_status(request: HttpRequest, register_no: str, code: Code = "") -> Any:
     case = access.public_case(register_no)
     opened = access.follow_code_opens(case, code)
     return {"register_no": case.register_no, "category": case.category.name,

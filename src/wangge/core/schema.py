@@ -101,6 +101,8 @@ class ValidationErrorOut(Schema):
 ERRORS: dict[int, Any] = {
     401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut,
     422: ValidationErrorOut,
+    # the limits at the door (web/limits.py): a broken or oversized body, before the view
+    400: ValidationErrorOut, 413: ValidationErrorOut,
 }
 
 
