@@ -22,6 +22,7 @@ from wangge.cases.models import (
     Supervision,
 )
 from wangge.cases.notice import shown_title
+from wangge.cases.photos import open_stored
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import STEPS, State
 from wangge.core.models import IdempotencyKey
@@ -343,13 +344,7 @@ def add_photos(request: HttpRequest, register_no: RegisterNo,
             summary="照片（仅有权查看事件者）")
 def get_photo(request: HttpRequest, register_no: RegisterNo, pk: Id) -> FileResponse:
     photo = access.access_photo(request.auth, register_no, pk)
-    try:
-        stored = photo.file.open("rb")
-    except FileNotFoundError as e:
-        log.error("photo %s of case %s: file %s is missing", photo.pk, register_no,
-                  photo.file.name)
-        raise Http404("the photo's file is missing") from e
-    return FileResponse(stored, content_type=photo.content_type)
+    return FileResponse(open_stored(photo), content_type=photo.content_type)
 
 
 @router.post("/{register_no}/actions/{action}", response=responses(CaseOut),

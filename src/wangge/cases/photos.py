@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
+from django.http import Http404
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wangge.cases.errors import CaseError
+
+if TYPE_CHECKING:
+    from wangge.cases.models import CasePhoto
+
+log = logging.getLogger(__name__)
 
 #: decoded format → (stored format, suffix, content type)
 ACCEPTED = {
@@ -62,3 +70,14 @@ def check_photo(raw: bytes, field: str = "photos") -> CheckedPhoto:
         raise CaseError(field, "not a readable picture") from e
     return CheckedPhoto(out.getvalue(), suffix, content_type, width, height,
                         hashlib.sha256(raw).hexdigest())
+
+
+def open_stored(photo: CasePhoto) -> IO[bytes]:
+    """The stored file of a photo the caller may see; a file gone from the disk (a restore
+    without media, a manual clean-up) is a 404 for the reader and an error in the log."""
+    try:
+        return photo.file.open("rb")
+    except FileNotFoundError as e:
+        log.error("photo %s of case %s: file %s is missing", photo.pk, photo.case_id,
+                  photo.file.name)
+        raise Http404("the photo's file is missing") from e

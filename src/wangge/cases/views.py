@@ -25,6 +25,7 @@ from wangge.cases.forms import ActionForm, FeedbackForm, ReportForm, SuperviseFo
 from wangge.cases.labels import ACTION_LABELS, FIELD_LABELS, OPTIONAL_FIELDS, STATE_LABELS
 from wangge.cases.models import Case
 from wangge.cases.notice import notice, shown_title
+from wangge.cases.photos import open_stored
 from wangge.cases.routing import routing_text
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
 from wangge.core.schema import MAX_ID
@@ -147,13 +148,7 @@ def photo(request: HttpRequest, register_no: str, pk: int) -> FileResponse:
     if pk > MAX_ID:
         raise Http404("no such photo")
     found = access.access_photo(request.user, register_no, pk)
-    try:
-        stored = found.file.open("rb")
-    except FileNotFoundError as e:
-        log.error("photo %s of case %s: file %s is missing", found.pk, register_no,
-                  found.file.name)
-        raise Http404("the photo's file is missing") from e
-    response = FileResponse(stored, content_type=found.content_type)
+    response = FileResponse(open_stored(found), content_type=found.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
