@@ -8,11 +8,13 @@ import base64
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
+from django.db import connection
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -253,3 +255,149 @@ def test_a_key_file_holding_more_keys_than_recorded_passes_and_records_nothing(
     before = stored()
     assert crypto.keyring() == extra
     assert stored() == before  # only `keys rotate` records a key into a non-empty table
+
+
+class _HookedBar:
+    """tqdm stand-in for `keys rotate`: runs `hook` when the scan of `column` ends (once)."""
+
+    column = "registry.Resident.id_number_enc"
+    hook: Any = None
+    fired = 0
+
+    def __init__(self, *args: Any, desc: str = "", **kwargs: Any) -> None:
+        self.desc = desc
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.desc == self.column and not _HookedBar.fired:
+            _HookedBar.fired += 1
+            _HookedBar.hook()
+
+
+def test_a_value_sealed_under_the_old_key_behind_the_scan_is_resealed_before_pruning(
+    settings, tmp_path: Path, real_keys: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long writer that fetched the keys before the rotation commits a value under the old
+    key after the scan passed its row: the old key must not be dropped under it."""
+    from wangge.core.management.commands import keys as keys_command
+
+    (tmp_path / "data_keys.json").write_text(real_keys)
+    settings.DATA_DIR = tmp_path
+    old = crypto.Keyring.from_json(real_keys)
+    first = Resident.objects.order_by("pk").first()
+    assert first is not None
+
+    def late_writer() -> None:  # the scan has passed every resident's ID number by now
+        Resident.objects.filter(pk=first.pk).update(
+            id_number_enc=crypto.seal("430281199001011234", old))
+
+    monkeypatch.setattr(_HookedBar, "hook", staticmethod(late_writer))
+    monkeypatch.setattr(_HookedBar, "fired", 0)
+    monkeypatch.setattr(keys_command, "tqdm", _HookedBar)
+    out = io.StringIO()
+    call_command("keys", "rotate", stdout=out, stderr=io.StringIO(), verbosity=1)
+    assert _HookedBar.fired == 1
+    ring = crypto.keyring()
+    assert len(ring.keys) == 1 and ring.active_id == old.active_id + 1
+    value = Resident.objects.get(pk=first.pk).id_number_enc
+    assert crypto.sealed_key_id(value) == ring.active_id
+    assert crypto.open_sealed(value, ring) == "430281199001011234"
+    assert "re-sealed 1 values written under an old key meanwhile" in out.getvalue()
+    call_command("keys", "status", stdout=io.StringIO())  # nothing sealed by a lost key
+
+
+def test_a_rotation_racing_an_endless_old_key_writer_keeps_the_old_keys(
+    settings, tmp_path: Path, real_keys: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wangge.core.management.commands import keys as keys_command
+
+    (tmp_path / "data_keys.json").write_text(real_keys)
+    settings.DATA_DIR = tmp_path
+    old = crypto.Keyring.from_json(real_keys)
+    first = Resident.objects.order_by("pk").first()
+    assert first is not None
+    real_pass = keys_command._reseal_pass
+
+    def pass_then_write(ring: crypto.Keyring, **kwargs: Any) -> int:
+        moved = real_pass(ring, **kwargs)
+        Resident.objects.filter(pk=first.pk).update(
+            id_number_enc=crypto.seal("430281199001011234", old))
+        return moved
+
+    monkeypatch.setattr(keys_command, "_reseal_pass", pass_then_write)
+    monkeypatch.setattr(keys_command, "MAX_PASSES", 3)
+    with pytest.raises(CommandError, match="kept appearing in 3 passes"):
+        call_command("keys", "rotate", stdout=io.StringIO(), stderr=io.StringIO(), verbosity=0)
+    crypto._cache = None
+    ring = crypto.keyring()  # the old key is still held and still recorded
+    assert old.keys[0] in ring.keys and ("data", old.active_id) in stored()
+    assert crypto.open_sealed(Resident.objects.get(pk=first.pk).id_number_enc, ring) \
+        == "430281199001011234"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs a second connection writing while the rotation holds rows; "
+                           "SQLite's IMMEDIATE transactions let one writer in at a time")
+def test_a_phone_changed_while_the_rotation_reads_it_is_not_overwritten(
+    settings, tmp_path: Path, real_keys: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection changes a resident's phone between the rotation reading the row and
+    writing it back: it must wait for the batch (here: its lock_timeout), never see its new
+    phone replaced by the re-sealed old one while phone_hash keeps the new."""
+    import threading
+
+    import psycopg
+
+    from wangge.registry.identity import mask_phone
+
+    (tmp_path / "data_keys.json").write_text(real_keys)
+    settings.DATA_DIR = tmp_path
+    old = crypto.Keyring.from_json(real_keys)
+    # only the phone column: the earlier columns' batches would hold the row in this test's
+    # never-committed transaction and block the writer before the phone batch even starts
+    monkeypatch.setattr(crypto, "sealed_fields", lambda: [(Resident, "phone_enc")])
+    target = Resident.objects.exclude(phone_enc__isnull=True).order_by("pk").first()
+    assert target is not None
+    before = bytes(target.phone_enc)
+    new_phone = "13912345678"
+    db = connection.settings_dict
+    outcome: dict[str, Any] = {}
+
+    def other_writer() -> None:
+        try:
+            with psycopg.connect(dbname=db["NAME"], host=db["HOST"] or None,
+                                 port=db["PORT"] or None, user=db["USER"] or None,
+                                 password=db["PASSWORD"] or None) as conn:
+                conn.execute("SET lock_timeout = '1s'")
+                conn.execute(
+                    "UPDATE registry_resident SET phone_enc = %s, phone_hash = %s, "
+                    "phone_masked = %s WHERE id = %s",
+                    (crypto.seal(new_phone, old), crypto.blind_index(new_phone, old),
+                     mask_phone(new_phone), target.pk))
+            outcome["committed"] = True
+        except psycopg.errors.LockNotAvailable:
+            outcome["committed"] = False
+
+    real_open = crypto.open_sealed
+
+    def open_and_race(sealed: Any, ring: Any = None) -> str:
+        if bytes(sealed) == before and not outcome:
+            writer = threading.Thread(target=other_writer)
+            writer.start()
+            writer.join(timeout=10)
+        return real_open(sealed, ring)
+
+    monkeypatch.setattr(crypto, "open_sealed", open_and_race)
+    call_command("keys", "rotate", stdout=io.StringIO(), stderr=io.StringIO(), verbosity=0)
+    monkeypatch.setattr(crypto, "open_sealed", real_open)
+    assert outcome, "the other writer never ran"
+    ring = crypto.keyring()
+    row = Resident.objects.get(pk=target.pk)
+    phone = crypto.open_sealed(row.phone_enc, ring)
+    # the sealed phone and its search hash tell the same story
+    assert crypto.blind_index(phone, ring) == row.phone_hash and mask_phone(phone) == \
+        row.phone_masked
+    assert outcome["committed"] is False  # it waited on the row the rotation held
+    assert phone == real_open(before, old)

@@ -1,8 +1,10 @@
 """`wangge keys rotate`: a new data key seals from now on; every sealed value is re-sealed
-under it in batches; then the old keys are dropped. Safe to re-run after an interruption:
-old keys stay in the key file until every value has moved. The database's key fingerprints
-follow: the new key's is recorded as soon as the key file holds it, the old ones are removed
-just before the keys themselves.
+under it in batches, each batch under row locks in the transaction that writes it; the scan
+is repeated until a pass finds no value under an old key (a writer holding the keys from
+before the rotation may commit behind the first pass); then the old keys are dropped. Safe
+to re-run after an interruption: old keys stay in the key file until every value has moved.
+The database's key fingerprints follow: the new key's is recorded as soon as the key file
+holds it, the old ones are removed just before the keys themselves.
 
 `wangge keys status`: where the keys come from, each key's fingerprint beside the one the
 database holds, which key seals how many values; exits 1 when the keys do not match."""
@@ -20,6 +22,8 @@ from tqdm import tqdm
 from wangge.core import crypto
 
 BATCH = 2000
+#: passes after the first before giving up on writers that keep sealing under an old key
+MAX_PASSES = 10
 
 
 class Command(BaseCommand):
@@ -48,28 +52,22 @@ class Command(BaseCommand):
         # recorded at once (a lost key file is found even mid-rotation); never before the
         # file holds the key, or a process starting in between would miss it
         crypto.record_fingerprints(ring)
-        moved = 0
-        for model, field in crypto.sealed_fields():
-            qs = model.objects.exclude(**{f"{field}__isnull": True}).order_by("pk")
-            bar = tqdm(total=qs.count(), desc=f"{model._meta.label}.{field}",
-                       disable=opts["verbosity"] == 0)
-            last = 0
-            while True:
-                rows = list(qs.filter(pk__gt=last).values_list("pk", field)[:BATCH])
-                if not rows:
-                    break
-                objs = []
-                for pk, sealed in rows:
-                    if crypto.sealed_key_id(sealed) != new_id:
-                        obj = model(pk=pk)
-                        setattr(obj, field, crypto.seal(crypto.open_sealed(sealed, ring), ring))
-                        objs.append(obj)
-                with transaction.atomic():
-                    model.objects.bulk_update(objs, [field])
-                moved += len(objs)
-                last = rows[-1][0]
-                bar.update(len(rows))
-            bar.close()
+        quiet = opts["verbosity"] == 0
+        moved = _reseal_pass(ring, progress=not quiet)
+        # a writer that fetched the keys before the rotation (a long bulk import) may commit
+        # values under an old key behind the scan: scan again until a pass finds none, and
+        # only then drop the old keys (docs/operations.md, 'The data keys')
+        for _ in range(MAX_PASSES):
+            if not (more := _reseal_pass(ring, progress=False)):
+                break
+            moved += more
+            if not quiet:
+                self.stdout.write(f"re-sealed {more} values written under an old key meanwhile")
+        else:
+            raise CommandError(
+                f"values sealed under an old key kept appearing in {MAX_PASSES} passes (a bulk "
+                "import still running with the keys from before the rotation?). The old keys "
+                "stay in the key file; run `wangge keys rotate` again once it has finished.")
         final = crypto.Keyring(ring.hash_key, (ring.keys[0],))
         # the old fingerprints go before the old keys: the key file may hold more keys than
         # the table, never the table more than the key file
@@ -120,3 +118,40 @@ class Command(BaseCommand):
         if problems:
             raise CommandError(str(crypto.KeyCheckError(list(dict.fromkeys(problems)), source)))
         self.stdout.write(self.style.SUCCESS("the keys match this database"))
+
+
+def _reseal_pass(ring: crypto.Keyring, *, progress: bool) -> int:
+    """Re-seal every value not sealed by the ring's first key; the number re-sealed.
+
+    Each batch is read plainly to find the values to move, then those rows are read again
+    under a row lock (`select_for_update`; SQLite's IMMEDIATE transactions lock the whole
+    database) in the transaction that writes them: a concurrent change of the row waits for
+    the batch, or the batch sees it, and is never overwritten with the value read before."""
+    new_id = ring.active_id
+    moved = 0
+    for model, field in crypto.sealed_fields():
+        qs = model.objects.exclude(**{f"{field}__isnull": True}).order_by("pk")
+        bar = tqdm(total=qs.count(), desc=f"{model._meta.label}.{field}", disable=not progress)
+        last = 0
+        while True:
+            rows = list(qs.filter(pk__gt=last).values_list("pk", field)[:BATCH])
+            if not rows:
+                break
+            stale = [pk for pk, sealed in rows if crypto.sealed_key_id(sealed) != new_id]
+            if stale:
+                with transaction.atomic():
+                    locked = (qs.filter(pk__in=stale).select_for_update()
+                              .values_list("pk", field))
+                    objs = []
+                    for pk, sealed in locked:
+                        if crypto.sealed_key_id(sealed) != new_id:
+                            obj = model(pk=pk)
+                            setattr(obj, field,
+                                    crypto.seal(crypto.open_sealed(sealed, ring), ring))
+                            objs.append(obj)
+                    model.objects.bulk_update(objs, [field])
+                moved += len(objs)
+            last = rows[-1][0]
+            bar.update(len(rows))
+        bar.close()
+    return moved
