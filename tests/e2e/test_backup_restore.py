@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -329,3 +330,70 @@ def test_keys_from_the_environment_are_carried_and_said_so(
         assert zf.read("keys/data_keys.json").decode() == keys
         assert json.loads(zf.read("manifest.json"))["keys_source"] == "WANGGE_DATA_KEYS"
     assert not (env_dir / "data_keys.json").exists()
+
+
+# pg_restore that dies part-way: the real one's SQL up to a number of rows into the COPY block
+# of one table (optionally half a row more), then exit 1, as a crash or a full disk would
+CUT_PG_RESTORE = """
+import os, subprocess, sys
+real, table = os.environ["CUT_REAL_PG_RESTORE"], os.environ["CUT_TABLE"].encode()
+rows, half = int(os.environ["CUT_ROWS"]), os.environ["CUT_HALF_ROW"] == "1"
+proc = subprocess.Popen([real, *sys.argv[1:]], stdout=subprocess.PIPE)
+out, copying, n = sys.stdout.buffer, False, 0
+for line in proc.stdout:
+    if copying and n == rows:
+        out.write(line[: len(line) // 2] if half else b"")
+        out.flush()
+        proc.kill()
+        sys.stderr.write("pg_restore cut inside COPY\\n")
+        sys.exit(1)
+    n += copying
+    copying = copying or line.startswith(b"COPY public." + table + b" ")
+    out.write(line)
+sys.stderr.write("table not found\\n")
+sys.exit(1)
+"""
+
+
+def test_a_postgres_restore_cut_inside_a_copy_block_leaves_the_database_empty(
+    source: tuple[Install, str, dict], target: Install, tmp_path: Path
+) -> None:
+    """pg_restore dying in the middle of `COPY … FROM stdin`: whatever psql read (lines after
+    the cut included, as COPY data) is never committed."""
+    src, _, _ = source
+    if src.db_url is None:
+        pytest.skip("PostgreSQL restore (WANGGE_DATABASE_URL unset)")
+    # a one-column text table: any line after a cut at a row boundary is a valid row of it
+    src.python("from django.db import connection\n"
+               "with connection.cursor() as c:\n"
+               "    c.execute('CREATE TABLE backup_probe (note text)')\n"
+               "    c.execute(\"INSERT INTO backup_probe VALUES ('a'), ('b'), ('c')\")\n"
+               "print('RESULT', 1)")
+    try:
+        dump = tmp_path / "probe.zip"
+        src.cli("backup", "-o", str(dump))
+    finally:
+        src.python("from django.db import connection\n"
+                   "connection.cursor().execute('DROP TABLE backup_probe')\nprint('RESULT', 1)")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    wrapper = bindir / "pg_restore"
+    wrapper.write_text(f"#!{sys.executable}\n{CUT_PG_RESTORE}")
+    wrapper.chmod(0o755)
+    real = shutil.which("pg_restore", path=target.env.get("PATH"))
+    assert real is not None
+    for table, rows, half in (("backup_probe", 2, False), ("registry_resident", 100, True)):
+        env = {**target.env, "PATH": f"{bindir}:{target.env.get('PATH', '')}",
+               "CUT_REAL_PG_RESTORE": real, "CUT_TABLE": table, "CUT_ROWS": str(rows),
+               "CUT_HALF_ROW": "1" if half else "0"}
+        run = subprocess.run([str(BIN / "wangge"), "restore", str(dump)], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode != 0, table
+        assert "pg_restore cut inside COPY" in run.stderr, run.stderr
+        assert "the database is unchanged" in run.stderr
+        tables = target.python("from django.db import connection\n"
+                               "print('RESULT', json.dumps(connection.introspection"
+                               ".table_names()))")
+        assert tables == [], (table, tables[:5])
+    assert not (target.data_dir / "data_keys.json").exists()
+

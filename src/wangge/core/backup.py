@@ -504,16 +504,24 @@ def _restore_sqlite(dump: Path) -> None:
 
 
 def _restore_postgres(dump: Path) -> None:
-    """Replace the public schema with the dump in ONE transaction: pg_restore renders the
-    dump as SQL, psql runs it after dropping what is there; an error leaves it all as it was."""
+    """Replace the public schema with the dump in ONE transaction that this code ends: psql
+    gets `BEGIN`, the schema dropped and made anew, pg_restore's SQL streamed through, and
+    `COMMIT` only once pg_restore has exited 0. Whatever goes wrong (an SQL error stops psql;
+    pg_restore dying, even in the middle of a `COPY … FROM stdin` block), no COMMIT is sent
+    and psql rolls the open transaction back when its input ends: the database is unchanged.
+
+    The end of the transaction is never left to the stream itself: no `--single-transaction`
+    (psql would commit whatever it read by the end of its input), no marker statement that a
+    cut-off COPY block would swallow as data. A wangge dump holds no large objects, the only
+    thing pg_restore wraps in its own BEGIN/COMMIT."""
     connection.close()
     env = _pg_env()
     restore = subprocess.Popen(
         [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(dump)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     psql = subprocess.Popen(
-        [_tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--single-transaction",
-         "--set=ON_ERROR_STOP=1", "--file=-"],
+        [_tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
+         "--file=-"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     assert restore.stdout is not None and psql.stdin is not None
     errors: list[bytes] = []
@@ -524,22 +532,25 @@ def _restore_postgres(dump: Path) -> None:
     readers = [threading.Thread(target=drain, args=(p.stderr,)) for p in (restore, psql)]
     for t in readers:
         t.start()
+    committed = False
     try:
-        psql.stdin.write(b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
+        psql.stdin.write(b"BEGIN;\nDROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
         while chunk := restore.stdout.read(CHUNK):
             psql.stdin.write(chunk)
-        if restore.wait() != 0:  # psql must not commit half a dump
-            psql.stdin.write(b"\\echo pg_restore failed\nSELECT 1/0;\n")
+        if restore.wait() == 0:
+            # a COPY block is closed by its own `\.` line in a complete dump
+            psql.stdin.write(b"COMMIT;\n")
+            committed = True
     except BrokenPipeError:  # psql stopped at an error: stop feeding it
         restore.kill()
     finally:
         with contextlib.suppress(BrokenPipeError):
-            psql.stdin.close()
+            psql.stdin.close()  # without COMMIT: psql ends, the server rolls back
         restore.wait()
         psql.wait()
         for t in readers:
             t.join()
-    if restore.returncode or psql.returncode:
+    if restore.returncode or psql.returncode or not committed:
         raise BackupError("restoring the PostgreSQL dump failed; the database is unchanged:\n"
                           + b"\n".join(errors).decode(errors="replace").strip())
 
