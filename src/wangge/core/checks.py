@@ -19,7 +19,9 @@ def data_keys_match_database(app_configs: Any = None, **kwargs: Any) -> list[Che
         return []
     try:
         if crypto._database_state() is None:
-            return []  # not migrated yet (`wangge setup`): no key before there is a database
+            # nothing migrated and nothing sealed (`wangge setup`): no key before there is a
+            # database. Sealed values from before the fingerprint table are checked.
+            return []
         crypto.keyring()  # checks (once per process) and, on an empty database, creates
     except crypto.KeyCheckError as exc:
         return [Error(

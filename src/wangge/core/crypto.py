@@ -164,6 +164,8 @@ class DatabaseState:
     fingerprints: dict[tuple[str, int], str]
     #: one recent sealed value per sealed column: {"app.Model.field": value}
     sealed: dict[str, bytes]
+    #: False before the fingerprint table is migrated (an upgrade): nothing can be recorded
+    recordable: bool = True
 
 
 def sealed_fields() -> list[tuple[Any, str]]:
@@ -179,19 +181,30 @@ def sealed_fields() -> list[tuple[Any, str]]:
 
 
 def _database_state() -> DatabaseState | None:
-    """What the database says about keys; None before the fingerprint table is migrated."""
+    """What the database says about keys; None only for a database with neither the
+    fingerprint table nor any sealed value (not migrated yet). A database from before
+    fingerprints that holds sealed values (an upgrade not migrated yet) is a state without
+    fingerprints: its values are checked, and no key file is ever made for it."""
     from django.db import connection
 
     from wangge.core.models import DataKeyFingerprint
 
     tables = set(connection.introspection.table_names())
-    if DataKeyFingerprint._meta.db_table not in tables:
-        return None
-    stored = {(kind, key_id): fp for kind, key_id, fp in
-              DataKeyFingerprint.objects.values_list("kind", "key_id", "fingerprint")}
+    recordable = DataKeyFingerprint._meta.db_table in tables
+    stored = ({(kind, key_id): fp for kind, key_id, fp in
+               DataKeyFingerprint.objects.values_list("kind", "key_id", "fingerprint")}
+              if recordable else {})
     sealed: dict[str, bytes] = {}
+    columns: dict[str, set[str]] = {}
     for model, field in sealed_fields():
-        if model._meta.db_table not in tables:
+        table = model._meta.db_table
+        if table not in tables:
+            continue
+        if table not in columns:  # a column a later migration adds is not there yet
+            with connection.cursor() as cursor:
+                columns[table] = {c.name for c in
+                                  connection.introspection.get_table_description(cursor, table)}
+        if model._meta.get_field(field).column not in columns[table]:
             continue
         # the newest value of each column: cheap (primary key index) and sealed by the key
         # that seals now, or by one still held during a rotation
@@ -199,7 +212,9 @@ def _database_state() -> DatabaseState | None:
                  .values_list(field, flat=True).first())
         if value is not None:
             sealed[f"{model._meta.label}.{field}"] = bytes(value)
-    return DatabaseState(stored, sealed)
+    if not recordable and not sealed:
+        return None
+    return DatabaseState(stored, sealed, recordable)
 
 
 def check_keys(ring: Keyring, state: DatabaseState) -> list[str]:
@@ -235,6 +250,8 @@ def _verify(ring: Keyring, source: str) -> bool:
         return False
     if problems := check_keys(ring, state):
         raise KeyCheckError(problems, source)
+    if not state.recordable:
+        return False  # checked against the sealed values; again once migrated
     if not state.fingerprints:
         # a new database, or one from before fingerprints whose sealed values these keys
         # open: adopt them. Otherwise only `keys rotate` records: a key the file holds

@@ -401,3 +401,29 @@ def test_a_phone_changed_while_the_rotation_reads_it_is_not_overwritten(
         row.phone_masked
     assert outcome["committed"] is False  # it waited on the row the rotation held
     assert phone == real_open(before, old)
+
+
+def test_no_key_file_is_made_for_sealed_values_before_the_fingerprint_table_exists(
+    settings, tmp_path: Path, real_keys: str
+) -> None:
+    """An upgrade from before fingerprints, not migrated yet, started with a lost key file:
+    the sealed values alone forbid a new key (and a wrong key file is still refused)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE "{DataKeyFingerprint._meta.db_table}"')
+    settings.DATA_DIR = tmp_path
+    path = tmp_path / "data_keys.json"
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    assert str(path) in str(err.value) and "holds sealed values" in str(err.value)
+    assert not path.exists()
+    errors = data_keys_match_database()
+    assert [e.id for e in errors] == ["wangge.E001"] and not path.exists()
+    path.write_text(crypto.Keyring.generate().to_json())
+    crypto._cache = None
+    with pytest.raises(crypto.KeyCheckError, match="does not open the values in registry"):
+        crypto.keyring()
+    # the right key file passes against the sealed values; recorded once migrated
+    path.write_text(real_keys)
+    crypto._cache = None
+    assert crypto.keyring() == crypto.Keyring.from_json(real_keys)
+    assert data_keys_match_database() == []
