@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -166,6 +167,34 @@ class DatabaseState:
     sealed: dict[str, bytes]
     #: False before the fingerprint table is migrated (an upgrade): nothing can be recorded
     recordable: bool = True
+    #: without fingerprints (keys to adopt): the newest (sealed value, its blind index) of
+    #: each hash probe, {"app.Model.hash_field": (sealed, hash)}
+    hashed: dict[str, tuple[bytes, str]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HashProbe:
+    """A column of blind indexes beside the sealed column whose plaintext they index:
+    `hashed` = blind_index(open_sealed(`sealed`)). Adopting keys for a database without
+    fingerprints checks the hash key on the newest row, as the data keys on sealed values."""
+
+    model: str  # "app_label.ModelName"
+    sealed: str
+    hashed: str
+
+
+#: the hash probes; an app adds its own with `register_hash_probe` (core imports no app:
+#: models are named by label and looked up when the keys are checked)
+_hash_probes: list[HashProbe] = [
+    # registry.validation.seal_resident: id_number_hash = blind_index(the number it seals)
+    HashProbe("registry.Resident", "id_number_enc", "id_number_hash"),
+]
+
+
+def register_hash_probe(model: str, sealed: str, hashed: str) -> None:
+    probe = HashProbe(model, sealed, hashed)
+    if probe not in _hash_probes:
+        _hash_probes.append(probe)
 
 
 def sealed_fields() -> list[tuple[Any, str]]:
@@ -214,7 +243,34 @@ def _database_state() -> DatabaseState | None:
             sealed[f"{model._meta.label}.{field}"] = bytes(value)
     if not recordable and not sealed:
         return None
-    return DatabaseState(stored, sealed, recordable)
+    hashed = {} if stored else _hash_samples(tables)
+    return DatabaseState(stored, sealed, recordable, hashed)
+
+
+def _hash_samples(tables: set[str]) -> dict[str, tuple[bytes, str]]:
+    """The newest (sealed value, blind index) of each hash probe whose columns exist."""
+    from django.apps import apps
+    from django.db import connection
+
+    out: dict[str, tuple[bytes, str]] = {}
+    for probe in _hash_probes:
+        try:
+            model = apps.get_model(probe.model)
+        except LookupError:
+            continue
+        if model._meta.db_table not in tables:
+            continue
+        with connection.cursor() as cursor:
+            present = {c.name for c in connection.introspection.get_table_description(
+                cursor, model._meta.db_table)}
+        if not {model._meta.get_field(f).column for f in (probe.sealed, probe.hashed)} <= present:
+            continue
+        row = (model.objects.exclude(**{f"{probe.sealed}__isnull": True})
+               .exclude(**{probe.hashed: ""}).order_by("-pk")
+               .values_list(probe.sealed, probe.hashed).first())
+        if row is not None:
+            out[f"{model._meta.label}.{probe.hashed}"] = (bytes(row[0]), row[1])
+    return out
 
 
 def check_keys(ring: Keyring, state: DatabaseState) -> list[str]:
@@ -239,6 +295,17 @@ def check_keys(ring: Keyring, state: DatabaseState) -> list[str]:
             _cipher(held[key_id]).decrypt(value[2:14], value[14:], None)
         except InvalidTag:
             problems.append(f"data key {key_id} does not open the values in {column}")
+    for column, (value, stored_hash) in sorted(state.hashed.items()):
+        key = held.get(sealed_key_id(value))
+        if key is None:
+            continue  # said above
+        try:
+            plain = _cipher(key).decrypt(value[2:14], value[14:], None).decode()
+        except (InvalidTag, UnicodeDecodeError):
+            continue
+        if not hmac.compare_digest(blind_index(plain, ring), stored_hash):
+            problems.append(f"the hash key does not make the search hashes in {column} "
+                            "(exact ID number and phone search would find nothing)")
     return list(dict.fromkeys(problems))
 
 

@@ -427,3 +427,50 @@ def test_no_key_file_is_made_for_sealed_values_before_the_fingerprint_table_exis
     crypto._cache = None
     assert crypto.keyring() == crypto.Keyring.from_json(real_keys)
     assert data_keys_match_database() == []
+
+
+def test_adopting_keys_checks_the_hash_key_against_the_search_hashes(
+    settings, tmp_path: Path, real_keys: str
+) -> None:
+    """A database from before fingerprints and a key file with its data keys but another
+    hash key: refused, or every exact ID number and phone search would silently miss."""
+    DataKeyFingerprint.objects.all().delete()
+    ring = crypto.Keyring.from_json(real_keys)
+    other_hash = crypto.Keyring(bytes(range(32)), ring.keys)
+    path = tmp_path / "data_keys.json"
+    path.write_text(other_hash.to_json())
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(crypto.KeyCheckError) as err:
+        crypto.keyring()
+    message = str(err.value)
+    assert str(path) in message
+    assert "the hash key does not make the search hashes in registry.Resident.id_number_hash" \
+        in message
+    assert not stored()  # nothing adopted
+    assert [e.id for e in data_keys_match_database()] == ["wangge.E001"]
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="hash key"):
+        call_command("keys", "status", stdout=out)
+    # the right hash key is adopted, and exact search finds the newest resident
+    path.write_text(real_keys)
+    crypto._cache = None
+    assert crypto.keyring() == ring and stored() == crypto.fingerprints(ring)
+    newest = Resident.objects.order_by("-pk").first()
+    assert newest is not None
+    number = crypto.open_sealed(newest.id_number_enc)
+    assert Resident.objects.filter(id_number_hash=crypto.blind_index(number)).exists()
+
+
+def test_a_registered_hash_probe_is_checked_too(
+    settings, tmp_path: Path, real_keys: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The phone's search hash, as another app would register a column of its own."""
+    DataKeyFingerprint.objects.all().delete()
+    monkeypatch.setattr(crypto, "_hash_probes", [])
+    crypto.register_hash_probe("registry.Resident", "phone_enc", "phone_hash")
+    crypto.register_hash_probe("nosuchapp.Model", "x_enc", "x_hash")  # not installed: skipped
+    ring = crypto.Keyring.from_json(real_keys)
+    (tmp_path / "data_keys.json").write_text(crypto.Keyring(bytes(32), ring.keys).to_json())
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(crypto.KeyCheckError, match=r"registry\.Resident\.phone_hash"):
+        crypto.keyring()
