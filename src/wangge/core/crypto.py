@@ -183,12 +183,9 @@ class HashProbe:
     hashed: str
 
 
-#: the hash probes; an app adds its own with `register_hash_probe` (core imports no app:
-#: models are named by label and looked up when the keys are checked)
-_hash_probes: list[HashProbe] = [
-    # registry.validation.seal_resident: id_number_hash = blind_index(the number it seals)
-    HashProbe("registry.Resident", "id_number_enc", "id_number_hash"),
-]
+#: the hash probes; each app adds its own with `register_hash_probe` in its `ready()` (core
+#: imports no app: models are named by label and looked up when the keys are checked)
+_hash_probes: list[HashProbe] = []
 
 
 def register_hash_probe(model: str, sealed: str, hashed: str) -> None:
