@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Front-end libraries from npm (package-lock.json), served by collectstatic from here
+NODE_STAMP := node_modules/.installed-stamp
 CHROMIUM := /usr/lib/chromium/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -15,7 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# `npm ci` again whenever the lock file changes; Leaflet is a peer dependency that
+# django-leaflet already provides, so peers are not installed.
+$(NODE_STAMP): package-lock.json
+	npm ci --omit=peer --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/wangge setup
 	$(BIN)/wangge demo load --if-empty
 	$(BIN)/wangge subscriptions add --name demo-log --topic '*' --kind log --if-missing
@@ -36,7 +44,7 @@ browser:
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test: $(STAMP) browser
+test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -49,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/registry.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules
