@@ -182,6 +182,12 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing one before 
 _leaflet = importlib.util.find_spec("leaflet")
 STATICFILES_DIRS = [Path(next(iter(_leaflet.submodule_search_locations))) / "static"] if (
     _leaflet and _leaflet.submodule_search_locations) else []
+# Libraries from npm (package.json, `npm ci` by the Makefile into the git-ignored
+# node_modules/ at the repository root), each under its own prefix.
+_NODE_MODULES = Path(os.environ.get("WANGGE_NODE_MODULES",
+                                    BASE_DIR.parent.parent / "node_modules"))
+STATICFILES_DIRS += [(prefix, _NODE_MODULES / folder) for prefix, folder in (
+    ("markercluster", "leaflet.markercluster/dist"),) if (_NODE_MODULES / folder).is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
