@@ -18,6 +18,7 @@ from ninja.parser import Parser
 
 from wangge.cases.api import public_router
 from wangge.cases.api import router as cases_router
+from wangge.cases.api_map import router as map_router
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.core.crypto import CryptoError
 from wangge.core.schema import text_problem
@@ -109,6 +110,7 @@ api.add_router("", org_router)
 api.add_router("/registry", registry_router)
 api.add_router("/cases", cases_router)
 api.add_router("/public", public_router)
+api.add_router("/map", map_router)
 
 
 def _refused(request: HttpRequest, exc: InputRefused) -> HttpResponse:
