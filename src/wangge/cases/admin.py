@@ -1,5 +1,18 @@
-from django.contrib import admin
+"""Cases in the admin: read-only, except the duty list, which saves through the actions
+(check, audit, outbox) like its console page."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from wangge.cases.actions.config import do_delete_duty_rule, do_set_duty_rule
+from wangge.cases.errors import CaseError
 from wangge.cases.models import (
     Assignment,
     Case,
@@ -10,33 +23,68 @@ from wangge.cases.models import (
     InspectionItem,
     Supervision,
 )
+from wangge.core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(CaseCategory)
-class CaseCategoryAdmin(admin.ModelAdmin):
+class CaseCategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The classification list is loaded by `wangge setup` (do_seed_classification)."""
+
     list_display = ["code", "name", "parent", "sla_policy", "confidential"]
     list_filter = ["confidential", "sla_policy"]
     search_fields = ["code", "name"]
 
 
+class DutyRuleForm(forms.ModelForm):
+    class Meta:
+        model = DutyRule
+        fields = ["category", "grid", "department", "external_system"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("department")) == bool(data.get("external_system")):
+            raise ValidationError({"department": "请选择责任部门或外部系统（二选一）"})
+        return data
+
+
 @admin.register(DutyRule)
 class DutyRuleAdmin(admin.ModelAdmin):
+    """Saves and deletes through do_set_duty_rule / do_delete_duty_rule. A rule's category
+    and grid are its key: to move a rule, delete it and add another."""
+
+    form = DutyRuleForm
     list_display = ["category", "grid", "department", "external_system"]
     raw_id_fields = ["grid"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["category", "grid"] if obj else []
 
-class EventInline(admin.TabularInline):
+    def save_model(self, request: HttpRequest, obj: DutyRule, form: Any, change: bool) -> None:
+        try:
+            rule = do_set_duty_rule(
+                request.user, category=obj.category.code, grid=obj.grid.code,
+                department=obj.department.code if obj.department else "",
+                external_system=obj.external_system.code if obj.external_system else "")
+        except (CaseError, PermissionDenied) as e:
+            raise PermissionDenied(str(e)) from e
+        obj.pk = rule.pk
+
+    def delete_model(self, request: HttpRequest, obj: DutyRule) -> None:
+        do_delete_duty_rule(request.user, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DutyRule]) -> None:
+        for rule in queryset.select_related("category", "grid"):
+            do_delete_duty_rule(request.user, rule)
+
+
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CaseEvent
     extra = 0
-    can_delete = False
     readonly_fields = ["at", "actor", "action", "from_state", "to_state", "note"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: cases change through the actions (the timeline must see every change)."""
 
     list_display = ["register_no", "title", "category", "state", "grid", "created_at"]
@@ -44,28 +92,17 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ["register_no", "title"]
     inlines = [EventInline]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(InspectionItem)
-class InspectionItemAdmin(admin.ModelAdmin):
+class InspectionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The inspection list is loaded by `wangge setup` (do_seed_inspection_items)."""
+
     list_display = ["grid_kind", "order", "name", "category"]
     list_filter = ["grid_kind"]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+class _ReadOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(Assignment)

@@ -1,10 +1,16 @@
+"""Integration in the admin: read-only, except subscriptions (saved through
+do_save_subscription) and tokens (revoked through do_revoke_token). Tokens are issued with
+`wangge tokens create`, external systems by `wangge setup` / do_ensure_external_system."""
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.admin import ReadOnlyAdminMixin
 from wangge.integration import actions, senders
 from wangge.integration.models import (
     ApiToken,
@@ -17,7 +23,7 @@ from wangge.integration.models import (
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "topic", "status", "created_at", "routed_at"]
     list_filter = ["status", "topic"]
     search_fields = ["idempotency_key"]
@@ -68,9 +74,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
             external_system=data["external_system"], actor=request.user, instance=obj,
         )
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deliveries point at it; switch it off (active) instead
+
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: deliveries change through the worker and the outbox console page."""
 
     list_display = ["id", "message", "subscription", "status", "attempts", "next_attempt_at",
@@ -79,15 +88,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["message", "subscription"]
     raw_id_fields = ["message"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "last_started_at", "last_finished_at", "last_ok", "runs",
                     "last_worker"]
     readonly_fields = ["name", "last_started_at", "last_finished_at", "last_ok", "last_error",
@@ -95,13 +98,23 @@ class JobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExternalSystem)
-class ExternalSystemAdmin(admin.ModelAdmin):
+class ExternalSystemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "service_user"]
 
 
+@admin.action(description=_("吊销所选令牌"))
+def revoke_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest,
+                  queryset: QuerySet[ApiToken]) -> None:
+    for token in queryset:
+        actions.do_revoke_token(token, actor=request.user)
+
+
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only; the one change, revoking, is an admin action through do_revoke_token."""
+
     list_display = ["prefix", "user", "label", "created_at", "last_used_at", "expires_at",
                     "revoked_at"]
-    readonly_fields = ["prefix", "digest", "created_at", "last_used_at", "expires_at"]
     list_filter = ["revoked_at"]
+    exclude = ["digest"]
+    actions = [revoke_tokens]

@@ -143,3 +143,29 @@ def do_give_login(
     audit.record("person.give_login", actor=actor, object_type="person", object_id=person.pk,
                  username=username)
     return user
+
+
+@transaction.atomic
+def do_save_department(department: Department, *, changed: Sequence[str] = (),
+                       actor: AbstractBaseUser | None = None) -> Department:
+    """Create or edit a department from the admin form (already validated there)."""
+    created = department.pk is None
+    department.save()
+    audit.record("department.create" if created else "department.change", actor=actor,
+                 object_type="department", object_id=department.pk, code=department.code,
+                 fields=sorted(changed))
+    outbox.enqueue("org.department_saved", {"department": department.pk,
+                                            "code": department.code, "created": created})
+    return department
+
+
+@transaction.atomic
+def do_save_person(person: Person, *, changed: Sequence[str] = (),
+                   actor: AbstractBaseUser | None = None) -> Person:
+    """Create or edit a person's record from the admin form; roles change only through
+    do_assign_role / do_end_role."""
+    created = person.pk is None
+    person.save()
+    audit.record("person.create" if created else "person.change", actor=actor,
+                 object_type="person", object_id=person.pk, fields=sorted(changed))
+    return person

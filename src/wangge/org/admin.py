@@ -1,11 +1,28 @@
+"""Org in the admin: departments and people save through do_save_department /
+do_save_person (audit), roles through do_assign_role / do_end_role; nothing is deleted
+(history: end a role instead)."""
+
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
-from wangge.org.actions import RoleError, check_role, do_assign_role, do_end_role
+from wangge.core.admin import ReadOnlyAdminMixin
+from wangge.org.actions import (
+    RoleError,
+    check_role,
+    do_assign_role,
+    do_end_role,
+    do_save_department,
+    do_save_person,
+)
 from wangge.org.models import Department, Person, RoleAssignment
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Shown on the person; assigning and ending roles is done under 角色分配 (the actions)."""
+
     model = RoleAssignment
     extra = 0
     raw_id_fields = ["grid", "department"]
@@ -18,6 +35,13 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     raw_id_fields = ["grid"]
 
+    def save_model(self, request: HttpRequest, obj: Department, form: Any,
+                   change: bool) -> None:
+        do_save_department(obj, changed=form.changed_data, actor=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
@@ -25,6 +49,12 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["name", "work_phone"]
     raw_id_fields = ["user", "department"]
     inlines = [RoleInline]
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        do_save_person(obj, changed=form.changed_data, actor=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(RoleAssignment)

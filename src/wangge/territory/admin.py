@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from wangge.core.admin import ReadOnlyAdminMixin
 from wangge.territory.actions import do_update_grid
 from wangge.territory.models import Grid, TerritoryState
 
@@ -28,6 +29,6 @@ class GridAdmin(admin.ModelAdmin):
 
 
 @admin.register(TerritoryState)
-class TerritoryStateAdmin(admin.ModelAdmin):
+class TerritoryStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["version", "changed_at"]
     readonly_fields = ["version", "changed_at"]

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from wangge.core.admin import ReadOnlyAdminMixin
 from wangge.workcal import actions
 from wangge.workcal.models import CalendarDay, CalendarState, CalendarYear, SlaClock, SlaPolicy
 from wangge.workcal.validation import check_day
@@ -93,6 +94,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarState)
-class CalendarStateAdmin(admin.ModelAdmin):
+class CalendarStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["version", "changed_at"]
     readonly_fields = ["version", "stamp", "changed_at"]
