@@ -191,6 +191,12 @@ def test_rotation_keeps_the_fingerprint_table_right(
     assert ring.active_id == old.active_id + 1 and len(ring.keys) == 1
     assert stored() == crypto.fingerprints(ring)  # new key in, old key out, hash key kept
     assert ("data", old.active_id) not in stored()
+    # the rotation is on the audit log: which key seals now, which keys were dropped
+    from wangge.core.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="core.keys_rotated")
+    assert entry.object_id == str(ring.active_id)
+    assert entry.detail["dropped"] == [old.active_id] and entry.detail["resealed"] > 0
     # the key file from before the rotation no longer fits this database
     (tmp_path / "data_keys.json").write_text(real_keys)
     crypto._cache = None

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from wangge.core import crypto
+from wangge.core import audit, crypto
 
 BATCH = 2000
 #: passes after the first before giving up on writers that keep sealing under an old key
@@ -73,6 +73,8 @@ class Command(BaseCommand):
         # the table, never the table more than the key file
         crypto.record_fingerprints(final, prune=True)
         crypto.save_keyring(final)
+        audit.record("core.keys_rotated", actor=None, object_type="data_key", object_id=new_id,
+                     resealed=moved, dropped=[i for i, _ in ring.keys[1:]])
         self.stdout.write(self.style.SUCCESS(
             f"re-sealed {moved} values under key {new_id}; older keys removed"))
 
