@@ -9,12 +9,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import shapely
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 
 from wangge.core import audit
 from wangge.integration import outbox
+from wangge.org.access import roles_of
+from wangge.org.models import Role
 from wangge.territory.models import Grid, TerritoryState
 from wangge.territory.records import GridRecord, Problem
 from wangge.territory.validation import check_tree
@@ -122,6 +125,19 @@ def do_import_grids(
                 key=f"territory.v{version}",
             )
     return result
+
+
+#: who may rename a grid or redraw its boundary: the center's dispatchers and admins (a
+#: leader's view is read-only; sub-centers and grid workers ask the center)
+GRID_EDITORS = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+def check_update_grid(user: AbstractBaseUser | AnonymousUser, grid: Grid) -> None:
+    """Raise PermissionDenied unless the user may edit this grid (which they can see)."""
+    if not user.is_authenticated:
+        raise PermissionDenied("登录后才能修改网格")
+    if not (user.is_superuser or roles_of(user) & GRID_EDITORS):
+        raise PermissionDenied("只有中心的调度员和管理员可以修改网格")
 
 
 def do_update_grid(

@@ -7,14 +7,13 @@ from typing import Annotated, Any
 import shapely.geometry
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import ValidationError
 from shapely.errors import ShapelyError
 
 from wangge.core.schema import ModelText, responses
-from wangge.org.access import is_center_staff
 from wangge.territory import lookup
 from wangge.territory.access import access_grid, top_grids, visible_grids
-from wangge.territory.actions import do_update_grid, grid_to_record
+from wangge.territory.actions import check_update_grid, do_update_grid, grid_to_record
 from wangge.territory.geojson import to_feature
 from wangge.territory.models import KINDS_BY_LEVEL, Grid
 from wangge.territory.queries import grid_summary
@@ -121,8 +120,7 @@ class GridPatch(Schema):
 @router.patch("/{code}", response=responses(GridOut), summary="修改网格名称或边界")
 def update_grid(request: HttpRequest, code: PathCode, body: GridPatch) -> Any:
     grid = access_grid(request.auth, code)
-    if not is_center_staff(request.auth):
-        raise HttpError(403, "only center staff edit grids")
+    check_update_grid(request.auth, grid)
     geometry = None
     if body.geometry is not None:
         try:

@@ -58,3 +58,20 @@ def test_unreadable_geometry_is_422_naming_the_field(django_user_model) -> None:
     r = patch(as_user(django_user_model, "dispatcher"), grid.code,
               {"geometry": {"type": "Polygon", "coordinates": "nope"}})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "geometry"]
+
+
+@pytest.mark.parametrize("username", ["leader", "gridworker"])
+def test_check_update_grid_refuses_read_only_and_field_roles(django_user_model,
+                                                            username: str) -> None:
+    """The permission lives in the action: a leader sees the whole city but edits nothing."""
+    from django.core.exceptions import PermissionDenied
+
+    from wangge.territory.actions import check_update_grid
+
+    grid = Grid.objects.get(name="胜利社区第1网格")
+    with pytest.raises(PermissionDenied):
+        check_update_grid(django_user_model.objects.get(username=username), grid)
+    check_update_grid(django_user_model.objects.get(username="dispatcher"), grid)  # allowed
+    r = patch(as_user(django_user_model, username), grid.code, {"name": "x"})
+    assert r.status_code == 403 and "调度员" in r.json()["detail"]
+    assert Grid.objects.get(pk=grid.pk).name == "胜利社区第1网格"
