@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 
 from wangge.core import audit
 from wangge.integration import outbox
 from wangge.workcal import seed
+from wangge.workcal.access import can_edit_calendar
 from wangge.workcal.models import CalendarDay, CalendarState, CalendarYear, SlaClock, SlaPolicy
 from wangge.workcal.specs import DayRow
 from wangge.workcal.validation import (
@@ -112,6 +114,13 @@ def do_seed_calendar_from_package(
         _replace_years(seed.package_days(wanted), wanted, CalendarYear.Source.PACKAGE, note)
         _announce("workcal.calendar_seed", actor, sorted(wanted), package=note)
     return sorted(wanted)
+
+
+def check_edit_calendar(user: AbstractBaseUser | AnonymousUser) -> None:
+    """Raise PermissionDenied unless the user may change a day or a year's coverage (the
+    center's administrators and superusers: every deadline in the city moves with it)."""
+    if not can_edit_calendar(user):
+        raise PermissionDenied("只有中心管理员可以修改工作日历")
 
 
 def do_set_day(

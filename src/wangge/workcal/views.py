@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -97,8 +96,7 @@ def _errors_to_form(form: forms.Form, error: WorkcalError) -> None:
 @login_required
 @require_POST
 def set_day(request: HttpRequest) -> HttpResponse:
-    if not can_edit_calendar(request.user):
-        raise PermissionDenied("only the center's administrators edit the calendar")
+    actions.check_edit_calendar(request.user)
     form = DayForm(request.POST)
     if form.is_valid():
         day = form.cleaned_data["date"]
@@ -117,8 +115,7 @@ def set_day(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def set_year(request: HttpRequest) -> HttpResponse:
-    if not can_edit_calendar(request.user):
-        raise PermissionDenied("only the center's administrators edit the calendar")
+    actions.check_edit_calendar(request.user)
     form = YearForm(request.POST)
     if not form.is_valid():
         return _render(request, _year(request.POST.get("year")), year_form=form, status=400)

@@ -83,3 +83,15 @@ def test_trying_a_policy(login_as) -> None:
 
 def test_the_nav_links_to_the_calendar(login_as) -> None:
     assert 'href="/console/calendar/"' in login_as("gridworker").get("/").content.decode()
+
+
+@pytest.mark.parametrize("username", ["dispatcher", "leader", "gridworker"])
+def test_check_edit_calendar_is_the_one_gate(django_user_model, username: str) -> None:
+    """The views ask the action; the action refuses everyone but the center's admins."""
+    from django.core.exceptions import PermissionDenied
+
+    from wangge.workcal.actions import check_edit_calendar
+
+    with pytest.raises(PermissionDenied):
+        check_edit_calendar(django_user_model.objects.get(username=username))
+    check_edit_calendar(django_user_model.objects.get(username="center_admin"))
