@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from wangge.cases.map_queries import grid_counts
 from wangge.org.access import public_card, roles_of
 from wangge.registry.access import public_building_by_qr
 from wangge.territory.access import access_grid, public_grid_by_qr, top_grids
@@ -43,8 +44,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def grid_panel(request: HttpRequest, code: str) -> HttpResponse:
     grid = access_grid(request.user, code)
-    return render(request, "web/grid_panel.html", {"grid": grid,
-                                                   "s": grid_summary(grid, request.user)})
+    return render(request, "web/grid_panel.html", {
+        "grid": grid, "s": grid_summary(grid, request.user),
+        # open and late cases in the subtree, as the map colours them
+        "cases": grid_counts(request.user, [grid])["grids"][0]})
 
 
 def qr_page(request: HttpRequest, token: str) -> HttpResponse:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from wangge.cases import queues
-from wangge.cases.api_map import open_cases
+from wangge.cases.map_queries import open_cases
 from wangge.cases.models import Assignment, Case
 from wangge.cases.tests.helpers import act, report
 from wangge.org.models import Department
