@@ -63,7 +63,29 @@ def _env(data_dir: Path, db_url: str | None) -> dict[str, str]:
 
 def _run(args: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([str(BIN), *args], env=env, check=True, capture_output=True, text=True)
+    done = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"wangge {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return time.perf_counter() - started
+
+
+def _raw_dump(db: str, src_dir: Path, src_url: str | None, out: Path) -> float:
+    """The baseline: the bare database copy the archive is built around, with nothing else
+    (no keys, media, manifest or checks) — SQLite's online backup API, or pg_dump -Fc."""
+    out.unlink(missing_ok=True)
+    started = time.perf_counter()
+    if db == "sqlite":
+        import sqlite3
+
+        source = sqlite3.connect(src_dir / "wangge.sqlite3")
+        target = sqlite3.connect(out)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    else:
+        subprocess.run(["pg_dump", "--format=custom", "-f", str(out), str(src_url)],
+                       check=True, capture_output=True)
     return time.perf_counter() - started
 
 
@@ -76,10 +98,11 @@ def bench(db: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     print(f"[{db}] setup + demo load …", file=sys.stderr, flush=True)
     load = _run(["setup"], src) + _run(
         ["demo", "load", "--residents", str(args.residents), "--cases", str(args.cases)], src)
-    backups, restores = [], []
+    backups, restores, raws = [], [], []
     try:
         for i in range(args.rounds):
             archive.unlink(missing_ok=True)
+            raws.append(_raw_dump(db, src_dir, src_url, tmp / f"{db}-raw.dump"))
             backups.append(_run(["backup", "-o", str(archive)], src))
             dst_dir = tmp / f"{db}-dst-{i}"
             dst_url = _pg(admin, "wangge_bench_backup_dst") if db == "postgres" else None
@@ -97,6 +120,8 @@ def bench(db: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "backup_s": [round(x, 2) for x in backups],
             "restore_s": [round(x, 2) for x in restores],
             "backup_median_s": round(statistics.median(backups), 2),
+            "raw_dump_s": [round(x, 2) for x in raws],
+            "raw_dump_median_s": round(statistics.median(raws), 2),
             "restore_median_s": round(statistics.median(restores), 2),
             "archive_mb": round(size / 1e6, 1)}
 
@@ -127,6 +152,8 @@ def main() -> None:
               f"{r['backup_s']}  ({r['archive_mb']} MB)")
         print(f"{db:<10} {'wangge restore FILE.zip':<32} {r['restore_median_s']:>9.2f}  "
               f"{r['restore_s']}")
+        raw = "sqlite3 backup API (baseline)" if db == "sqlite" else "pg_dump -Fc (baseline)"
+        print(f"{db:<10} {raw:<32} {r['raw_dump_median_s']:>9.2f}  {r['raw_dump_s']}")
     out = args.output or RESULTS_DIR / f"backup-{dt.date.today().isoformat()}.json"
     out.write_text(json.dumps({
         "benchmark": "backup", "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
