@@ -9,8 +9,10 @@ from typing import Annotated, Any, Literal
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
+from ninja.errors import ValidationError
 
 from wangge.cases import access, actions, queues
+from wangge.cases.filters import CaseFilter
 from wangge.cases.models import (
     Assignment,
     Case,
@@ -24,6 +26,7 @@ from wangge.cases.models import (
 from wangge.cases.notice import shown_title
 from wangge.cases.photos import open_stored
 from wangge.cases.routing import routing_text
+from wangge.cases.urgency import CARD_NAMES
 from wangge.cases.workflow import STEPS, State
 from wangge.core.models import IdempotencyKey
 from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
@@ -182,17 +185,36 @@ class CaseRow(Schema):
     category: str
     grid: str
     created_at: dt.datetime
+    #: the nearest deadline of a running SLA clock; 督办牌 "red", "yellow" or ""
+    deadline: dt.datetime | None = None
+    card: str = ""
+    breached: bool = False
+    warned: bool = False
 
 
-@router.get("/", response=responses(list[CaseRow]), summary="事件队列（我的待办、本人范围、超期）")
+@router.get("/", response=responses(list[CaseRow]),
+            summary="事件队列（我的待办、本人范围、超期），按紧急程度排序，可搜索、筛选")
 def list_cases(request: HttpRequest,
                queue: Literal["mine", "scope", "overdue"] = "scope",
                state: State | None = None,
+               q: str | None = None, grid: str | None = None, category: str | None = None,
+               department: str | None = None, channel: str | None = None,
+               card: str | None = None,
                limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> Any:
-    qs = queues.queue(request.auth, queue, timezone.localdate(), state or "")
+    """The same queues, filters and urgency order as the console (cases.filters): a value
+    refused is a 422 naming the field; a grid outside the caller's scope gives []."""
+    given = {"q": q, "grid": grid, "category": category, "department": department,
+             "state": state, "channel": channel, "card": card}
+    filterset = CaseFilter({k: v for k, v in given.items() if v}, user=request.auth,
+                           queryset=queues.queue(request.auth, queue, timezone.localdate()))
+    if not filterset.is_valid():
+        raise ValidationError([{"loc": ["query", field], "msg": msg, "type": "invalid"}
+                               for field, msg in filterset.problems()])
     return [{"register_no": c.register_no, "title": c.title, "state": c.state,
-             "category": c.category.code, "grid": c.grid.code, "created_at": c.created_at}
-            for c in qs[offset:offset + limit]]
+             "category": c.category.code, "grid": c.grid.code, "created_at": c.created_at,
+             "deadline": c.due, "card": CARD_NAMES[c.card], "breached": c.breached,
+             "warned": c.warned}
+            for c in filterset.qs[offset:offset + limit]]
 
 
 @router.get("/stats", response=responses(dict), summary="事件统计（涉密事件只计数）")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from wangge.cases import access
 from wangge.cases.models import Assignment, Case, CaseClock, Supervision
+from wangge.cases.urgency import by_urgency, with_urgency
 from wangge.cases.workflow import FINAL, WAITING_ON, Actor, State
 from wangge.org.access import AnyUser, in_scope
 from wangge.territory.models import Grid
@@ -55,7 +56,8 @@ def queue(user: AnyUser, name: str, today: dt.date, state: str = "") -> QuerySet
         qs = qs.filter(overdue(today))
     if state:
         qs = qs.filter(state=state)
-    return qs.select_related("category", "grid", "department").order_by("-created_at")
+    # most urgent first, with the card, the clocks' state and the nearest deadline annotated
+    return by_urgency(with_urgency(qs.select_related("category", "grid", "department")))
 
 
 def inbox(user: AnyUser) -> dict[str, Any]:
@@ -63,7 +65,8 @@ def inbox(user: AnyUser) -> dict[str, Any]:
     departments = access.user_department_ids(user)
     cases = (access.visible_cases(user)
              .filter(department_id__in=departments, state__in=_states(Actor.DEPARTMENT))
-             .select_related("category", "grid").order_by("created_at"))
+             .select_related("category", "grid"))
+    cases = by_urgency(with_urgency(cases))
     assignments = (access.department_assignments(user).filter(closed_at__isnull=True)
                    .select_related("case", "department").order_by("deadline"))
     return {"cases": cases, "assignments": assignments}

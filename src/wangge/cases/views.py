@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,16 +22,19 @@ from django.views.decorators.http import require_POST
 
 from wangge.cases import access, actions, queues
 from wangge.cases.errors import CaseError, IllegalTransition
+from wangge.cases.filters import CaseFilter
 from wangge.cases.forms import ActionForm, FeedbackForm, ReportForm, SuperviseForm
 from wangge.cases.labels import ACTION_LABELS, FIELD_LABELS, OPTIONAL_FIELDS, STATE_LABELS
 from wangge.cases.models import Case
 from wangge.cases.notice import notice, shown_title
 from wangge.cases.photos import open_stored
 from wangge.cases.routing import routing_text
+from wangge.cases.urgency import CARD_NAMES, time_left
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
 from wangge.core.schema import MAX_ID
 from wangge.org.models import Department
 from wangge.territory import access as territory_access
+from wangge.workcal import calendar as workcal
 
 PAGE = 50
 log = logging.getLogger(__name__)
@@ -43,18 +47,33 @@ def _date(value: str | None, default: dt.date) -> dt.date:
         return default
 
 
+def _filtered_page(request: HttpRequest, qs: QuerySet[Case]) -> tuple[dict[str, Any], int]:
+    """One page of a queue (already sorted by urgency) under the filters of the address,
+    with the working time left of each row; refused filter values give a 400 naming them
+    and an empty list, never a wider one."""
+    filterset = CaseFilter(request.GET, queryset=qs, user=request.user)
+    valid = filterset.is_valid()
+    page = Paginator(filterset.qs if valid else qs.none(), PAGE).get_page(
+        request.GET.get("page"))
+    calendar, now = workcal.current(), timezone.now()
+    rows = [{"case": c, "title": shown_title(c), "state": STATE_LABELS.get(c.state, c.state),
+             "card": CARD_NAMES[c.card], "left": time_left(calendar, now, c.due)}
+            for c in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"filter": filterset, "problems": filterset.problems(), "page": page, "rows": rows,
+            "query": query.urlencode(), "filtered": any(
+                v for k, v in request.GET.items() if k in filterset.filters)}, (
+        200 if valid else 400)
+
+
 @login_required
 def queue_page(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("queue", "mine")
     name = name if name in queues.QUEUES else "mine"
-    state = request.GET.get("state", "")
-    state = state if state in STATE_LABELS else ""
-    qs = queues.queue(request.user, name, timezone.localdate(), state)
-    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
-    return render(request, "cases/queue.html", {
-        "queue": name, "state": state, "page": page, "states": STATE_LABELS,
-        "rows": [(c, shown_title(c), STATE_LABELS.get(c.state, c.state)) for c in page],
-    })
+    context, status = _filtered_page(
+        request, queues.queue(request.user, name, timezone.localdate()))
+    return render(request, "cases/queue.html", {"queue": name, **context}, status=status)
 
 
 def _action_forms(user: Any, case: Case) -> list[dict[str, Any]]:
@@ -212,10 +231,10 @@ def new_case(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox_page(request: HttpRequest) -> HttpResponse:
     box = queues.inbox(request.user)
+    context, status = _filtered_page(request, box["cases"])
     return render(request, "cases/inbox.html", {
-        "cases": [(c, STATE_LABELS.get(c.state, c.state)) for c in box["cases"]],
-        "assignments": box["assignments"], "today": timezone.localdate(),
-    })
+        **context, "assignments": box["assignments"], "today": timezone.localdate(),
+    }, status=status)
 
 
 @login_required
