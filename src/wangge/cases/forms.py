@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from wangge.cases.models import Case, CaseCategory, Supervision
 from wangge.core.models import IdempotencyKey
 from wangge.core.schema import form_text
-from wangge.org.models import Department
+from wangge.org.access import AnyUser, roles_of
+from wangge.org.models import Department, Role
+
+#: who chooses the channel of what they register (a call, a visitor at the desk …)
+CHANNEL_CHOOSERS = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
+                              Role.STATION_STAFF})
 
 
 def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -23,7 +28,22 @@ def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return list(groups.items())
 
 
+def own_channel(user: AnyUser) -> str | None:
+    """The channel a user always reports through, or None when they choose it: grid workers
+    report as grid workers and people without a role as residents; the dispatching desks
+    (and other staff) say how the matter came in."""
+    roles = roles_of(user)
+    if user.is_superuser or roles & CHANNEL_CHOOSERS:
+        return None
+    if Role.GRID_WORKER in roles:
+        return Case.Channel.GRID_WORKER
+    return None if roles else Case.Channel.RESIDENT
+
+
 class ReportForm(forms.Form):
+    """上报. For a user who always reports as themselves the channel is not asked: the form
+    sets it, whatever was posted."""
+
     category = forms.ChoiceField(label=_("事件分类"))
     title = form_text(Case, "title", label=_("标题"))
     description = form_text(label=_("描述"), required=False,
@@ -33,10 +53,19 @@ class ReportForm(forms.Form):
     lat = forms.FloatField(label=_("纬度"), required=False, min_value=-90, max_value=90)
     client_key = form_text(IdempotencyKey, "key", widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "—"), *category_choices()]
         self.fields["client_key"].initial = uuid.uuid4().hex  # a double tap makes one case
+        self.own_channel = own_channel(user) if user is not None else None
+        if self.own_channel is not None:
+            del self.fields["channel"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.own_channel is not None:
+            cleaned["channel"] = self.own_channel
+        return cleaned
 
 
 class ActionForm(forms.Form):

@@ -18,6 +18,7 @@ urlpatterns = [
          name="notification"),
     path("rules/<int:pk>/delete/", views_rules.delete_rule, name="delete_rule"),
     path("<str:register_no>/", views.case_page, name="case"),
+    path("<str:register_no>/reported/", views.reported, name="reported"),
     path("<str:register_no>/act/<str:action>/", views.act, name="act"),
     path("<str:register_no>/photos/", views.upload_photos, name="photos"),
     path("<str:register_no>/photos/<int:pk>/", views.photo, name="photo"),

@@ -4,6 +4,7 @@ statistics, the report form and the printable notice. Thin: access decides, acti
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from typing import Any
 
@@ -18,16 +19,17 @@ from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases import access, actions, queues
+from wangge.cases import access, actions, kept_photos, queues
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.filters import CaseFilter
 from wangge.cases.forms import ActionForm, FeedbackForm, ReportForm, SuperviseForm
 from wangge.cases.labels import ACTION_LABELS, FIELD_LABELS, OPTIONAL_FIELDS, STATE_LABELS
 from wangge.cases.models import Case
 from wangge.cases.notice import notice, shown_title
-from wangge.cases.photos import open_stored
+from wangge.cases.photos import check_photo, open_stored
 from wangge.cases.routing import routing_text
 from wangge.cases.urgency import CARD_NAMES, time_left
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
@@ -211,21 +213,84 @@ def supervise(request: HttpRequest, register_no: str) -> HttpResponse:
     return _redirect_with(request, register_no, None, str(ACTION_LABELS["supervise"]))
 
 
+#: the register numbers this session reported: its success pages (a reporter who may not
+#: read the case now — confidential, outside their scope — still gets its number and code)
+REPORTED_SESSION_KEY = "cases_reported"
+REPORTED_REMEMBERED = 20
+#: intake's refusals as the reporter in the street reads them (the API keeps the codes)
+REPORT_MESSAGES = {
+    "the location lies outside the territory": _("这个位置不在本平台的辖区内，请重新定位。"),
+    "a location is required (the reporter has no grid)":
+        _("请使用当前位置：您没有负责的网格，事件需要位置才能确定所属网格。"),
+    "not a readable picture": _("有一个文件不是可识别的图片，未保留。"),
+    "only JPEG, PNG or WebP photos are accepted": _("只接受 JPEG、PNG 或 WebP 照片。"),
+}
+
+
+def _report_message(e: CaseError) -> str:
+    return str(REPORT_MESSAGES.get(str(e), e))
+
+
 @login_required
 def new_case(request: HttpRequest) -> HttpResponse:
-    """上报: phone-sized, with photos and "use my location"; a double tap makes one case."""
-    form = ReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            case = actions.do_report(
-                data, request.user, channel=data["channel"], client_key=data["client_key"],
-                photos=[f.read() for f in request.FILES.getlist("photos")])
-        except CaseError as e:
-            form.add_error(e.field if e.field in form.fields else None, str(e))
-        else:
-            return redirect("cases:case", register_no=case.register_no)
-    return render(request, "cases/new.html", {"form": form})
+    """上报: phone-sized, with photos, a map of the location and its grid; a double tap
+    makes one case (the client key); photos that passed their check are kept on the server
+    when the form comes back with an error (kept_photos), and the retry refers to them."""
+    form = ReportForm(request.POST or None, user=request.user)
+    kept: list[kept_photos.Kept] = []
+    photo_errors: list[str] = []
+    if request.method == "POST":
+        client_key = request.POST.get("client_key", "")
+        kept = kept_photos.load(request.user, client_key, request.POST.getlist("kept_photo"))
+        known = {k.sha256 for k in kept}
+        uploads = [raw for raw in (f.read() for f in request.FILES.getlist("photos"))
+                   if hashlib.sha256(raw).hexdigest() not in known]  # the same photo again
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = actions.do_report(
+                    data, request.user, channel=data["channel"], client_key=data["client_key"],
+                    photos=[k.content for k in kept] + uploads)
+            except CaseError as e:
+                if e.field == "photos":
+                    photo_errors.append(_report_message(e))
+                else:  # the coordinates are folded away: their errors stand above the form
+                    field = e.field if e.field in form.fields and e.field not in (
+                        "lat", "lng") else None
+                    form.add_error(field, _report_message(e))
+            else:
+                kept_photos.discard(request.user, client_key)
+                _remember_reported(request, case.register_no)
+                return redirect("cases:reported", register_no=case.register_no)
+        for raw in uploads:  # keep what passed its check for the retry
+            try:
+                checked = check_photo(raw)
+            except CaseError as e:
+                photo_errors.append(_report_message(e))
+                continue
+            if len(kept) < settings.WANGGE_PHOTOS_PER_STAGE and (
+                    kept_one := kept_photos.keep(request.user, client_key, checked)):
+                kept.append(kept_one)
+    return render(request, "cases/new.html", {
+        "form": form, "kept": kept, "photo_errors": list(dict.fromkeys(photo_errors)),
+        "tile_url": settings.WANGGE_TILE_URL})
+
+
+def _remember_reported(request: HttpRequest, register_no: str) -> None:
+    seen = [n for n in request.session.get(REPORTED_SESSION_KEY, []) if n != register_no]
+    request.session[REPORTED_SESSION_KEY] = [register_no, *seen][:REPORTED_REMEMBERED]
+
+
+@login_required
+def reported(request: HttpRequest, register_no: str) -> HttpResponse:
+    """上报成功: the register number, the follow code (关注码) and the way to the case —
+    for the cases this session reported only."""
+    if register_no not in request.session.get(REPORTED_SESSION_KEY, []):
+        raise Http404("no such report in this session")
+    case = Case.objects.select_related("grid", "category").get(register_no=register_no)
+    return render(request, "cases/reported.html", {
+        "case": case, "title": shown_title(case),
+        "can_see": access.can_see_case(request.user, case)})
 
 
 @login_required

@@ -16,6 +16,7 @@ from wangge.org.access import public_card, roles_of
 from wangge.registry.access import public_building_by_qr
 from wangge.territory.access import access_grid, public_grid_by_qr, top_grids
 from wangge.territory.queries import grid_summary
+from wangge.web.worker_home import is_worker_only, worker_home
 
 
 @require_GET
@@ -33,6 +34,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if is_worker_only(request.user) and request.GET.get("view") != "map":
+        return worker_home(request)  # a grid worker's desk; the map is one tap away
     tops = list(top_grids(request.user).values("code", "name", "level"))
     return render(request, "web/home.html", {
         "tops": tops,
