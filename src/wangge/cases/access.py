@@ -7,12 +7,21 @@ import hmac
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from wangge.cases.models import Assignment, Case, CaseEvent, CasePhoto, DutyRule, Notification
-from wangge.cases.workflow import STEPS, WAITING_ON, Actor
+from wangge.cases.models import (
+    Assignment,
+    Case,
+    CaseClock,
+    CaseEvent,
+    CasePhoto,
+    DutyRule,
+    Notification,
+    Supervision,
+)
+from wangge.cases.workflow import FINAL, STEPS, WAITING_ON, Actor
 from wangge.org.access import AnyUser, can_see_path, current_roles, in_scope, scope_paths
 from wangge.org.models import Role, RoleAssignment
 from wangge.territory.models import Grid
@@ -89,6 +98,82 @@ def access_case(user: AnyUser, register_no: str) -> Case:
     if case is None:
         raise Http404("no such case")
     return case
+
+
+def whose_move(state: str) -> Actor | None:
+    """Who moves next on a case in this state (None: nobody, the case is over)."""
+    return {str(s): actor for s, actor in WAITING_ON.items()}.get(str(state))
+
+
+def states_waiting_on(actor: Actor) -> list[str]:
+    """The states in which the next move is this kind of actor's."""
+    return [str(s) for s, a in WAITING_ON.items() if a == actor]
+
+
+def waiting_on(user: AnyUser) -> Q:
+    """Cases whose next move is this user's (the one definition of "whose move is it", read
+    by 我的待办, the inbox and responsible_users): to dispatch (at the case's handling
+    level), to handle for their department, to verify in their grid, to rate as the
+    reporter."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    mine = Q(pk__in=[])
+    for level, roles in DISPATCH_ROLES_AT.items():
+        mine |= (Q(handling_level=level, state__in=states_waiting_on(Actor.DISPATCH))
+                 & in_scope(user, "grid__path", roles=roles))
+    mine |= Q(department_id__in=user_department_ids(user),
+              state__in=states_waiting_on(Actor.DEPARTMENT))
+    mine |= Q(grid_id__in=worker_grid_ids(user), state__in=states_waiting_on(Actor.GRID_WORKER))
+    mine |= Q(reporter_id=user.pk, state__in=states_waiting_on(Actor.REPORTER))
+    return mine
+
+
+# ---- What is late (超期): the one definition every surface reads (docs/cases.md) ----------
+
+def as_of(when: dt.date | dt.datetime | None = None) -> dt.datetime:
+    """The instant "late" is judged at: a datetime as given; no value or today's date: now;
+    another date: the end of that day (Asia/Shanghai)."""
+    if isinstance(when, dt.datetime):
+        return when
+    if when is None or when == timezone.localdate():
+        return timezone.now()
+    start = dt.datetime.combine(when + dt.timedelta(days=1), dt.time.min)
+    return timezone.make_aware(start) - dt.timedelta(microseconds=1)
+
+
+def late_clocks(now: dt.datetime) -> QuerySet[CaseClock]:
+    """Breached SLA clocks: running (not paused, met or stopped) and past their deadline —
+    whether or not the worker's sweep has marked them yet — or marked breached and still
+    running (a breached clock stays late until it is met or stopped, also when a pause
+    moved its deadline)."""
+    return CaseClock.objects.filter(Q(status=CaseClock.Status.RUNNING)
+                                    & (Q(deadline__lt=now) | Q(breached_at__isnull=False)))
+
+
+def late_assignments(now: dt.datetime) -> QuerySet[Assignment]:
+    """Open assignments (交办单, not yet 销号) whose date has passed."""
+    return Assignment.objects.filter(closed_at__isnull=True,
+                                     deadline__lt=timezone.localdate(now))
+
+
+def late_supervisions(now: dt.datetime) -> QuerySet[Supervision]:
+    """Supervisions (督办) whose date to answer by has passed."""
+    return Supervision.objects.filter(deadline__lt=timezone.localdate(now))
+
+
+def overdue(when: dt.date | dt.datetime | None = None) -> Q:
+    """超期: an open case (not rejected, cancelled, closed or evaluated) with a breached SLA
+    clock, a late assignment or a supervision past its date. Filter cases with it."""
+    now = as_of(when)
+    return ~Q(state__in=FINAL) & (
+        Exists(late_clocks(now).filter(case=OuterRef("pk")))
+        | Exists(late_assignments(now).filter(case=OuterRef("pk")))
+        | Exists(late_supervisions(now).filter(case=OuterRef("pk"))))
+
+
+def overdue_cases(user: AnyUser, when: dt.date | dt.datetime | None = None) -> QuerySet[Case]:
+    """The late cases the user may see."""
+    return visible_cases(user).filter(overdue(when))
 
 
 def actor_kinds(user: AnyUser, case: Case) -> set[Actor]:
@@ -201,15 +286,21 @@ def responsible_users(case: Case, *, breach: bool, state: str | None = None,
     not see the case (a confidential case stays with the few who may)."""
     state = case.state if state is None else state
     level = case.handling_level if level is None else level
-    whose = {str(s): actor for s, actor in WAITING_ON.items()}.get(state)
-    level_roles: set[str] = set()
+    whose = whose_move(state)
+    held = Q(pk__in=[])
     if breach or whose == Actor.DISPATCH or (whose == Actor.DEPARTMENT
                                              and not case.department_id):
-        level_roles |= DISPATCH_ROLES_AT.get(level, frozenset())
-    if breach:
-        level_roles.add(Role.SUPERVISOR)
-    held = Q(grid__path__in=case.grid.ancestor_paths(), grid__level=level,
-             role__in=level_roles)
+        # the level's dispatchers (and on a breach its supervisors); where nobody holds
+        # those roles at that level (a town without sub-center staff), the next level up,
+        # which may always step in — a late case never goes untold
+        for at in sorted((lv for lv in DISPATCH_ROLES_AT if lv <= level), reverse=True):
+            roles = set(DISPATCH_ROLES_AT[at]) | ({Role.SUPERVISOR} if breach else set())
+            at_level = Q(grid__path__in=case.grid.ancestor_paths(), grid__level=at,
+                         role__in=roles)
+            if RoleAssignment.objects.filter(at_level, ended_on__isnull=True,
+                                             person__user__is_active=True).exists():
+                held = at_level
+                break
     if whose == Actor.DEPARTMENT and case.department_id:
         held |= Q(role=Role.DEPARTMENT_STAFF, department_id=case.department_id)
     if whose == Actor.GRID_WORKER:

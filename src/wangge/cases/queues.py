@@ -6,46 +6,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from wangge.cases import access
-from wangge.cases.models import Assignment, Case, CaseClock, Supervision
+from wangge.cases import access, queries
+from wangge.cases.models import Case, CaseClock
 from wangge.cases.urgency import by_urgency, with_urgency
-from wangge.cases.workflow import FINAL, WAITING_ON, Actor, State
-from wangge.org.access import AnyUser, in_scope
+from wangge.cases.workflow import FINAL, Actor, State
+from wangge.org.access import AnyUser
 from wangge.territory.models import Grid
 
 QUEUES = ("mine", "scope", "overdue")
 
 
 def _states(actor: Actor) -> list[str]:
-    return [s for s, a in WAITING_ON.items() if a == actor]
+    return access.states_waiting_on(actor)
 
 
-def waiting_on(user: AnyUser) -> Q:
-    """Cases whose next move is this user's: to dispatch (at the case's handling level), to
-    handle for their department, to verify in their grid, to rate as the reporter."""
-    if not user.is_authenticated:
-        return Q(pk__in=[])
-    mine = Q(pk__in=[])
-    for level, roles in access.DISPATCH_ROLES_AT.items():
-        mine |= (Q(handling_level=level, state__in=_states(Actor.DISPATCH))
-                 & in_scope(user, "grid__path", roles=roles))
-    mine |= Q(department_id__in=access.user_department_ids(user),
-              state__in=_states(Actor.DEPARTMENT))
-    mine |= Q(grid_id__in=access.worker_grid_ids(user), state__in=_states(Actor.GRID_WORKER))
-    mine |= Q(reporter_id=user.pk, state__in=_states(Actor.REPORTER))
-    return mine
+#: "whose move is it" is decided in access (one definition): 我的待办 reads it from there
+waiting_on = access.waiting_on
 
 
-def overdue(today: dt.date) -> Q:
-    """Open cases past a deadline they carry: an open assignment's or a supervision's.
-    (The working-day clocks of the SLA engine add theirs.)"""
-    late_assignment = Assignment.objects.filter(case=OuterRef("pk"), closed_at__isnull=True,
-                                                deadline__lt=today)
-    late_supervision = Supervision.objects.filter(case=OuterRef("pk"), deadline__lt=today)
-    return ~Q(state__in=FINAL) & (Exists(late_assignment) | Exists(late_supervision))
+def overdue(today: dt.date | dt.datetime) -> Q:
+    """超期, as access.overdue defines it (breached SLA clocks, late assignments,
+    supervisions past their date); today's date means now."""
+    return access.overdue(today)
 
 
 def queue(user: AnyUser, name: str, today: dt.date, state: str = "") -> QuerySet[Case]:
@@ -72,15 +57,21 @@ def inbox(user: AnyUser) -> dict[str, Any]:
     return {"cases": cases, "assignments": assignments}
 
 
-def statistics(user: AnyUser) -> dict[str, Any]:
+def statistics(user: AnyUser, now: dt.datetime | None = None,
+               under: Grid | None = None) -> dict[str, Any]:
     """Counts over the user's territory. Confidential cases appear only as a count: never
-    by category, department or state, whoever asks."""
+    by category, department, grid or state, whoever asks. `overdue` counts the late cases
+    (access.overdue) by department and by the grids one level below `under` (the towns)."""
     scoped = access.territory_cases(user)
     plain = scoped.filter(confidential=False)
 
     def by(field: str) -> list[dict[str, Any]]:
         return list(plain.values(field).annotate(n=Count("id")).order_by("-n", field))
 
+    late = scoped.filter(access.overdue(now))
+    if under is not None:
+        late = late.filter(grid__path__startswith=under.path)
+    parts = queries.breakdown(late.filter(confidential=False), queries.child_depth(under))
     return {
         "total": scoped.count(),
         "confidential": scoped.filter(confidential=True).count(),
@@ -93,6 +84,13 @@ def statistics(user: AnyUser) -> dict[str, Any]:
                           for r in by("department__name")],
         "open": plain.exclude(state__in=FINAL).count(),
         "closed": plain.filter(state__in=[State.CLOSED, State.EVALUATED]).count(),
+        "overdue": {
+            "total": late.count(),
+            "confidential": late.filter(confidential=True).count(),
+            "by_department": [{"name": name, "n": n} for name, n in parts["by_department"]],
+            "by_grid": [{"code": g.code if g else "", "name": g.name if g else path, "n": n}
+                        for g, path, n in parts["by_grid"]],
+        },
     }
 
 
@@ -101,40 +99,38 @@ SLA_BOARD_ROWS = 200
 
 
 def sla_board(user: AnyUser, now: dt.datetime, under: Grid | None = None) -> dict[str, Any]:
-    """The SLA board: clocks due today, in warning and breached, over the cases the user may
-    see — in the subtree `under` if given — each counted in full by department and by the
-    grids one level below the subtree (the towns, for the whole city), with the first
-    SLA_BOARD_ROWS clocks listed by deadline."""
+    """The SLA board over the cases the user may see — in the subtree `under` if given:
+    超期 (the late cases, as access.overdue defines them, with what is late on each), then
+    the clocks in warning, due today and paused, each section counted in full by department
+    and by the grids one level below the subtree (the towns, for the whole city), with the
+    first SLA_BOARD_ROWS rows listed. The clock sections are disjoint: due today is a
+    running clock due before midnight not yet in warning; a clock past its deadline is late,
+    not in warning; paused clocks are listed apart, never as due."""
     end_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0,
                                                  microsecond=0) + dt.timedelta(days=1)
     cases = access.visible_cases(user)
     if under is not None:
         cases = cases.filter(grid__path__startswith=under.path)
-    live = CaseClock.objects.filter(case__in=cases, status__in=[CaseClock.Status.RUNNING,
-                                                                CaseClock.Status.PAUSED])
-    sections = {
-        "breached": live.filter(breached_at__isnull=False),
-        "warning": live.filter(breached_at__isnull=True, warned_at__isnull=False),
-        "due_today": live.filter(breached_at__isnull=True, deadline__lt=end_of_day),
+    depth = queries.child_depth(under)
+    late = cases.filter(access.overdue(now))
+    running = CaseClock.objects.filter(case__in=cases, status=CaseClock.Status.RUNNING,
+                                       breached_at__isnull=True, deadline__gte=now)
+    warned = Q(warned_at__isnull=False) | Q(warn_at__lte=now)
+    clock_sections = {
+        "warning": running.filter(warned),
+        "due_today": running.filter(deadline__lt=end_of_day).exclude(warned),
+        "paused": CaseClock.objects.filter(case__in=cases, status=CaseClock.Status.PAUSED),
     }
-    depth = under.path.count("/") if under is not None else 3  # /city/zone/town/ → towns
-    board: dict[str, Any] = {}
-    for name, qs in sections.items():
-        by_dept = {(d or "—"): n for d, n in qs.values_list("case__department__name")
-                   .annotate(n=Count("id")).order_by()}
-        by_child: dict[str, int] = {}
-        for path, n in qs.values_list("case__grid__path").annotate(n=Count("id")).order_by():
-            child = "/".join(path.split("/")[:depth + 1]) + "/"
-            by_child[child] = by_child.get(child, 0) + n
-        grids = {g.path: g for g in Grid.objects.filter(path__in=by_child).only(
-            "code", "name", "path")}
+    board: dict[str, Any] = {"breached": {
+        **queries.breakdown(late, depth),
+        "cases": queries.late_reasons(
+            list(late.select_related("department").order_by("created_at", "pk")
+                 [:SLA_BOARD_ROWS]), now),
+    }}
+    for name, qs in clock_sections.items():
         board[name] = {
-            "total": sum(by_dept.values()),
+            **queries.breakdown(qs, depth, prefix="case__"),
             "clocks": list(qs.select_related("case", "case__department")
-                           .order_by("deadline")[:SLA_BOARD_ROWS]),
-            "by_department": sorted(by_dept.items(), key=lambda kv: (-kv[1], kv[0])),
-            "by_grid": sorted(((grids.get(p), p, n)
-                               for p, n in by_child.items()),
-                              key=lambda row: (-row[2], row[1])),
+                           .order_by("deadline", "pk")[:SLA_BOARD_ROWS]),
         }
     return board

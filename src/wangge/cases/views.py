@@ -302,25 +302,35 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
+def _subtree(request: HttpRequest) -> Any:
+    """The subtree a board or statistics page is about: ?grid=CODE (drill down), else a
+    town's or a community's staff's own, else None (the whole city, broken down by town)."""
+    if code := request.GET.get("grid"):
+        return territory_access.access_grid(request.user, code)
+    if len(tops := list(territory_access.top_grids(request.user))) == 1 and tops[0].level:
+        return tops[0]
+    return None
+
+
 @login_required
 def stats_page(request: HttpRequest) -> HttpResponse:
-    s = queues.statistics(request.user)
+    under = _subtree(request)
+    s = queues.statistics(request.user, timezone.now(), under)
     s["by_state"] = [(STATE_LABELS.get(k, k), n) for k, n in s["by_state"].items()]
-    return render(request, "cases/stats.html", {"s": s})
+    return render(request, "cases/stats.html", {"s": s, "under": under})
 
 
 @login_required
 def sla_page(request: HttpRequest) -> HttpResponse:
-    """SLA board: due today, in warning, breached — by department and by subtree: the towns
-    of the city, or with ?grid=CODE the grids one level below that one (drill down)."""
-    under = None
-    if code := request.GET.get("grid"):
-        under = territory_access.access_grid(request.user, code)
-    elif len(tops := list(territory_access.top_grids(request.user))) == 1 and tops[0].level:
-        under = tops[0]  # a town's or a community's staff: their own subtree
+    """SLA board: late cases (超期), then clocks in warning, due today and paused — by
+    department and by subtree: the towns of the city, or with ?grid=CODE the grids one level
+    below that one (drill down)."""
+    under = _subtree(request)
     board = queues.sla_board(request.user, timezone.now(), under)
-    for section in board.values():
-        section["rows"] = [(c, shown_title(c.case)) for c in section["clocks"]]
+    board["breached"]["rows"] = [(row, shown_title(row.case))
+                                 for row in board["breached"]["cases"]]
+    for key in ("warning", "due_today", "paused"):
+        board[key]["rows"] = [(c, shown_title(c.case)) for c in board[key]["clocks"]]
     trail = territory_access.visible_trail(request.user, under) if under else []
     return render(request, "cases/sla.html", {"board": board, "now": timezone.now(),
                                               "under": under, "trail": trail,
@@ -333,13 +343,14 @@ def notice_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     end = _date(request.GET.get("to"), today)
     start = _date(request.GET.get("from"), end - dt.timedelta(days=30))
-    lines = notice(request.user, start, end, today)
+    lines = notice(request.user, start, end, timezone.now())
     for line in lines:
-        line.rows = [(a.case.register_no, shown_title(a.case), a.task, a.deadline)
-                     for a in line.overdue]
+        line.rows = [(row.case.register_no, shown_title(row.case), row.reasons)
+                     for row in line.overdue]
         line.sups = [(s.case.register_no, shown_title(s.case), s.get_level_display(), s.deadline)
                      for s in line.supervised]
-    return render(request, "cases/notice.html", {"start": start, "end": end, "lines": lines})
+    return render(request, "cases/notice.html", {"start": start, "end": end, "lines": lines,
+                                                 "now": timezone.now()})
 
 
 def public_status(request: HttpRequest, register_no: str = "") -> HttpResponse:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from wangge.cases import access, actions
@@ -17,10 +18,18 @@ PAGE = 50
 
 @login_required
 def notifications_page(request: HttpRequest) -> HttpResponse:
+    """The notifications, headed by the late cases (access.overdue, the same count as the 超期
+    queue) and how many of them wait for this user's move; each notification says whether
+    its case is late now."""
     qs = access.notifications(request.user).select_related("case")
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    late = access.overdue_cases(request.user, timezone.now())
+    late_now = set(late.filter(pk__in={n.case_id for n in page})
+                   .values_list("pk", flat=True))
     return render(request, "cases/notifications.html", {
-        "page": page, "rows": [(n, shown_title(n.case)) for n in page]})
+        "page": page, "rows": [(n, shown_title(n.case), n.case_id in late_now) for n in page],
+        "late_total": late.count(),
+        "late_mine": late.filter(access.waiting_on(request.user)).count()})
 
 
 @login_required
