@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -22,6 +23,7 @@ from wangge.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, Regist
 from wangge.cases.photos import CheckedPhoto, check_photo
 from wangge.cases.workflow import PHOTO_STAGES, State
 from wangge.core import idempotency
+from wangge.org.access import roles_of
 from wangge.org.models import Role, RoleAssignment
 from wangge.territory import lookup
 from wangge.territory.models import Grid
@@ -78,6 +80,44 @@ def _reporter_grid(actor: AbstractBaseUser) -> Grid | None:
     return row.grid if row else None
 
 
+#: who chooses the channel of what they register (a call, a visitor at the desk …)
+CHANNEL_CHOOSERS = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
+                              Role.STATION_STAFF})
+
+
+def _is_external_system(user: AbstractBaseUser) -> bool:
+    # the service user of an external system (integration.ExternalSystem.service_user),
+    # asked through the user so that cases need not import integration
+    return get_user_model().objects.filter(pk=user.pk, external_system__isnull=False).exists()
+
+
+def allowed_channels(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """The channels this user may report through: `external` only for an external system's
+    service user; grid workers always as grid workers; people without a role as residents;
+    the desks and other staff choose among the rest (how the matter came in)."""
+    every = list(Case.Channel.values)
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return every
+    if _is_external_system(user):
+        return [Case.Channel.EXTERNAL]
+    roles = roles_of(user)
+    if Role.GRID_WORKER in roles and not roles & CHANNEL_CHOOSERS:
+        return [Case.Channel.GRID_WORKER]
+    if not roles:
+        return [Case.Channel.RESIDENT]
+    return [c for c in every if c != Case.Channel.EXTERNAL]
+
+
+def check_report(actor: AbstractBaseUser | AnonymousUser, channel: str) -> None:
+    """Raise CaseError naming `channel` unless the actor may report through it."""
+    allowed = allowed_channels(actor)
+    if channel not in allowed:
+        raise CaseError("channel", f"{channel!r} is not a channel this user reports through"
+                                   f" (allowed: {', '.join(allowed) or 'none'})")
+
+
 def do_report(data: dict[str, Any], actor: AbstractBaseUser, *, channel: str,
               client_key: str | None = None, photos: Sequence[bytes] = ()) -> Case:
     """上报: a new case in state `reported`. The location fixes the basic grid, else the
@@ -109,6 +149,7 @@ def report_or_replay(data: dict[str, Any], actor: AbstractBaseUser, *, channel: 
     instead of 201)."""
     if (earlier := _replayed(actor, client_key)) is not None:
         return Reported(Case.objects.get(pk=earlier), True)
+    check_report(actor, channel)
     checked = _check_photos(photos, already=0)
     category = CaseCategory.objects.filter(code=str(data.get("category") or "")).first()
     if category is None or category.parent_id is None:
