@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from wangge.cases import access, actions, kept_photos, queues
+from wangge.cases.actions.clocks import MANUAL_SUPERVISION_DAYS
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.filters import CaseFilter
 from wangge.cases.forms import ActionForm, FeedbackForm, ReportForm, SuperviseForm
@@ -204,10 +205,12 @@ def supervise(request: HttpRequest, register_no: str) -> HttpResponse:
         posted = _posted(request, SuperviseForm(request.POST))
         if isinstance(posted, CaseError):
             raise posted
+        # no date posted: three working days from the calendar (calendar days if the year
+        # is missing from it)
+        default = actions.supervision_deadline(timezone.now(), MANUAL_SUPERVISION_DAYS)[0]
         actions.do_supervise(case, request.user, level=posted.get("level", ""),
                              reason=posted.get("reason", ""),
-                             deadline=_date(posted.get("deadline"),
-                                            timezone.localdate() + dt.timedelta(days=3)))
+                             deadline=_date(posted.get("deadline"), default))
     except (CaseError, PermissionDenied) as e:
         return _redirect_with(request, register_no, e)
     return _redirect_with(request, register_no, None, str(ACTION_LABELS["supervise"]))

@@ -92,14 +92,21 @@ def do_clock_warnings(clocks: Sequence[CaseClock], now: dt.datetime) -> None:
         record_entries(entries)
 
 
-def supervision_deadline(now: dt.datetime) -> tuple[dt.date, str]:
-    """Two working days to answer an automatic supervision; if the calendar lacks the year,
-    two days, and the supervision says why (never a silent guess)."""
+#: working days to answer an automatic supervision (超时督办)
+AUTO_SUPERVISION_DAYS = 2
+#: the default for a supervision opened by hand when the form names no date
+MANUAL_SUPERVISION_DAYS = 3
+
+
+def supervision_deadline(now: dt.datetime,
+                         days: int = AUTO_SUPERVISION_DAYS) -> tuple[dt.date, str]:
+    """The last day to answer a supervision: `days` working days; if the calendar lacks the
+    year, `days` calendar days, and the supervision says why (never a silent guess)."""
     try:
-        return timezone.localtime(workcal.current().add_working_days(now, 2)
+        return timezone.localtime(workcal.current().add_working_days(now, days)
                                   - dt.timedelta(seconds=1)).date(), ""
     except CalendarNotCovered as e:
-        return (timezone.localdate(now) + dt.timedelta(days=2),
+        return (timezone.localdate(now) + dt.timedelta(days=days),
                 f"（{e.year}年日历未录入，督办期限按自然日计）")
 
 
