@@ -1,8 +1,9 @@
-"""Who may see and act on the outbox console: center dispatchers and admins, superusers.
+"""Who may see and act on the outbox console: the center's administrators and superusers.
 
-Leaders read dashboards, not delivery errors (which can quote a receiver's answer), and
-the console's retry button re-sends data to outside systems: both stay with the staff who
-run the integration."""
+The console shows technical internals (message topics, idempotency keys, receivers' error
+answers, job results): dispatchers and leaders work from the queues and dashboards, and the
+retry button re-sends data to outside systems: both stay with the staff who run the
+integration."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from wangge.org.access import AnyUser, roles_of
 from wangge.org.models import Role
 
-OUTBOX_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
+OUTBOX_ROLES = frozenset({Role.ADMIN})
 
 
 def can_manage_outbox(user: AnyUser) -> bool:
@@ -22,4 +23,4 @@ def can_manage_outbox(user: AnyUser) -> bool:
 
 def check_manage_outbox(user: AnyUser) -> None:
     if not can_manage_outbox(user):
-        raise PermissionDenied("the outbox console is for center dispatchers and admins")
+        raise PermissionDenied("the outbox console is for the center's administrators")

@@ -58,7 +58,12 @@ def qr_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         return render(request, "web/qr.html", public_card(public_grid_by_qr(token)))
     except Http404:
+        pass
+    try:
         building = public_building_by_qr(token)
+    except Http404:
+        # a mistyped, torn or replaced code: a page a resident can act on, not Django's 404
+        return render(request, "web/qr_unknown.html", status=404)
     context = public_card(building.grid)
     context["building"] = {"name": building.name, "address": building.address}
     return render(request, "web/qr.html", context)

@@ -36,10 +36,10 @@ def sub() -> Subscription:
 
 
 @pytest.mark.parametrize(("login", "status"), [
-    ("dispatcher", 200), ("center_admin", 200), ("admin", 200),
+    ("center_admin", 200), ("admin", 200), ("dispatcher", 403),
     ("leader", 403), ("gridworker", 403), ("subcenter", 403), ("department", 403),
 ])
-def test_only_center_dispatchers_and_admins_open_the_page(
+def test_only_center_admins_open_the_page(
     login_as: LoginAs, login: str, status: int
 ) -> None:
     assert login_as(login).get(URL).status_code == status
@@ -54,7 +54,8 @@ def test_signed_out_is_sent_to_login_and_cannot_retry(sub: Subscription) -> None
 
 
 def test_nav_link_only_for_those_let_in(login_as: LoginAs) -> None:
-    assert URL in login_as("dispatcher").get("/").content.decode()
+    assert URL in login_as("center_admin").get("/").content.decode()
+    assert URL not in login_as("dispatcher").get("/").content.decode()
     assert URL not in login_as("gridworker").get("/").content.decode()
 
 
@@ -62,7 +63,7 @@ def test_page_shows_counts_dead_letters_and_subscriptions_never_the_secret(
     login_as: LoginAs, sub: Subscription
 ) -> None:
     dead_delivery(sub, error="HTTP 410 Gone: endpoint retired")
-    html = login_as("dispatcher").get(URL).content.decode()
+    html = login_as("center_admin").get(URL).content.decode()
     assert "endpoint retired" in html and "city-hook" in html and "case.*" in html
     assert 'id="deliveries-dead">1<' in html
     assert "very-secret-value" not in html
@@ -70,14 +71,14 @@ def test_page_shows_counts_dead_letters_and_subscriptions_never_the_secret(
 
 def test_retry_one_dead_delivery_is_audited(login_as: LoginAs, sub: Subscription) -> None:
     d = dead_delivery(sub)
-    client = login_as("dispatcher")
+    client = login_as("center_admin")
     r = client.post(f"{URL}deliveries/{d.pk}/retry/", follow=True)
     assert r.status_code == 200
     d.refresh_from_db()
     assert d.status == Delivery.Status.PENDING and d.attempts == 0
     assert d.next_attempt_at <= timezone.now() + timedelta(seconds=1)
     entry = AuditEntry.objects.get(action="outbox.retry", object_id=str(d.pk))
-    assert entry.actor.username == "dispatcher" and entry.detail["attempts"] == 8
+    assert entry.actor.username == "center_admin" and entry.detail["attempts"] == 8
     # a second retry of the same row: not dead any more, nothing happens, no audit entry
     client.post(f"{URL}deliveries/{d.pk}/retry/")
     assert AuditEntry.objects.filter(action="outbox.retry", object_id=str(d.pk)).count() == 1
@@ -96,6 +97,7 @@ def test_retry_all_dead(login_as: LoginAs, sub: Subscription) -> None:
 def test_others_cannot_retry(login_as: LoginAs, sub: Subscription) -> None:
     d = dead_delivery(sub)
     assert login_as("leader").post(f"{URL}deliveries/{d.pk}/retry/").status_code == 403
+    assert login_as("dispatcher").post(f"{URL}deliveries/{d.pk}/retry/").status_code == 403
     assert login_as("gridworker").post(f"{URL}retry-dead/").status_code == 403
     d.refresh_from_db()
     assert d.status == Delivery.Status.DEAD
@@ -103,4 +105,4 @@ def test_others_cannot_retry(login_as: LoginAs, sub: Subscription) -> None:
 
 def test_retry_needs_post(login_as: LoginAs, sub: Subscription) -> None:
     d = dead_delivery(sub)
-    assert login_as("dispatcher").get(f"{URL}deliveries/{d.pk}/retry/").status_code == 405
+    assert login_as("center_admin").get(f"{URL}deliveries/{d.pk}/retry/").status_code == 405

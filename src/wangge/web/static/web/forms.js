@@ -4,6 +4,7 @@
 //   form[data-submit-once]       disable its submit button after the first submit
 //   select[data-autosubmit]      submit the form when the choice changes
 //   button[data-print]           print the page
+//   form[data-confirm]           ask "data-confirm" first; cancelling sends nothing
 (function () {
   "use strict";
   document.addEventListener("click", (ev) => {
@@ -25,7 +26,13 @@
   });
   document.addEventListener("submit", (ev) => {
     const form = ev.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-submit-once")) return;
+    if (!(form instanceof HTMLFormElement)) return;
+    const question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      ev.preventDefault(); // a destructive step needs a second yes
+      return;
+    }
+    if (!form.hasAttribute("data-submit-once")) return;
     const button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true; // one tap, one case
   });
