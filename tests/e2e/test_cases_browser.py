@@ -43,6 +43,8 @@ def test_a_fallen_tree_from_phone_to_department(page: Page, browser: Browser, se
     page.locator("#id_photos").set_input_files(
         [{"name": "tree.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
     page.get_by_role("button", name="上报", exact=True).click()
+    expect(page.locator("h1")).to_have_text("上报成功")
+    page.get_by_role("link", name="查看事件").click()
 
     expect(page.locator("h1")).to_contain_text("E2E 大树倒伏堵住社区入口")
     expect(page.locator(".facts")).to_contain_text("胜利社区第1网格")

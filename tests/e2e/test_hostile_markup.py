@@ -70,7 +70,7 @@ def login(page: Page, server: Server, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page.locator("#map")).to_be_visible()
+    expect(page.locator("#map, #worker-home")).to_be_visible()  # a grid worker's desk
 
 
 def api(server: Server, token: str, method: str, path: str, body: Any = None) -> Any:
@@ -137,6 +137,8 @@ def test_hostile_names_stay_text_under_the_policy(browser: Browser, server: Serv
         worker.get_by_role("button", name="使用当前位置").click()
         expect(worker.locator("#id_lat")).not_to_have_value("")
         worker.get_by_role("button", name="上报", exact=True).click()
+        expect(worker.locator("h1")).to_have_text("上报成功")
+        worker.get_by_role("link", name="查看事件").click()
         expect(worker.locator("h1")).to_contain_text(CASE_TITLE)
         register_no = worker.locator(".facts dd").first.inner_text()
         no_injected_image(worker)

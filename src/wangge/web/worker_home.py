@@ -21,6 +21,7 @@ from wangge.org.access import AnyUser, roles_of
 from wangge.org.models import Role
 
 SHOWN = 20  # rows per list: the worker's desk, not an archive (the queues page has the rest)
+SHOWN_REPORTED = 10  # their own recent reports: the latest few, with their state
 
 
 def is_worker_only(user: AnyUser) -> bool:
@@ -51,7 +52,7 @@ def worker_desk(user: AnyUser) -> dict[str, Any]:
               .select_related("case"))
     return {
         "verify": _rows(verify[:SHOWN]), "verify_count": verify.count(),
-        "reported": _rows(reported[:SHOWN]), "reported_count": reported.count(),
+        "reported": _rows(reported[:SHOWN_REPORTED]), "reported_count": reported.count(),
         "reminders": [(n, shown_title(n.case)) for n in unread[:SHOWN]],
         "reminders_count": unread.count(),
     }

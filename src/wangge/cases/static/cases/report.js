@@ -47,9 +47,10 @@
   }
 
   async function gridShape(code, parentCode) {
-    // the grid's outline, if the user may see it: among their parent's children, or their own
-    const tries = [parentCode ? `${API}${encodeURIComponent(parentCode)}/children.geojson` : null,
-      `${API}top.geojson`];
+    // the grid's outline, if the user may see it: their own top grids (a grid worker's grid),
+    // else among the children of its parent (the desks, who see the whole subtree)
+    const tries = [`${API}top.geojson`,
+      parentCode ? `${API}${encodeURIComponent(parentCode)}/children.geojson` : null];
     for (const url of tries) {
       if (!url) continue;
       try {
