@@ -45,9 +45,9 @@ CaseClock.objects.update(deadline=past, warn_at=past)
 SWEEP = """
 import django
 django.setup()
-from wangge.cases import sla
-sla.BATCH = 10
-print(sla.sweep())
+from wangge.cases import jobs
+jobs.BATCH = 10
+print(jobs.sweep())
 """
 
 COUNT = """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wangge.cases import sla
+from wangge.cases.actions.clocks import LINE, set_deadline
 from wangge.cases.models import CaseCategory, CaseClock
 from wangge.cases.workflow import FINAL, State
 from wangge.demo.casegen import CaseSpec
@@ -35,10 +35,10 @@ def open_case_clocks(specs: Sequence[CaseSpec], case_ids: Sequence[int]) -> list
                               amount=spec.amount, unit=spec.unit, goal=spec.goal,
                               on_breach=spec.on_breach, warn_fraction=spec.warn_fraction,
                               started_at=starts[0])
-            sla.set_deadline(clock, calendar)
-            goal = sla.LINE.index(spec.goal)
+            set_deadline(clock, calendar)
+            goal = LINE.index(spec.goal)
             met = [e.at for e in case.events if e.at >= clock.started_at
-                   and e.to_state in sla.LINE and sla.LINE.index(e.to_state) >= goal]
+                   and e.to_state in LINE and LINE.index(e.to_state) >= goal]
             if met:
                 clock.status, clock.met_at = CaseClock.Status.MET, met[0]
             elif case.state == State.SUSPENDED:

@@ -1,5 +1,9 @@
-"""SLA clocks (办理时限): started, met, paused, resumed and stopped with the loop's transitions;
-warned and breached, a claimed batch at a time, by the worker's sweep (cases.sla)."""
+"""SLA clocks (办理时限): the rules and deadline arithmetic a clock follows; started, met,
+paused, resumed and stopped with the loop's transitions; warned and breached, a claimed batch
+at a time, by the worker's sweep (`cases.jobs.sweep`).
+
+Deadlines come from `workcal` (working days, holidays and make-up days), never from
+timedelta arithmetic on days. A clock copies its policy's definition when it starts."""
 
 from __future__ import annotations
 
@@ -9,14 +13,48 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from wangge.cases import sla
 from wangge.cases.actions.common import LEVEL_ABOVE, Entry, record_entries, record_event
 from wangge.cases.models import Case, CaseClock, Supervision
 from wangge.cases.workflow import STEPS, State
 from wangge.core.bulk import db_date, db_datetime, insert_rows
 from wangge.workcal import calendar as workcal
 from wangge.workcal import policies
-from wangge.workcal.deadlines import CalendarNotCovered
+from wangge.workcal.deadlines import CalendarNotCovered, WorkCalendar
+
+#: the main line of the loop: a clock whose goal is a state is met once the case reaches it
+#: or a state after it
+LINE = ["registered", "dispatched", "accepted", "in_progress", "handled", "verified",
+        "closed", "evaluated"]
+#: transitions that end every clock of the case
+ENDS = frozenset({"close", "cancel", "reject", "merge"})
+
+
+def set_deadline(clock: CaseClock, calendar: WorkCalendar) -> None:
+    """The deadline, or — when the calendar lacks the year — none yet and the missing year
+    recorded and shown, never a guess."""
+    try:
+        deadline = calendar.deadline(clock.started_at, clock.amount, clock.unit)
+    except CalendarNotCovered as e:
+        clock.deadline = clock.warn_at = None
+        clock.calendar_missing = e.year
+        return
+    clock.deadline, clock.calendar_missing = deadline, None
+    clock.warn_at = clock.started_at + (deadline - clock.started_at) * clock.warn_fraction
+
+
+def shifted_deadline(clock: CaseClock, paused_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """A paused clock's deadline on resuming: hour and natural-day clocks move by the time
+    paused, working-day clocks by the working days that began while paused."""
+    assert clock.deadline is not None
+    if clock.unit not in ("working_days", "working_hours"):
+        return clock.deadline + (now - paused_at)
+    calendar = workcal.current()
+    paused_day, today = (timezone.localtime(t).date() for t in (paused_at, now))
+    lost = calendar.working_days_between(paused_at, now) + int(
+        today != paused_day and calendar.is_workday(today))
+    if not lost:
+        return clock.deadline
+    return calendar.add_working_days(clock.deadline - dt.timedelta(microseconds=1), lost)
 
 
 def on_transition(case: Case, action: str, now: dt.datetime) -> None:
@@ -25,11 +63,11 @@ def on_transition(case: Case, action: str, now: dt.datetime) -> None:
     if action in ("register", "dispatch"):
         start_clocks(case, action, now)
     clocks = case.clocks.exclude(status__in=[CaseClock.Status.MET, CaseClock.Status.STOPPED])
-    if action in sla.ENDS:
+    if action in ENDS:
         clocks.update(status=CaseClock.Status.STOPPED)
         return
-    if case.state in sla.LINE:
-        reached = sla.LINE[:sla.LINE.index(case.state) + 1]
+    if case.state in LINE:
+        reached = LINE[:LINE.index(case.state) + 1]
         clocks.filter(goal__in=reached).update(status=CaseClock.Status.MET, met_at=now)
     if action == "suspend":
         clocks.filter(status=CaseClock.Status.RUNNING).update(
@@ -52,7 +90,7 @@ def start_clocks(case: Case, trigger: str, now: dt.datetime) -> list[CaseClock]:
             case=case, policy=case.category.sla_policy, code=spec.code, name=spec.name,
             amount=spec.amount, unit=spec.unit, goal=spec.goal,
             on_breach=spec.on_breach, warn_fraction=spec.warn_fraction, started_at=now)
-        sla.set_deadline(clock, calendar)
+        set_deadline(clock, calendar)
         new.append(clock)
     return CaseClock.objects.bulk_create(new)
 
@@ -65,7 +103,7 @@ def _resume(clock: CaseClock, now: dt.datetime) -> None:
     fields = ["status", "paused_at"]
     if clock.deadline is not None and clock.warn_at is not None:
         try:
-            deadline = sla.shifted_deadline(clock, paused_at, now)
+            deadline = shifted_deadline(clock, paused_at, now)
         except CalendarNotCovered as e:  # computed again once the year is entered
             clock.deadline, clock.warn_at, clock.calendar_missing = None, None, e.year
         else:
@@ -175,7 +213,7 @@ def do_fill_clock_deadlines(clocks: list[CaseClock]) -> int:
     filled = 0
     with transaction.atomic():
         for clock in clocks:
-            sla.set_deadline(clock, workcal.current())
+            set_deadline(clock, workcal.current())
             if clock.deadline is None:
                 continue
             clock.save(update_fields=["deadline", "warn_at", "calendar_missing"])

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from wangge.cases import sla
+from wangge.cases import jobs
 from wangge.cases.models import Case, CaseClock, Notification
 from wangge.cases.notify import ResponsibleSender
 from wangge.cases.tests.helpers import act, post, report
@@ -53,13 +53,13 @@ def test_warning_and_breach_reach_the_people_responsible_once(login_as) -> None:
                 title="暴露垃圾")["register_no"]
     act(dispatcher, no, "register")
 
-    sla.sweep(clock(no).warn_at)
+    jobs.sweep(clock(no).warn_at)
     tally = deliver()
     assert tally.delivered >= 1 and tally.dead == 0
     # registered at the workstation: waiting for the community's station to dispatch it
     assert told(no, "sla_warning") == {"station"}
 
-    sla.sweep(clock(no).deadline)
+    jobs.sweep(clock(no).deadline)
     deliver()
     case = Case.objects.get(register_no=no)
     assert case.handling_level == Case.Level.SUBCENTER
@@ -84,7 +84,7 @@ def test_a_late_delivery_tells_the_people_of_that_step(login_as, spot) -> None:
     dispatcher = login_as("dispatcher")
     no = report(login_as("gridworker"), spot, category="0101", title="暴露垃圾")["register_no"]
     act(dispatcher, no, "register")
-    sla.sweep(clock(no).deadline)
+    jobs.sweep(clock(no).deadline)
     deliver()
     assert told(no, "sla_warning") == {"station"}
     assert told(no, "sla_breach") == {"subcenter", "supervisor"}
@@ -97,7 +97,7 @@ def test_a_confidential_case_tells_only_those_who_may_see_it(login_as, spot) -> 
     act(dispatcher, no, "register")
     r = act(dispatcher, no, "dispatch", department="public-security")
     assert r.status_code == 200, r.content
-    sla.sweep(clock(no).deadline)
+    jobs.sweep(clock(no).deadline)
     deliver()
     assert told(no, "sla_warning") == told(no, "sla_breach") == {"police"}
     # the sub-district's staff own the level now, but may not see a confidential case
@@ -109,7 +109,7 @@ def test_each_person_reads_and_clears_only_their_own(login_as, spot) -> None:
     dispatcher, station = login_as("dispatcher"), login_as("station")
     no = report(login_as("gridworker"), spot, category="0101", title="暴露垃圾")["register_no"]
     act(dispatcher, no, "register")
-    sla.sweep(clock(no).warn_at)
+    jobs.sweep(clock(no).warn_at)
     deliver()
     (mine,) = Notification.objects.filter(case__register_no=no)
 

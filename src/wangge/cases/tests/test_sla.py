@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from wangge.cases import sla
+from wangge.cases import jobs
 from wangge.cases.actions import clocks as clocks_actions
 from wangge.cases.models import Case, CaseClock, CaseEvent, Supervision
 from wangge.cases.tests.helpers import act, report
@@ -35,13 +35,13 @@ def test_a_general_case_gets_7_working_days_and_a_written_reply_when_late(
     assert clock.deadline == workcal.current().deadline(clock.started_at, 7, "working_days")
     assert clock.started_at < clock.warn_at < clock.deadline
 
-    sla.sweep(clock.warn_at - dt.timedelta(seconds=1))
+    jobs.sweep(clock.warn_at - dt.timedelta(seconds=1))
     assert count(no, "sla_warning") == 0
-    sla.sweep(clock.warn_at)
-    sla.sweep(clock.warn_at)
+    jobs.sweep(clock.warn_at)
+    jobs.sweep(clock.warn_at)
     assert count(no, "sla_warning") == 1 and count(no, "sla_breach") == 0  # once
-    sla.sweep(clock.deadline)
-    sla.sweep(clock.deadline)
+    jobs.sweep(clock.deadline)
+    jobs.sweep(clock.deadline)
     assert count(no, "sla_breach") == 1
     case = Case.objects.get(register_no=no)
     assert case.handling_level == Case.Level.SUBCENTER  # escalated one level
@@ -62,7 +62,7 @@ def test_a_utility_case_has_two_clocks_and_a_second_breach_is_a_red_card(
     c = clocks(no)
     assert set(c) == {"on_site", "resolve"}
     assert c["on_site"].deadline - c["on_site"].started_at == dt.timedelta(hours=24)
-    sla.sweep(c["on_site"].deadline)
+    jobs.sweep(c["on_site"].deadline)
     case = Case.objects.get(register_no=no)
     assert [s.level for s in case.supervisions.all()] == ["yellow"]
     assert case.state == "dispatched"  # no reply is owed for this clock
@@ -71,7 +71,7 @@ def test_a_utility_case_has_two_clocks_and_a_second_breach_is_a_red_card(
     c = clocks(no)
     assert c["on_site"].status == "met" and c["on_site"].breached_at is not None
     assert c["resolve"].status == "running"
-    sla.sweep(c["resolve"].deadline)
+    jobs.sweep(c["resolve"].deadline)
     assert sorted(s.level for s in case.supervisions.all()) == ["red", "yellow"]
     case.refresh_from_db()
     assert case.handling_level == Case.Level.CENTER
@@ -91,7 +91,7 @@ def test_clocks_stop_when_met_or_closed(login_as, spot) -> None:
         assert act(client, no, step, **body).status_code == 200
     clock = clocks(no)["resolve"]
     assert clock.status == "met" and clock.met_at is not None
-    sla.sweep(clock.deadline + dt.timedelta(days=30))
+    jobs.sweep(clock.deadline + dt.timedelta(days=30))
     assert count(no, "sla_breach") == 0
 
 
@@ -102,7 +102,7 @@ def test_suspended_time_does_not_count(login_as, spot) -> None:
     act(dispatcher, no, "suspend", reason="等待产权单位", planned_date="2026-12-31")
     clock = clocks(no)["resolve"]
     assert clock.status == "paused"
-    sla.sweep(clock.deadline + dt.timedelta(days=60))
+    jobs.sweep(clock.deadline + dt.timedelta(days=60))
     assert count(no, "sla_breach") == 0  # paused
     cal = workcal.current()
     # resume three working days later (a Monday pause, a Thursday resume: 3 working days)
@@ -144,7 +144,7 @@ def test_every_sweep_event_is_on_the_timeline(login_as, spot) -> None:
     dispatcher = login_as("dispatcher")
     no = report(login_as("gridworker"), spot, category="0101", title="x")["register_no"]
     act(dispatcher, no, "register")
-    sla.sweep(clocks(no)["resolve"].deadline)
+    jobs.sweep(clocks(no)["resolve"].deadline)
     actions = list(CaseEvent.objects.filter(case__register_no=no).values_list("action",
                                                                              flat=True))
     assert actions[-5:] == ["sla_warning", "sla_breach", "escalate", "supervise", "reply_due"]
@@ -161,7 +161,7 @@ def test_a_clock_waiting_for_its_calendar_year_gets_its_deadline_when_entered(
     CaseClock.objects.filter(pk=clock.pk).update(deadline=None, warn_at=None,
                                                  calendar_missing=2027)
     assert "2027年工作日历未录入" in dispatcher.get(f"/console/cases/{no}/").content.decode()
-    sla.sweep()  # the year it waits for is in the calendar now (this case's really is)
+    jobs.sweep()  # the year it waits for is in the calendar now (this case's really is)
     clock.refresh_from_db()
     assert clock.deadline == expected and clock.calendar_missing is None
     assert count(no, "sla_deadline") == 1
@@ -176,7 +176,7 @@ def test_two_clocks_of_a_case_breaching_in_one_sweep_act_as_if_one_after_the_oth
     act(dispatcher, no, "register")
     act(dispatcher, no, "dispatch")
     c = clocks(no)
-    sla.sweep(max(c["on_site"].deadline, c["resolve"].deadline))
+    jobs.sweep(max(c["on_site"].deadline, c["resolve"].deadline))
     case = Case.objects.get(register_no=no)
     assert case.handling_level == Case.Level.CENTER  # workstation → sub-center → center
     assert sorted(s.level for s in case.supervisions.all()) == ["red", "yellow"]
@@ -192,7 +192,7 @@ def test_the_sweep_announces_each_step_with_the_state_it_left(login_as, spot) ->
     no = report(login_as("gridworker"), spot, category="0101", title="x")["register_no"]
     act(dispatcher, no, "register")
     first = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first()
-    sla.sweep(clocks(no)["resolve"].deadline)
+    jobs.sweep(clocks(no)["resolve"].deadline)
     mine = [m for m in OutboxMessage.objects.filter(id__gt=first).order_by("id")
             if m.payload.get("register_no") == no]  # (the demo's cases are swept too)
     sent = [(m.topic, m.payload["register_no"], m.payload["state"]) for m in mine]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from wangge.cases import queues, sla
+from wangge.cases import jobs, queues
 from wangge.cases.models import CaseClock
 from wangge.cases.tests.helpers import act, report
 from wangge.territory.models import Grid
@@ -26,7 +26,7 @@ def two_late_cases(login_as, spot) -> list[str]:  # type: ignore[no-untyped-def]
                     title=f"暴露垃圾{i}")["register_no"]
         act(dispatcher, no, "register")
         nos.append(no)
-    sla.sweep(max(c.deadline for c in CaseClock.objects.filter(case__register_no__in=nos)))
+    jobs.sweep(max(c.deadline for c in CaseClock.objects.filter(case__register_no__in=nos)))
     return nos
 
 

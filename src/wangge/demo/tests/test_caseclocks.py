@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wangge.cases import sla
+from wangge.cases import jobs
 from wangge.cases.models import Case, CaseClock, CaseEvent
 from wangge.cases.workflow import FINAL
 
@@ -30,9 +30,9 @@ def test_open_demo_cases_have_the_clocks_the_loop_would_have_started() -> None:
 
 def test_the_first_sweep_after_loading_warns_and_breaches_the_overdue_ones() -> None:
     before = CaseEvent.objects.filter(action="sla_breach").count()
-    report = sla.sweep()
+    report = jobs.sweep()
     assert report.breached >= 1
     assert CaseEvent.objects.filter(action="sla_breach").count() == before + report.breached
-    assert sla.sweep().breached == 0  # once
+    assert jobs.sweep().breached == 0  # once
     late = Case.objects.filter(clocks__breached_at__isnull=False).distinct()
     assert all(c.supervisions.exists() for c in late)
