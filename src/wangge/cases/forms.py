@@ -9,15 +9,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wangge.cases.actions.intake import allowed_channels
 from wangge.cases.models import Case, CaseCategory, Supervision
 from wangge.core.models import IdempotencyKey
 from wangge.core.schema import form_text
-from wangge.org.access import AnyUser, roles_of
-from wangge.org.models import Department, Role
-
-#: who chooses the channel of what they register (a call, a visitor at the desk …)
-CHANNEL_CHOOSERS = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
-                              Role.STATION_STAFF})
+from wangge.org.access import AnyUser
+from wangge.org.models import Department
 
 
 def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -29,15 +26,11 @@ def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def own_channel(user: AnyUser) -> str | None:
-    """The channel a user always reports through, or None when they choose it: grid workers
-    report as grid workers and people without a role as residents; the dispatching desks
-    (and other staff) say how the matter came in."""
-    roles = roles_of(user)
-    if user.is_superuser or roles & CHANNEL_CHOOSERS:
-        return None
-    if Role.GRID_WORKER in roles:
-        return Case.Channel.GRID_WORKER
-    return None if roles else Case.Channel.RESIDENT
+    """The channel a user always reports through (the intake action's allowed_channels:
+    grid workers as grid workers, people without a role as residents), or None when they
+    choose it (the desks say how the matter came in)."""
+    allowed = allowed_channels(user)
+    return allowed[0] if len(allowed) == 1 else None
 
 
 class ReportForm(forms.Form):
@@ -60,6 +53,10 @@ class ReportForm(forms.Form):
         self.own_channel = own_channel(user) if user is not None else None
         if self.own_channel is not None:
             del self.fields["channel"]
+        elif user is not None:  # only the channels the action will take from this user
+            allowed = set(allowed_channels(user))
+            self.fields["channel"].choices = [
+                (v, label) for v, label in Case.Channel.choices if v in allowed]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -5,15 +5,12 @@ through cases.access; the map stays one tap away (?view=map)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from wangge.cases import access as case_access
-from wangge.cases import queues as case_queues
 from wangge.cases.labels import STATE_LABELS
 from wangge.cases.notice import shown_title
 from wangge.cases.workflow import WAITING_ON, Actor
@@ -30,14 +27,6 @@ def is_worker_only(user: AnyUser) -> bool:
             and roles_of(user) == {Role.GRID_WORKER})
 
 
-def _whose_move() -> Callable[[AnyUser], Q]:
-    """The definition of "whose move is it": it is moving from cases.queues into
-    cases.access, so use it where it is (no second definition here)."""
-    found = (getattr(case_access, "waiting_on", None)
-             or getattr(case_queues, "waiting_on"))  # noqa: B009 (may be gone from queues)
-    return found  # type: ignore[no-any-return]
-
-
 def _rows(cases: Any) -> list[dict[str, Any]]:
     return [{"case": c, "title": shown_title(c), "state": STATE_LABELS.get(c.state, c.state)}
             for c in cases]
@@ -46,7 +35,8 @@ def _rows(cases: Any) -> list[dict[str, Any]]:
 def worker_desk(user: AnyUser) -> dict[str, Any]:
     visible = case_access.visible_cases(user).select_related("category", "grid")
     to_verify = [s for s, actor in WAITING_ON.items() if actor == Actor.GRID_WORKER]
-    verify = visible.filter(_whose_move()(user), state__in=to_verify).order_by("created_at")
+    verify = (visible.filter(case_access.waiting_on(user), state__in=to_verify)
+              .order_by("created_at"))
     reported = visible.filter(reporter_id=user.pk).order_by("-created_at")
     unread = (case_access.notifications(user).filter(read_at__isnull=True)
               .select_related("case"))

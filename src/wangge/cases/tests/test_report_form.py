@@ -71,6 +71,7 @@ def test_a_dispatcher_keeps_the_choice(login_as, spot) -> None:
     dispatcher = login_as("dispatcher")
     html = dispatcher.get(NEW).content.decode()
     assert 'name="channel"' in html and "来访" in html
+    assert 'value="external"' not in html  # only an external system reports through it
     r = dispatcher.post(NEW, form(spot, "ch-3", channel=Case.Channel.WALK_IN))
     assert r.status_code == 302
     assert Case.objects.latest("id").channel == Case.Channel.WALK_IN
