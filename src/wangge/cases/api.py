@@ -26,7 +26,7 @@ from wangge.cases.models import (
 from wangge.cases.notice import shown_title
 from wangge.cases.photos import open_stored
 from wangge.cases.routing import routing_text
-from wangge.cases.urgency import CARD_NAMES
+from wangge.cases.urgency import CARD_NAMES, in_order
 from wangge.cases.workflow import STEPS, State
 from wangge.core.models import IdempotencyKey
 from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
@@ -214,7 +214,8 @@ def list_cases(request: HttpRequest,
              "category": c.category.code, "grid": c.grid.code, "created_at": c.created_at,
              "deadline": c.due, "card": CARD_NAMES[c.card], "breached": c.breached,
              "warned": c.warned}
-            for c in filterset.qs[offset:offset + limit]]
+            for c in in_order(filterset.qs, filterset.qs.values_list("pk", flat=True)[
+                offset:offset + limit])]
 
 
 @router.get("/stats", response=responses(dict), summary="事件统计（涉密事件只计数）")

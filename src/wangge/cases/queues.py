@@ -17,6 +17,9 @@ from wangge.org.access import AnyUser
 from wangge.territory.models import Grid
 
 QUEUES = ("mine", "scope", "overdue")
+#: columns a queue never shows: left out of the rows it sorts (a grid's boundary is kilobytes)
+WIDE = ("description", "grid__boundary", "category__intake_condition",
+        "category__closeout_condition")
 
 
 def _states(actor: Actor) -> list[str]:
@@ -42,7 +45,8 @@ def queue(user: AnyUser, name: str, today: dt.date, state: str = "") -> QuerySet
     if state:
         qs = qs.filter(state=state)
     # most urgent first, with the card, the clocks' state and the nearest deadline annotated
-    return by_urgency(with_urgency(qs.select_related("category", "grid", "department")))
+    return by_urgency(with_urgency(qs.select_related("category", "grid", "department")
+                                   .defer(*WIDE)))
 
 
 def inbox(user: AnyUser) -> dict[str, Any]:
@@ -50,7 +54,7 @@ def inbox(user: AnyUser) -> dict[str, Any]:
     departments = access.user_department_ids(user)
     cases = (access.visible_cases(user)
              .filter(department_id__in=departments, state__in=_states(Actor.DEPARTMENT))
-             .select_related("category", "grid"))
+             .select_related("category", "grid").defer(*WIDE))
     cases = by_urgency(with_urgency(cases))
     assignments = (access.department_assignments(user).filter(closed_at__isnull=True)
                    .select_related("case", "department").order_by("deadline"))

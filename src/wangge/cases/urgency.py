@@ -9,10 +9,26 @@ working-day calendar (`wangge.workcal`), never from calendar days.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    Exists,
+    F,
+    Field,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models import Case as When_
-from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.cases.models import Case, CaseClock, Supervision
@@ -24,23 +40,40 @@ RED, YELLOW, NONE = 2, 1, 0
 CARD_NAMES = {RED: "red", YELLOW: "yellow", NONE: ""}
 
 
-def with_urgency(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """Annotate `card` (2 red, 1 yellow, 0 none), `breached`, `warned`, `due` (the nearest
-    deadline of a running clock) and `due_missing` (a year the calendar lacks for a running
-    clock whose deadline is not known yet)."""
+def with_urgency(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet[Case]:
+    """Annotate `card` (2 red, 1 yellow, 0 none), `breached` and `warned` (a running clock
+    past its deadline or warning time — whether or not the sweep has marked it yet, as
+    `access` judges 超期), `due` (the nearest deadline of a running clock) and `due_missing`
+    (a year the calendar lacks for a running clock whose deadline is not known yet)."""
+    now = now or timezone.now()
     running = CaseClock.objects.filter(case=OuterRef("pk"), status=CaseClock.Status.RUNNING)
     cards = Supervision.objects.filter(case=OuterRef("pk"))
+    # Few cases have a running clock or a supervision: a set computed once marks them, and
+    # only their rows run the correlated subqueries (CASE evaluates lazily), so sorting the
+    # whole city costs about as much as sorting by date.
+    live = Q(pk__in=CaseClock.objects.filter(status=CaseClock.Status.RUNNING)
+             .values("case_id"))
+    carded = Q(pk__in=Supervision.objects.filter(
+        level__in=[Supervision.Level.RED, Supervision.Level.YELLOW]).values("case_id"))
+
+    def if_live(expression: Any, output: Field, default: Any = None) -> When_:
+        return When_(When(live, then=expression), default=Value(default),
+                     output_field=output)
+
     return qs.annotate(
-        card=When_(When(Exists(cards.filter(level=Supervision.Level.RED)), then=Value(RED)),
-                   When(Exists(cards.filter(level=Supervision.Level.YELLOW)),
-                        then=Value(YELLOW)),
-                   default=Value(NONE), output_field=IntegerField()),
-        breached=Exists(running.filter(breached_at__isnull=False)),
-        warned=Exists(running.filter(warned_at__isnull=False)),
-        due=Subquery(running.filter(deadline__isnull=False).order_by("deadline")
-                     .values("deadline")[:1]),
-        due_missing=Subquery(running.filter(calendar_missing__isnull=False)
-                             .order_by("calendar_missing").values("calendar_missing")[:1]),
+        card=When_(When(carded, then=When_(
+            When(Exists(cards.filter(level=Supervision.Level.RED)), then=Value(RED)),
+            When(Exists(cards.filter(level=Supervision.Level.YELLOW)), then=Value(YELLOW)),
+            default=Value(NONE))), default=Value(NONE), output_field=IntegerField()),
+        breached=if_live(Exists(running.filter(Q(breached_at__isnull=False)
+                                               | Q(deadline__lt=now))), BooleanField(), False),
+        warned=if_live(Exists(running.filter(Q(warned_at__isnull=False) | Q(warn_at__lt=now))),
+                       BooleanField(), False),
+        due=if_live(Subquery(running.filter(deadline__isnull=False).order_by("deadline")
+                             .values("deadline")[:1]), DateTimeField()),
+        due_missing=if_live(Subquery(running.filter(calendar_missing__isnull=False)
+                                     .order_by("calendar_missing")
+                                     .values("calendar_missing")[:1]), IntegerField()),
     )
 
 
@@ -113,3 +146,11 @@ def time_left(cal: WorkCalendar, now: dt.datetime, deadline: dt.datetime | None
     except CalendarNotCovered:
         return None
     return TimeLeft(us, cal.office_hours.per_day, deadline < now)
+
+
+def in_order(qs: QuerySet[Case], ids: Iterable[int]) -> list[Case]:
+    """The cases of `qs` with these ids, in the order given. A queue sorts the ids alone
+    (narrow rows) and reads its full rows only for the page it shows."""
+    ids = list(ids)
+    found = {c.pk: c for c in qs.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]

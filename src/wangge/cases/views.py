@@ -32,7 +32,7 @@ from wangge.cases.models import Case
 from wangge.cases.notice import notice, shown_title
 from wangge.cases.photos import check_photo, open_stored
 from wangge.cases.routing import routing_text
-from wangge.cases.urgency import CARD_NAMES, time_left
+from wangge.cases.urgency import CARD_NAMES, in_order, time_left
 from wangge.cases.workflow import PHOTO_STAGES, STEPS, Actor
 from wangge.core.schema import MAX_ID
 from wangge.org.models import Department
@@ -56,12 +56,13 @@ def _filtered_page(request: HttpRequest, qs: QuerySet[Case]) -> tuple[dict[str, 
     and an empty list, never a wider one."""
     filterset = CaseFilter(request.GET, queryset=qs, user=request.user)
     valid = filterset.is_valid()
-    page = Paginator(filterset.qs if valid else qs.none(), PAGE).get_page(
+    chosen = filterset.qs if valid else qs.none()
+    page = Paginator(chosen.values_list("pk", flat=True), PAGE).get_page(
         request.GET.get("page"))
     calendar, now = workcal.current(), timezone.now()
     rows = [{"case": c, "title": shown_title(c), "state": STATE_LABELS.get(c.state, c.state),
              "card": CARD_NAMES[c.card], "left": time_left(calendar, now, c.due)}
-            for c in page]
+            for c in in_order(chosen, page)]
     query = request.GET.copy()
     query.pop("page", None)
     return {"filter": filterset, "problems": filterset.problems(), "page": page, "rows": rows,
