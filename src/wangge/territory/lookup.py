@@ -48,10 +48,6 @@ def _state() -> tuple[int, str]:
     return row or (0, "")
 
 
-def current_version() -> int:
-    return _state()[0]
-
-
 def snapshot() -> Snapshot:
     """The index for the current grid version, rebuilt if the grids changed."""
     global _snapshot

@@ -39,9 +39,3 @@ def deadlines(
     cal = cal or calendar.current()
     return [(spec, cal.deadline(moment, spec.amount, spec.unit))
             for spec in clocks_for(policy_code)]
-
-
-def deadline_of(spec: ClockSpec, started_at: dt.datetime,
-                cal: WorkCalendar | None = None) -> dt.datetime:
-    """One clock's deadline from the moment it started (the engine's call)."""
-    return (cal or calendar.current()).deadline(started_at, spec.amount, spec.unit)

@@ -4,7 +4,7 @@ the clock starts, and DayRow, one day of an official schedule."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -33,9 +33,3 @@ class ClockSpec:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, for the snapshot stored on a case."""
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClockSpec:
-        """Back from a snapshot; keys this version does not know are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})

@@ -13,20 +13,15 @@ from wangge.cases.actions.clocks import (
     do_fill_clock_deadlines,
     supervision_deadline,
 )
-from wangge.cases.actions.common import LEVEL_ABOVE
 from wangge.cases.actions.config import (
-    check_manage_rules,
     do_delete_duty_rule,
     do_seed_classification,
     do_seed_inspection_items,
     do_set_duty_rule,
 )
 from wangge.cases.actions.intake import (
-    Reported,
     do_add_photos,
     do_report,
-    find_duplicate,
-    next_register_no,
     report_or_replay,
 )
 from wangge.cases.actions.loop import (
@@ -40,10 +35,9 @@ from wangge.cases.actions.loop import (
 from wangge.cases.actions.notifications import do_mark_notifications_read, do_notify
 
 __all__ = [
-    "LEVEL_ABOVE", "Reported", "check_manage_rules", "do_add_photos",
-    "do_assignment_feedback", "do_clock_breaches", "do_clock_warnings", "do_close_assignment",
-    "do_consult", "do_delete_duty_rule", "do_fill_clock_deadlines", "do_mark_notifications_read",
-    "do_merge", "do_notify", "do_report", "do_seed_classification", "do_seed_inspection_items",
-    "do_set_duty_rule", "do_supervise", "do_transition", "find_duplicate", "next_register_no",
+    "do_add_photos", "do_assignment_feedback", "do_clock_breaches", "do_clock_warnings",
+    "do_close_assignment", "do_consult", "do_delete_duty_rule", "do_fill_clock_deadlines",
+    "do_mark_notifications_read", "do_merge", "do_notify", "do_report", "do_seed_classification",
+    "do_seed_inspection_items", "do_set_duty_rule", "do_supervise", "do_transition",
     "report_or_replay", "supervision_deadline",
 ]
