@@ -1,14 +1,15 @@
-"""`wangge setup`: bring the database schema and static files up to date, and seed the
-working-day calendar and the SLA policies where they are missing."""
+"""`wangge setup`: bring the database schema and static files up to date, and seed what an
+app declares as its defaults where they are missing (the working-day calendar and the SLA
+policies). An app declares them with a `seed_defaults()` method on its AppConfig that
+returns a line to show ("" when nothing was missing): core knows no app by name."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from wangge.workcal.actions import seed_defaults
 
 
 class Command(BaseCommand):
@@ -17,10 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         call_command("migrate", interactive=False, verbosity=max(0, opts["verbosity"] - 1))
         call_command("collectstatic", interactive=False, verbosity=0)
-        # Years a newer chinesecalendar brought, and policies not yet present; a city's own
-        # edits are never overwritten here.
-        years, policies = seed_defaults()
-        if years or policies.created:
-            self.stdout.write(f"seeded calendar years {years or '-'}, "
-                              f"SLA policies {policies.created or '-'}")
+        # a city's own edits are never overwritten here: only what is missing is added
+        for config in apps.get_app_configs():
+            seed = getattr(config, "seed_defaults", None)
+            if callable(seed) and (note := seed()):
+                self.stdout.write(note)
         self.stdout.write(self.style.SUCCESS("database and static files are up to date"))
