@@ -35,7 +35,8 @@ class CaseFilter(django_filters.FilterSet):
                                      widget=forms.Select)
     category = django_filters.ModelChoiceFilter(
         label=_("分类"), method="in_category", to_field_name="code",
-        queryset=CaseCategory.objects.order_by("code"), empty_label=_("全部"))
+        queryset=CaseCategory.objects.filter(confidential=False).order_by("code"),
+        empty_label=_("全部"))
     department = django_filters.ModelChoiceFilter(
         label=_("承办部门"), field_name="department", to_field_name="code",
         queryset=Department.objects.filter(kind=Department.Kind.DEPARTMENT).order_by("code"),
@@ -79,7 +80,9 @@ class CaseFilter(django_filters.FilterSet):
         return qs.filter(grid__path__startswith=grid.path)
 
     def in_category(self, qs: QuerySet[Case], name: str, value: CaseCategory) -> QuerySet[Case]:
-        return qs.filter(Q(category=value) | Q(category__parent=value))
+        """A small class, or a big class with its small classes. Confidential cases are never
+        listed by category (their category is not even offered), whoever asks."""
+        return qs.filter(Q(category=value) | Q(category__parent=value), confidential=False)
 
     def with_card(self, qs: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         rank = {"red": [RED], "yellow": [YELLOW], "any": [RED, YELLOW], "none": [NONE]}[value]

@@ -163,6 +163,11 @@ def test_search_by_register_number_and_by_words(login_as, desk, spot) -> None:
     assert numbers(get(admin, QUEUE, queue="scope", q="涉密关键词甲乙丙")) == []
     html = get(admin, QUEUE, queue="scope", q=secret)
     assert numbers(html) == [secret] and "涉密关键词" not in html
+    # nor by its category: a confidential category is not offered, and asking is refused
+    assert numbers(get(admin, QUEUE, queue="scope", q=secret, category="0601")) == []
+    secret_class = CaseCategory.objects.filter(confidential=True).first()
+    assert secret_class is not None and secret_class.name not in html
+    get(admin, QUEUE, 400, queue="scope", category=secret_class.code)
 
 
 def test_pages_are_counted(login_as) -> None:
