@@ -35,6 +35,8 @@
   let layer = null;
   // grid names: one permanent label per grid at its label point (inside the polygon), not a
   // hover tooltip — a phone has no hover
+  // (their own pane: above the grids, below the case markers, so a cluster stays tappable)
+  map.createPane("gridLabels").style.zIndex = "550";
   const labels = L.layerGroup().addTo(map);
   let labelOf = new Map();
   let selected = null;
@@ -185,6 +187,8 @@
       renderCrumbs();
       showPanel(code);
       loadCases(code);
+      // on a phone the panel (and its 进入下一级) sits below the map: bring the map back
+      if (crumbs.getBoundingClientRect().top < 0) crumbs.scrollIntoView({ block: "start" });
       return data;
     });
   }
@@ -234,11 +238,16 @@
       }
       const at = Array.isArray(p.label) && p.label[0] != null
         ? L.latLng(p.label[1], p.label[0]) : l.getBounds().getCenter();
-      const tip = L.tooltip({ permanent: true, direction: "center", className: "grid-label", opacity: 1 })
+      const tip = L.tooltip({ permanent: true, direction: "center", className: "grid-label", opacity: 1,
+        pane: "gridLabels" })
         .setLatLng(at).setContent(text);
       labels.addLayer(tip);
       labelOf.set(l, tip);
-      tip.getElement().setAttribute("data-code", p.code);
+      // a name is a target too, above the case markers: tap it to choose the grid
+      const box = tip.getElement();
+      box.setAttribute("data-code", p.code);
+      L.DomEvent.on(box, "click", (ev) => { L.DomEvent.stop(ev); select(l, p); });
+      L.DomEvent.on(box, "dblclick", (ev) => { L.DomEvent.stop(ev); if (p.level < 4) drill(p.code, p.name); });
     });
     el.dataset.level = String(data.features[0].properties.level);
     el.dataset.count = String(data.features.length);
