@@ -662,7 +662,7 @@ def event_counts() -> dict[str, int]:
     from django.db.models import Count
 
     from wangge.cases.models import CaseEvent, Supervision
-    from wangge.integration.models import OutboxMessage
+    from wangge.core.models import OutboxMessage
 
     counts = dict(CaseEvent.objects.values_list("action").annotate(n=Count("id")))
     return {**{k: counts.get(k, 0) for k in ("sla_warning", "sla_breach", "escalate",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from wangge.cases import access, actions
 from wangge.cases.models import Case, Notification
-from wangge.integration.models import OutboxMessage, Subscription
+from wangge.core.models import OutboxMessage
+from wangge.integration.models import Subscription
 from wangge.integration.senders import Outcome
 
 KINDS = {f"case.{kind}": kind for kind in Notification.Kind.values}

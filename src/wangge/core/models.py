@@ -1,4 +1,5 @@
-"""Cross-app records: the audit log that every action appends to."""
+"""Cross-app records: the audit log that every action appends to, and the outbox every
+action writes its announcements to (delivered by the integration app's worker)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,42 @@ class DataKeyFingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key_id} {self.fingerprint}"
+
+
+class OutboxMessage(models.Model):
+    """A message announcing a change, written in the same transaction as the change.
+
+    The worker fans each message out to one `Delivery` per matching subscription; from then
+    on the delivery rows carry the attempts, the backoff and the outcome per target, and the
+    message only records that the fan-out happened.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待分发")
+        ROUTED = "routed", _("已分发")
+        DONE = "done", _("无人订阅")
+
+    topic = models.CharField(_("主题"), max_length=64, db_index=True)
+    payload = models.JSONField(_("内容"), default=dict)
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    routed_at = models.DateTimeField(_("分发时间"), null=True, blank=True)
+
+    class Meta:
+        # the table keeps the name it had when the outbox lived in integration: the move
+        # into core changed no data (migrations core 0004, integration 0004)
+        db_table = "integration_outboxmessage"
+        verbose_name = _("发件箱消息")
+        verbose_name_plural = _("发件箱消息")
+        indexes = [
+            # the fan-out scans only the few messages not yet routed, oldest first
+            models.Index(
+                fields=["id"], name="outbox_unrouted_idx", condition=models.Q(status="pending")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk} ({self.status})"

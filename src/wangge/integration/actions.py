@@ -20,6 +20,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from wangge.core import audit, crypto
+from wangge.core.models import OutboxMessage
 from wangge.integration import backoff, senders, tokens
 from wangge.integration.locking import skip_locked
 from wangge.integration.models import (
@@ -27,7 +28,6 @@ from wangge.integration.models import (
     Delivery,
     ExternalSystem,
     JobRun,
-    OutboxMessage,
     Subscription,
 )
 

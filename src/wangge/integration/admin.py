@@ -11,15 +11,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.admin import ReadOnlyAdminMixin
+from wangge.core.models import OutboxMessage
 from wangge.integration import actions, senders
-from wangge.integration.models import (
-    ApiToken,
-    Delivery,
-    ExternalSystem,
-    JobRun,
-    OutboxMessage,
-    Subscription,
-)
+from wangge.integration.models import ApiToken, Delivery, ExternalSystem, JobRun, Subscription
 
 
 @admin.register(OutboxMessage)

@@ -1,5 +1,6 @@
-"""Outbox and its deliveries, subscriptions, periodic job runs, external systems and API
-tokens."""
+"""The deliveries of outbox messages, subscriptions, periodic job runs, external systems
+and API tokens. The outbox table itself is core's (`wangge.core.models.OutboxMessage`,
+re-exported here while callers move)."""
 
 from __future__ import annotations
 
@@ -9,41 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.models import OutboxMessage
 
-class OutboxMessage(models.Model):
-    """A message announcing a change, written in the same transaction as the change.
-
-    The worker fans each message out to one `Delivery` per matching subscription; from then
-    on the delivery rows carry the attempts, the backoff and the outcome per target, and the
-    message only records that the fan-out happened.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("待分发")
-        ROUTED = "routed", _("已分发")
-        DONE = "done", _("无人订阅")
-
-    topic = models.CharField(_("主题"), max_length=64, db_index=True)
-    payload = models.JSONField(_("内容"), default=dict)
-    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING
-    )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    routed_at = models.DateTimeField(_("分发时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("发件箱消息")
-        verbose_name_plural = _("发件箱消息")
-        indexes = [
-            # the fan-out scans only the few messages not yet routed, oldest first
-            models.Index(
-                fields=["id"], name="outbox_unrouted_idx", condition=models.Q(status="pending")
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.topic} #{self.pk} ({self.status})"
+__all__ = ["ApiToken", "Delivery", "ExternalSystem", "JobRun", "OutboxMessage", "Subscription"]
 
 
 class ExternalSystem(models.Model):

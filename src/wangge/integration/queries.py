@@ -9,7 +9,8 @@ from typing import Any
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from wangge.integration.models import Delivery, JobRun, OutboxMessage, Subscription
+from wangge.core.models import OutboxMessage
+from wangge.integration.models import Delivery, JobRun, Subscription
 
 DEAD_LETTERS_SHOWN = 100
 

@@ -23,7 +23,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from wangge.core import crypto
-from wangge.integration.models import OutboxMessage, Subscription
+from wangge.core.models import OutboxMessage
+from wangge.integration.models import Subscription
 
 log = logging.getLogger("wangge.outbox")
 

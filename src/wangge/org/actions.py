@@ -10,8 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from wangge.core import audit
-from wangge.integration import outbox
+from wangge.core import audit, outbox
 from wangge.org.models import Department, Employment, Person, Role, RoleAssignment
 from wangge.territory.models import Grid, Level
 

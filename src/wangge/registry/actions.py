@@ -17,9 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from wangge.core import audit, crypto, idempotency
+from wangge.core import audit, crypto, idempotency, outbox
 from wangge.core.bulk import allocate_ids, insert_rows
-from wangge.integration import outbox
 from wangge.registry import access
 from wangge.registry.identity import parse_id_number
 from wangge.registry.models import (

@@ -14,8 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 
-from wangge.core import audit
-from wangge.integration import outbox
+from wangge.core import audit, outbox
 from wangge.org.access import roles_of
 from wangge.org.models import Role
 from wangge.territory.models import Grid, TerritoryState

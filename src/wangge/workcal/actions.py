@@ -15,8 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 
-from wangge.core import audit
-from wangge.integration import outbox
+from wangge.core import audit, outbox
 from wangge.workcal import seed
 from wangge.workcal.access import can_edit_calendar
 from wangge.workcal.models import CalendarDay, CalendarState, CalendarYear, SlaClock, SlaPolicy

@@ -10,8 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from wangge.cases.models import Case, CaseEvent
+from wangge.core import outbox
 from wangge.core.bulk import db_datetime, db_json, insert_rows
-from wangge.integration import outbox
 
 #: 逐级上报: the level a case goes to when its level cannot solve it
 LEVEL_ABOVE = {Case.Level.WORKSTATION: Case.Level.SUBCENTER,

@@ -12,8 +12,7 @@ from django.db import transaction
 from wangge.cases import access
 from wangge.cases.errors import CaseError
 from wangge.cases.models import CaseCategory, DutyRule, InspectionItem
-from wangge.core import audit
-from wangge.integration import outbox
+from wangge.core import audit, outbox
 from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department
 from wangge.territory.models import Grid

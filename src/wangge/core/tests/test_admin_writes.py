@@ -74,7 +74,7 @@ def test_every_other_admin_class_refuses_add_change_and_delete(superuser) -> Non
 
 @pytest.mark.parametrize("url", [
     "/admin/cases/casecategory/add/", "/admin/cases/inspectionitem/add/",
-    "/admin/integration/outboxmessage/add/", "/admin/integration/externalsystem/add/",
+    "/admin/core/outboxmessage/add/", "/admin/integration/externalsystem/add/",
     "/admin/integration/apitoken/add/",
 ])
 def test_read_only_admin_pages_refuse_to_add(client: Client, url: str) -> None:
@@ -84,7 +84,7 @@ def test_read_only_admin_pages_refuse_to_add(client: Client, url: str) -> None:
 def test_deleting_an_outbox_row_or_a_category_is_refused(client: Client) -> None:
     message = OutboxMessage.objects.first()
     assert message is not None
-    r = client.post(f"/admin/integration/outboxmessage/{message.pk}/delete/", {"post": "yes"})
+    r = client.post(f"/admin/core/outboxmessage/{message.pk}/delete/", {"post": "yes"})
     assert r.status_code == 403
     assert OutboxMessage.objects.filter(pk=message.pk).exists()
     category = CaseCategory.objects.first()
