@@ -31,6 +31,7 @@ from django.db.models import Case as When_
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wangge.cases import access
 from wangge.cases.models import Case, CaseClock, Supervision
 from wangge.cases.workflow import FINAL
 from wangge.workcal.deadlines import CalendarNotCovered, WorkCalendar, to_shanghai
@@ -65,8 +66,9 @@ def with_urgency(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet
             When(Exists(cards.filter(level=Supervision.Level.RED)), then=Value(RED)),
             When(Exists(cards.filter(level=Supervision.Level.YELLOW)), then=Value(YELLOW)),
             default=Value(NONE))), default=Value(NONE), output_field=IntegerField()),
-        breached=if_live(Exists(running.filter(Q(breached_at__isnull=False)
-                                               | Q(deadline__lt=now))), BooleanField(), False),
+        # 超期 as access defines it, the one definition every surface reads
+        breached=if_live(Exists(access.late_clocks(now).filter(case=OuterRef("pk"))),
+                         BooleanField(), False),
         warned=if_live(Exists(running.filter(Q(warned_at__isnull=False) | Q(warn_at__lt=now))),
                        BooleanField(), False),
         due=if_live(Subquery(running.filter(deadline__isnull=False).order_by("deadline")
