@@ -182,6 +182,14 @@ def test_desktop_map_colours_by_late_or_open_cases(page: Page, server: Server,
     after = page.eval_on_selector_all("#map path.leaflet-interactive",
                                       "ps => ps.map(p => p.getAttribute('fill'))")
     assert fills != after  # the colours follow the chosen count
+    # the case markers can be put away and brought back
+    markers = page.locator("#map .leaflet-marker-pane .leaflet-marker-icon")
+    expect(markers.first).to_be_visible()
+    page.locator(".legend-pins-toggle").click()
+    expect(markers).to_have_count(0)
+    expect(page.locator(".legend-pins-toggle")).to_have_attribute("aria-pressed", "false")
+    page.locator(".legend-pins-toggle").click()
+    expect(markers.first).to_be_visible()
     # a double click on a zone opens it (desktop); the crumbs grow by one, once
     zone = reported["path"][1]
     x, y = centre_of(page, f'#map .grid-label[data-code="{zone}"]')

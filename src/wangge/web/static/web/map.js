@@ -16,7 +16,7 @@
     late: el.dataset.tLate, open: el.dataset.tOpen, colourBy: el.dataset.tColourBy,
     latePin: el.dataset.tLatePin, openPin: el.dataset.tOpenPin,
     casesAll: el.dataset.tCasesAll, casesSome: el.dataset.tCasesSome,
-    casesFailed: el.dataset.tCasesFailed,
+    casesFailed: el.dataset.tCasesFailed, showPins: el.dataset.tShowPins,
   };
   // maxZoom: the marker clusters need one even without a tile layer
   const map = L.map(el, { zoomControl: true, attributionControl: false, doubleClickZoom: false,
@@ -30,6 +30,7 @@
     late: ["#f1f5f9", "#fee2e2", "#fca5a5", "#ef4444", "#b91c1c"],
   };
   let mode = el.dataset.mode === "open" ? "open" : "late";
+  let pinsShown = true;
   let counts = {}; // code -> {open, late}
   let maxima = { open: 0, late: 0 };
   let layer = null;
@@ -122,6 +123,16 @@
     pin.appendChild(node("span", "case-pin"));
     pin.appendChild(node("span", null, t.openPin));
     legendBox.appendChild(pin);
+    // the markers can be put away to see the colours and names underneath
+    const toggle = node("button", "legend-toggle legend-pins-toggle", t.showPins);
+    toggle.type = "button";
+    toggle.setAttribute("aria-pressed", String(pinsShown));
+    toggle.addEventListener("click", () => {
+      pinsShown = !pinsShown;
+      if (pinsShown) pins.addTo(map); else pins.remove();
+      drawLegend();
+    });
+    legendBox.appendChild(toggle);
   }
   legend.addTo(map);
 
