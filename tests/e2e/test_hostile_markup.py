@@ -160,7 +160,8 @@ def test_hostile_names_stay_text_under_the_policy(browser: Browser, server: Serv
         row = page.locator("tr", has_text=register_no)
         expect(row).to_contain_text(CASE_TITLE)
         no_injected_image(page)
-        page.get_by_label("状态").select_option(index=1)  # data-autosubmit, no onchange
+        page.get_by_label("状态").select_option(index=1)  # the filter form, under the CSP
+        page.get_by_role("button", name="筛选").click()
         expect(page).to_have_url(re.compile(r"[?&]state=\w"))
         goto(page, server.url + "/console/cases/notice/")
         goto(page, server.url + "/console/registry/")
