@@ -260,12 +260,15 @@
       L.DomEvent.on(box, "click", (ev) => { L.DomEvent.stop(ev); select(l, p); });
       L.DomEvent.on(box, "dblclick", (ev) => { L.DomEvent.stop(ev); if (p.level < 4) drill(p.code, p.name); });
     });
-    el.dataset.level = String(data.features[0].properties.level);
-    el.dataset.count = String(data.features.length);
     map.invalidateSize(); // the container may have been laid out after L.map()
-    map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+    // no animation: the grids are where they will stay as soon as they are drawn, so a tap
+    // (or a test) right after a drill never lands on a polygon still zooming into place
+    map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
     drawLegend();
     fitLabels();
+    // set last: these say the new level is drawn and placed
+    el.dataset.level = String(data.features[0].properties.level);
+    el.dataset.count = String(data.features.length);
   }
 
   function select(l, p) {
