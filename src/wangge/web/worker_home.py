@@ -13,7 +13,7 @@ from django.shortcuts import render
 from wangge.cases import access as case_access
 from wangge.cases.labels import STATE_LABELS
 from wangge.cases.notice import shown_title
-from wangge.cases.workflow import WAITING_ON, Actor
+from wangge.cases.workflow import Actor
 from wangge.org.access import AnyUser, roles_of
 from wangge.org.models import Role
 
@@ -34,7 +34,7 @@ def _rows(cases: Any) -> list[dict[str, Any]]:
 
 def worker_desk(user: AnyUser) -> dict[str, Any]:
     visible = case_access.visible_cases(user).select_related("category", "grid")
-    to_verify = [s for s, actor in WAITING_ON.items() if actor == Actor.GRID_WORKER]
+    to_verify = case_access.states_waiting_on(Actor.GRID_WORKER)
     verify = (visible.filter(case_access.waiting_on(user), state__in=to_verify)
               .order_by("created_at"))
     reported = visible.filter(reporter_id=user.pk).order_by("-created_at")
