@@ -16,12 +16,15 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
+from wangge.analytics.api import router as stats_router
 from wangge.cases.api import public_router
 from wangge.cases.api import router as cases_router
 from wangge.cases.api_map import router as map_router
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.core.crypto import CryptoError
 from wangge.core.schema import text_problem
+from wangge.fieldwork.api import router as fieldwork_router
+from wangge.fieldwork.errors import Conflict, FieldworkError
 from wangge.integration.auth import API_AUTH, docs_require_auth
 from wangge.org.api import router as org_router
 from wangge.registry.api import router as registry_router
@@ -111,6 +114,8 @@ api.add_router("/registry", registry_router)
 api.add_router("/cases", cases_router)
 api.add_router("/public", public_router)
 api.add_router("/map", map_router)
+api.add_router("/fieldwork", fieldwork_router)
+api.add_router("/stats", stats_router)
 
 
 def _refused(request: HttpRequest, exc: InputRefused) -> HttpResponse:
@@ -166,6 +171,18 @@ def case_error(request: HttpRequest, exc: CaseError) -> HttpResponse:
 @api.exception_handler(IllegalTransition)
 def illegal_transition(request: HttpRequest, exc: IllegalTransition) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(FieldworkError)
+def fieldwork_error(request: HttpRequest, exc: FieldworkError) -> HttpResponse:
+    detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.msg, "code": exc.code}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(Conflict)
+def edit_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.msg, "current": exc.current},
+                               status=409)
 
 
 @api.exception_handler(RegistryError)

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "wangge.registry",
     "wangge.cases",
     "wangge.workcal",
+    "wangge.fieldwork",
+    "wangge.analytics",
     "wangge.integration",
     "wangge.demo",
     "wangge.web",
@@ -289,7 +291,7 @@ WANGGE_OUTBOX_SENDERS = {
     "log": "wangge.integration.senders.LogSender",
     "webhook": "wangge.integration.senders.WebhookSender",
     # SLA warnings and breaches → in-app notifications to the people responsible
-    "responsible": "wangge.cases.notify.ResponsibleSender",
+    "responsible": "wangge.integration.senders.ResponsibleSender",
 }
 # Periodic jobs: dotted paths to callables taking no argument or `now`, run by one worker
 # at a time every `--sweep-every` seconds. WANGGE_WORKER_JOBS (comma-separated) replaces it.

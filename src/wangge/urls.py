@@ -12,6 +12,8 @@ urlpatterns = [
     path("console/cases/", include("wangge.cases.urls")),
     path("console/calendar/", include("wangge.workcal.urls")),
     path("console/outbox/", include("wangge.integration.urls")),
+    path("console/fieldwork/", include("wangge.fieldwork.urls")),
+    path("app/", include("wangge.fieldwork.app_urls")),
     path("cases/", include((public_urlpatterns, "cases_public"))),
     path("", include("wangge.web.urls")),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from wangge.core import audit, crypto, idempotency, outbox
@@ -569,3 +570,15 @@ def _write_houses(good: list[tuple[int, dict[str, Any]]], counts: dict[str, int]
     _apply("houses", House, good, existing, counts, actor)
 
 
+
+
+def do_mark_visited(*, day: dt.date, household_ids: Sequence[int] = (),
+                    resident_ids: Sequence[int] = ()) -> None:
+    """A visit (fieldwork) moves "last visited" forward, never back. Not a register edit:
+    `updated_at` stays, so a phone's copy of the record does not become outdated by it.
+    Called inside the visit's transaction, which carries the audit entry."""
+    late = Q(last_visited_on__isnull=True) | Q(last_visited_on__lt=day)
+    if household_ids:
+        Household.objects.filter(late, pk__in=list(household_ids)).update(last_visited_on=day)
+    if resident_ids:
+        Resident.objects.filter(late, pk__in=list(resident_ids)).update(last_visited_on=day)

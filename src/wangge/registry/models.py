@@ -88,6 +88,8 @@ class Household(GridOwned):
         House, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="households"
     )
     number = models.CharField(_("户号"), max_length=30, unique=True)
+    #: set by fieldwork's visits (registry.actions.do_mark_visited); plans read it
+    last_visited_on = models.DateField(_("最近走访"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("家庭户")
@@ -136,6 +138,7 @@ class Resident(GridOwned):
                                 blank=True)
     moved_in = models.DateField(_("迁入日期"), null=True, blank=True)
     moved_out = models.DateField(_("迁出日期"), null=True, blank=True)
+    last_visited_on = models.DateField(_("最近走访"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("人口")

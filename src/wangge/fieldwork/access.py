@@ -1,0 +1,222 @@
+"""Who may see which fieldwork records. The only place that decides it.
+
+- Fieldwork of a grid (check-ins, plans, patrols, visits, opinions, outreach, meetings,
+  ordinary tasks) is read by the territory roles whose subtree holds the grid
+  (`org.access.TERRITORY_READ_ROLES`: a grid worker therefore sees their own grid only);
+  line departments see none of it.
+- The diary (民情日记) is the worker's own: the author, and their chain — workstation staff
+  and the grid chief above the grid — nobody beyond (not the sub-center, not the center,
+  not a superuser; the console shows them counts only).
+- A confidential task (the police's "observe quietly" work) and its reports: the worker it
+  was given to, police roles (grid police in their subtree, public-security staff) and the
+  center roles (dispatcher, admin, leader). Nobody else learns it exists: it is left out of
+  every list, plan, count and page for them.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from wangge.fieldwork.models import (
+    Appointment,
+    CheckIn,
+    DayPlan,
+    DiaryEntry,
+    Distribution,
+    Meeting,
+    Opinion,
+    Patrol,
+    Task,
+    TaskReport,
+    Visit,
+)
+from wangge.org.access import (
+    REGISTER_DEPARTMENTS,
+    TERRITORY_READ_ROLES,
+    AnyUser,
+    can_see_path,
+    current_roles,
+    is_center_staff,
+    scope_paths,
+)
+from wangge.org.models import Person, Role, RoleAssignment
+from wangge.territory.models import Grid
+
+#: the diary's chain above a grid
+DIARY_CHAIN_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF})
+#: who may build and edit a worker's day plan and give ordinary tasks
+PLAN_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF, Role.SUBCENTER_STAFF,
+                        Role.DISPATCHER, Role.ADMIN})
+#: who may give a confidential task, in the subtree where they hold the role
+POLICE_ROLES = frozenset({Role.GRID_POLICE})
+#: who reads the attendance board and the review pages of their subtree
+BOARD_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF, Role.SUBCENTER_STAFF,
+                         Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
+
+
+def person_of(user: AnyUser) -> Person | None:
+    """The org person behind a login (a grid worker's records name the person)."""
+    if not user.is_authenticated:
+        return None
+    return Person.objects.filter(user=user).first()
+
+
+def worker_grid(user: AnyUser) -> Grid | None:
+    """The basic grid the user currently works as its grid worker (the first, if several)."""
+    held = sorted((r for r in current_roles(user) if r.role == Role.GRID_WORKER),
+                  key=lambda r: r.grid_id)
+    return Grid.objects.filter(pk=held[0].grid_id).first() if held else None
+
+
+def _paths_q(paths: list[str] | None, grid_field: str) -> Q:
+    if paths is None:
+        return Q()
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(**{f"{grid_field}__path__startswith": p})
+    return q
+
+
+def field_scope(user: AnyUser, grid_field: str = "grid",
+                roles: frozenset[str] = TERRITORY_READ_ROLES) -> Q:
+    """Rows whose grid lies in the subtrees where the user holds one of `roles`."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return _paths_q(scope_paths(user, roles), grid_field)
+
+
+def can_see_grid(user: AnyUser, grid: Grid, roles: frozenset[str] = TERRITORY_READ_ROLES) -> bool:
+    return user.is_authenticated and can_see_path(user, grid.path, roles)
+
+
+def can_plan(user: AnyUser, grid: Grid) -> bool:
+    return can_see_grid(user, grid, PLAN_ROLES)
+
+
+def can_see_board(user: AnyUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(scope_paths(user, BOARD_ROLES)))
+
+
+# -- ordinary records -------------------------------------------------------------------
+
+def visible_checkins(user: AnyUser) -> QuerySet[CheckIn]:
+    return CheckIn.objects.filter(field_scope(user))
+
+
+def visible_plans(user: AnyUser) -> QuerySet[DayPlan]:
+    return DayPlan.objects.filter(field_scope(user))
+
+
+def visible_appointments(user: AnyUser) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(field_scope(user))
+
+
+def visible_patrols(user: AnyUser) -> QuerySet[Patrol]:
+    return Patrol.objects.filter(field_scope(user))
+
+
+def visible_visits(user: AnyUser) -> QuerySet[Visit]:
+    return Visit.objects.filter(field_scope(user))
+
+
+def visible_opinions(user: AnyUser) -> QuerySet[Opinion]:
+    return Opinion.objects.filter(field_scope(user))
+
+
+def visible_distributions(user: AnyUser) -> QuerySet[Distribution]:
+    return Distribution.objects.filter(field_scope(user))
+
+
+def visible_meetings(user: AnyUser) -> QuerySet[Meeting]:
+    """A meeting is held for a community (level 3): its workers (whose grids lie below)
+    read it too."""
+    q = field_scope(user)
+    for r in current_roles(user):
+        if r.role in TERRITORY_READ_ROLES:
+            # the communities above a basic grid (a worker's role is held below them)
+            q |= Q(grid__path__in=_ancestor_paths(r.path))
+    return Meeting.objects.filter(q) if user.is_authenticated else Meeting.objects.none()
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """"/a/b/c/" → ["/a/", "/a/b/"] (grid paths are materialized "/<code>/…/")."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
+# -- the diary --------------------------------------------------------------------------
+
+def visible_diary(user: AnyUser) -> QuerySet[DiaryEntry]:
+    """The author's own entries, and those of grids below the user's diary-chain roles."""
+    if not user.is_authenticated:
+        return DiaryEntry.objects.none()
+    chain = scope_paths(user, DIARY_CHAIN_ROLES) if not user.is_superuser else []
+    q = Q(author__user=user)
+    for p in chain or []:
+        q |= Q(grid__path__startswith=p)
+    return DiaryEntry.objects.filter(q)
+
+
+# -- tasks (some confidential) ----------------------------------------------------------
+
+def sees_confidential(user: AnyUser) -> bool:
+    """Police and center roles (the task's own worker is handled per row)."""
+    if not user.is_authenticated:
+        return False
+    return is_center_staff(user) or any(
+        r.role in POLICE_ROLES or (r.role == Role.DEPARTMENT_STAFF
+                                   and r.department_code in REGISTER_DEPARTMENTS)
+        for r in current_roles(user))
+
+
+def _confidential_q(user: AnyUser) -> Q:
+    """Which confidential tasks the user may know of."""
+    q = Q(worker__user=user)
+    if is_center_staff(user):
+        return Q()
+    police = [r.path for r in current_roles(user) if r.role in POLICE_ROLES]
+    police += [r.path for r in current_roles(user) if r.role == Role.DEPARTMENT_STAFF
+               and r.department_code in REGISTER_DEPARTMENTS]
+    for p in police:
+        q |= Q(grid__path__startswith=p)
+    return q
+
+
+def visible_tasks(user: AnyUser) -> QuerySet[Task]:
+    if not user.is_authenticated:
+        return Task.objects.none()
+    ordinary = Q(confidential=False) & (field_scope(user) | Q(worker__user=user))
+    secret = Q(confidential=True) & _confidential_q(user)
+    return Task.objects.filter(ordinary | secret)
+
+
+def visible_task_reports(user: AnyUser) -> QuerySet[TaskReport]:
+    return TaskReport.objects.filter(task__in=visible_tasks(user))
+
+
+def can_give_confidential(user: AnyUser, grid: Grid) -> bool:
+    return user.is_authenticated and (
+        is_center_staff(user)
+        or any(r.role in POLICE_ROLES and grid.path.startswith(r.path)
+               for r in current_roles(user)))
+
+
+# -- the workers of a subtree -----------------------------------------------------------
+
+def workers_in_scope(user: AnyUser, roles: frozenset[str] = BOARD_ROLES
+                     ) -> QuerySet[RoleAssignment]:
+    """Current grid-worker roles on grids in the user's board scope (attendance, workload)."""
+    if not user.is_authenticated:
+        return RoleAssignment.objects.none()
+    return RoleAssignment.objects.filter(
+        field_scope(user, roles=roles), role=Role.GRID_WORKER, ended_on__isnull=True)
+
+
+def access_one(queryset: QuerySet, pk: int) -> Model:
+    """The row if it is in the (already scoped) queryset; 404 otherwise, the same answer
+    whether it does not exist or is not the user's to see."""
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise Http404("no such record")
+    return obj

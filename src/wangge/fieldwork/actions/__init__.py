@@ -1,0 +1,18 @@
+"""Every fieldwork write, one module per area. Importing the package registers every
+envelope kind the field app may send (fieldwork.envelopes), so the app's ready() does."""
+
+from __future__ import annotations
+
+import importlib
+
+AREAS = ["checkin", "tasks", "meetings", "plan", "patrol", "visits", "opinions", "diary",
+         "outreach", "sync"]
+
+
+def load_all() -> None:
+    for area in AREAS:
+        try:
+            importlib.import_module(f"wangge.fieldwork.actions.{area}")
+        except ModuleNotFoundError as exc:  # an area not written yet
+            if exc.name != f"wangge.fieldwork.actions.{area}":
+                raise

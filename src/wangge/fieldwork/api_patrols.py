@@ -1,0 +1,7 @@
+"""Fieldwork API: patrols (see fieldwork/api.py)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["fieldwork"])
