@@ -1,4 +1,4 @@
-"""SLA sweep among a million open cases: `wangge.cases.sla.sweep` on SQLite and PostgreSQL.
+"""SLA sweep among a million open cases: `wangge.cases.jobs.sweep` on SQLite and PostgreSQL.
 
 Run from the repository root::
 
@@ -478,7 +478,8 @@ class Probe:
     def installed(self) -> Iterator[None]:
         from django.db import connections
 
-        from wangge.cases import actions, sla
+        from wangge.cases import actions
+        from wangge.cases import jobs as sla
 
         claim, fill = sla._claim, sla._fill_missing_deadlines
         warn, breach = actions.do_clock_warnings, actions.do_clock_breaches
@@ -507,7 +508,7 @@ class Probe:
 def timed_sweep(probe: Probe, now: dt.datetime, backend_pid: int | None) -> dict[str, Any]:
     """One instrumented sweep: wall, phases, statements, CPU of this process and the
     PostgreSQL backend."""
-    from wangge.cases import sla
+    from wangge.cases import jobs as sla
 
     probe.reset()
     cpu0, pg0 = time.process_time(), process_cpu_s(backend_pid)
@@ -672,7 +673,7 @@ def event_counts() -> dict[str, int]:
 
 def profile_round(t0: dt.datetime, prefix: str, top: int = 25) -> dict[str, Any]:
     """One sweep under cProfile: the functions by own time and by cumulative time."""
-    from wangge.cases import sla
+    from wangge.cases import jobs as sla
 
     profiler = cProfile.Profile()
     t = time.perf_counter()
@@ -704,7 +705,7 @@ def profile_round(t0: dt.datetime, prefix: str, top: int = 25) -> dict[str, Any]
 def run_child(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
     from django.db import connection
 
-    from wangge.cases import sla
+    from wangge.cases import jobs as sla
     from wangge.workcal import calendar as workcal
 
     out: dict[str, Any] = {}

@@ -288,8 +288,10 @@ def responsible_users(case: Case, *, breach: bool, state: str | None = None,
     level = case.handling_level if level is None else level
     whose = whose_move(state)
     held = Q(pk__in=[])
-    if breach or whose == Actor.DISPATCH or (whose == Actor.DEPARTMENT
-                                             and not case.department_id):
+    # a case with no department, or transferred to an external system (a department with
+    # no staff here), is watched by the dispatchers while it waits on a department
+    with_staff = case.department_id and not case.department.is_external
+    if breach or whose == Actor.DISPATCH or (whose == Actor.DEPARTMENT and not with_staff):
         # the level's dispatchers (and on a breach its supervisors); where nobody holds
         # those roles at that level (a town without sub-center staff), the next level up,
         # which may always step in — a late case never goes untold
@@ -301,7 +303,7 @@ def responsible_users(case: Case, *, breach: bool, state: str | None = None,
                                              person__user__is_active=True).exists():
                 held = at_level
                 break
-    if whose == Actor.DEPARTMENT and case.department_id:
+    if whose == Actor.DEPARTMENT and with_staff:
         held |= Q(role=Role.DEPARTMENT_STAFF, department_id=case.department_id)
     if whose == Actor.GRID_WORKER:
         held |= Q(role=Role.GRID_WORKER, grid_id=case.grid_id)

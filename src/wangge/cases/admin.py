@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -35,25 +34,13 @@ class CaseCategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class DutyRuleForm(forms.ModelForm):
-    class Meta:
-        model = DutyRule
-        fields = ["category", "grid", "department", "external_system"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if bool(data.get("department")) == bool(data.get("external_system")):
-            raise ValidationError({"department": "请选择责任部门或外部系统（二选一）"})
-        return data
-
-
 @admin.register(DutyRule)
 class DutyRuleAdmin(admin.ModelAdmin):
     """Saves and deletes through do_set_duty_rule / do_delete_duty_rule. A rule's category
     and grid are its key: to move a rule, delete it and add another."""
 
-    form = DutyRuleForm
-    list_display = ["category", "grid", "department", "external_system"]
+    fields = ["category", "grid", "department"]  # a department of any kind, external too
+    list_display = ["category", "grid", "department"]
     raw_id_fields = ["grid"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -63,8 +50,7 @@ class DutyRuleAdmin(admin.ModelAdmin):
         try:
             rule = do_set_duty_rule(
                 request.user, category=obj.category.code, grid=obj.grid.code,
-                department=obj.department.code if obj.department else "",
-                external_system=obj.external_system.code if obj.external_system else "")
+                department=obj.department.code)
         except (CaseError, PermissionDenied) as e:
             raise PermissionDenied(str(e)) from e
         obj.pk = rule.pk

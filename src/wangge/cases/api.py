@@ -125,8 +125,7 @@ def _out(request: HttpRequest, case: Case, events: list[CaseEvent] | None = None
         "category_name": case.category.name, "title": case.title,
         "description": case.description, "state": case.state, "grid": case.grid.code,
         "grid_name": case.grid.name, "lng": case.lng, "lat": case.lat,
-        "department": case.department.code if case.department_id else (
-            case.external_system.code if case.external_system_id else None),
+        "department": case.department.code if case.department_id else None,
         "routed_by_rule": case.routed_by_id, "routed_by": routing_text(events),
         "possible_duplicate_of": case.duplicate_of.register_no if case.duplicate_of_id else None,
         "rework_count": case.rework_count, "closeout_reason": case.closeout_reason,
@@ -286,22 +285,23 @@ class RuleOut(Schema):
     category_name: str
     grid: str
     grid_name: str
-    department: str | None
+    #: the target's code, a line department's or an external system's
+    department: str
+    #: the same code when the target is an external system (a department of kind external)
     external_system: str | None
 
 
 def _rule(r: DutyRule) -> dict[str, Any]:
     return {"id": r.pk, "category": r.category.code, "category_name": r.category.name,
             "grid": r.grid.code, "grid_name": r.grid.name,
-            "department": r.department.code if r.department_id else None,
-            "external_system": r.external_system.code if r.external_system_id else None}
+            "department": r.department.code,
+            "external_system": r.department.code if r.department.is_external else None}
 
 
 @router.get("/duty-rules", response=responses(list[RuleOut]), summary="部门职责清单")
 def list_rules(request: HttpRequest) -> Any:
     return [_rule(r) for r in access.visible_duty_rules(request.auth).select_related(
-        "category", "grid", "department", "external_system").order_by("category__code",
-                                                                      "grid__path")]
+        "category", "grid", "department").order_by("category__code", "grid__path")]
 
 
 @router.put("/duty-rules", response=responses(RuleOut), summary="设置职责规则（分类 × 网格子树）")

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department
 from wangge.territory.models import Grid
 
@@ -37,32 +36,26 @@ class CaseCategory(models.Model):
 
 
 class DutyRule(models.Model):
-    """部门职责清单: category × territory subtree → a department or an external system.
-    The most specific rule wins (the deepest grid, then a small class over its big class)."""
+    """部门职责清单: category × territory subtree → a department (a line department, or an
+    external system: a department of kind `external`). The most specific rule wins (the
+    deepest grid, then a small class over its big class)."""
 
     category = models.ForeignKey(CaseCategory, verbose_name=_("事件分类"),
                                  on_delete=models.CASCADE, related_name="duty_rules")
     grid = models.ForeignKey(Grid, verbose_name=_("适用网格（含下级）"), on_delete=models.CASCADE,
                              related_name="+")
-    department = models.ForeignKey(Department, verbose_name=_("责任部门"), null=True,
-                                   blank=True, on_delete=models.PROTECT, related_name="+")
-    external_system = models.ForeignKey(ExternalSystem, verbose_name=_("外部系统"), null=True,
-                                        blank=True, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, verbose_name=_("责任部门 / 外部系统"),
+                                   on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("职责规则")
         verbose_name_plural = _("职责规则")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(department__isnull=False, external_system__isnull=True)
-                | models.Q(department__isnull=True, external_system__isnull=False),
-                name="duty_rule_one_target",
-            ),
             models.UniqueConstraint(fields=["category", "grid"], name="duty_rule_once"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.category} @ {self.grid} → {self.department or self.external_system}"
+        return f"{self.category} @ {self.grid} → {self.department}"
 
 
 class RegisterCounter(models.Model):
@@ -108,10 +101,9 @@ class Case(models.Model):
                                  on_delete=models.SET_NULL, related_name="+")
     state = models.CharField(_("状态"), max_length=16, db_index=True)
     confidential = models.BooleanField(_("涉密"), default=False)
+    #: the department handling it; of kind `external`: transferred to that system
     department = models.ForeignKey(Department, verbose_name=_("承办部门"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
-    external_system = models.ForeignKey(ExternalSystem, verbose_name=_("外部系统"), null=True,
-                                        blank=True, on_delete=models.PROTECT, related_name="+")
     routed_by = models.ForeignKey(DutyRule, verbose_name=_("分流依据"), null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     duplicate_of = models.ForeignKey("self", verbose_name=_("疑似重复"), null=True, blank=True,

@@ -24,7 +24,7 @@ def route(category: CaseCategory, grid: Grid) -> DutyRule | None:
     before its big class."""
     rules = DutyRule.objects.filter(
         category_id__in=[c for c in (category.pk, category.parent_id) if c]
-    ).select_related("category", "grid", "department", "external_system")
+    ).select_related("category", "grid", "department")
     matching = [r for r in rules if grid.path.startswith(r.grid.path)]
     if not matching:
         return None
@@ -36,5 +36,5 @@ def describe_rule(rule: DutyRule | None) -> str:
     where after the duty list has changed."""
     if rule is None:
         return ""
-    target = rule.department or rule.external_system
-    return f"{rule.category.code} {rule.category.name} @ {rule.grid.name} → {target.name}"
+    cat = rule.category
+    return f"{cat.code} {cat.name} @ {rule.grid.name} → {rule.department.name}"

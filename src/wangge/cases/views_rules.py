@@ -13,7 +13,6 @@ from wangge.cases import access, actions
 from wangge.cases.errors import CaseError
 from wangge.cases.labels import FIELD_LABELS
 from wangge.cases.models import CaseCategory
-from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department
 
 
@@ -34,13 +33,12 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, str(rule))
         return redirect("cases:rules")
     rules = access.visible_duty_rules(request.user).select_related(
-        "category", "grid", "department", "external_system").order_by("category__code",
-                                                                      "grid__path")
+        "category", "grid", "department").order_by("category__code", "grid__path")
     return render(request, "cases/rules.html", {
         "rules": rules, "categories": CaseCategory.objects.order_by("code"),
         "departments": Department.objects.filter(kind=Department.Kind.DEPARTMENT)
         .order_by("name"),
-        "systems": ExternalSystem.objects.order_by("name"),
+        "systems": Department.objects.filter(kind=Department.Kind.EXTERNAL).order_by("name"),
     })
 
 

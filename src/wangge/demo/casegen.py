@@ -63,11 +63,11 @@ class CategoryInput:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where the duty list routes a category in a grid: its rule and department or system."""
+    """Where the duty list routes a category in a grid: its rule and department (an external
+    system's department too)."""
 
     rule: int | None
     department: str | None = None
-    system: str | None = None
 
 
 #: (category code, grid code) → target; the caller precomputes `routing.route`
@@ -109,7 +109,6 @@ class CaseSpec:
     created_at: dt.datetime
     state: str = State.REPORTED.value
     department: str | None = None
-    external_system: str | None = None
     routed_by: int | None = None
     handling_level: int = 3
     rework_count: int = 0
@@ -311,7 +310,7 @@ class _Walk:
         if action == "register":
             c.registered_at, c.routed_by = at, data["rule"]
         elif action == "return":
-            c.department = c.external_system = None
+            c.department = None
         elif action == "verify_fail":
             c.rework_count += 1
         elif action in ("close", "cancel", "reject"):
@@ -326,12 +325,11 @@ class _Walk:
         if department or target is None:
             code = department or "letters-visits"  # no rule: the dispatcher chooses
             self.step("dispatch", self.dispatcher(), (0.2, 12), department=code, rule=None,
-                      sets={"department": code, "external_system": None})
+                      sets={"department": code})
         else:
             self.step("dispatch", self.dispatcher(), (0.2, 12),
-                      department=target.department or target.system, rule=target.rule,
-                      sets={"department": target.department,
-                            "external_system": target.system})
+                      department=target.department, rule=target.rule,
+                      sets={"department": target.department})
 
 
 def _live(w: _Walk, target: Target | None) -> None:

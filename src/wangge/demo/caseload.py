@@ -59,7 +59,6 @@ from wangge.demo.casegen import (
     Target,
     generate_cases,
 )
-from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department, Role, RoleAssignment
 from wangge.territory.models import Grid, Level
 
@@ -143,9 +142,9 @@ def _router() -> Router:
     parents = dict(CaseCategory.objects.values_list("code", "parent__code"))
     paths = dict(Grid.objects.filter(level=Level.BASIC).values_list("code", "path"))
     rules: dict[str, list[tuple[str, Target]]] = defaultdict(list)
-    for pk, cat, path, dept, system in DutyRule.objects.values_list(
-            "id", "category__code", "grid__path", "department__code", "external_system__code"):
-        rules[cat].append((path, Target(pk, dept, system)))
+    for pk, cat, path, dept in DutyRule.objects.values_list(
+            "id", "category__code", "grid__path", "department__code"):
+        rules[cat].append((path, Target(pk, dept)))
 
     @functools.cache
     def route(category: str, grid: str) -> Target | None:
@@ -162,7 +161,7 @@ def _router() -> Router:
 
 CASE_FIELDS = ["register_no", "category_id", "grid_id", "lng", "lat", "title", "description",
                "channel", "reporter_id", "state", "confidential", "department_id",
-               "external_system_id", "routed_by_id", "handling_level", "rework_count",
+               "routed_by_id", "handling_level", "rework_count",
                "closeout_reason", "satisfaction", "followup_note", "written_reply",
                "replied_at", "created_at", "registered_at", "closed_at", "follow_code"]
 EVENT_FIELDS = ["case_id", "at", "actor_id", "action", "from_state", "to_state", "note", "data"]
@@ -177,7 +176,6 @@ def _insert(specs: Sequence[CaseSpec], progress: Progress | None) -> int:
         "category": dict(CaseCategory.objects.values_list("code", "id")),
         "grid": dict(Grid.objects.filter(level=Level.BASIC).values_list("code", "id")),
         "department": dict(Department.objects.values_list("code", "id")),
-        "system": dict(ExternalSystem.objects.values_list("code", "id")),
     }
     when = _datetime_adapter()
     case_ids = allocate_ids(Case, len(specs))
@@ -189,7 +187,7 @@ def _insert(specs: Sequence[CaseSpec], progress: Progress | None) -> int:
         insert_rows(Case, case_cols, (
             (pk, s.register_no, ids["category"][s.category], ids["grid"][s.grid], s.lng, s.lat,
              s.title, s.description, s.channel, s.reporter, s.state, s.confidential,
-             ids["department"].get(s.department or ""), ids["system"].get(s.external_system or ""),
+             ids["department"].get(s.department or ""),
              s.routed_by, s.handling_level, s.rework_count, s.closeout_reason, s.satisfaction,
              s.followup_note, s.written_reply, when(s.replied_at), when(s.created_at),
              when(s.registered_at), when(s.closed_at), new_follow_code(), *case_rest)

@@ -21,3 +21,10 @@ LINE_DEPARTMENTS: list[tuple[str, str]] = [
     ("emergency", "应急管理局"),
     ("market-regulation", "市场监督管理局"),
 ]
+
+#: (code, name) of the external systems a case can be transferred to: departments of kind
+#: `external` serving the city, each with a service user that calls the API with a token
+EXTERNAL_SYSTEMS: list[tuple[str, str]] = [
+    ("hotline_12345", "12345市民服务热线"),
+    ("city_management", "数字城管系统"),
+]

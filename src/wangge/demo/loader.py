@@ -23,9 +23,13 @@ from wangge.cases.actions import do_seed_classification, do_seed_inspection_item
 from wangge.demo import names
 from wangge.demo.caseload import CaseLoad, load_demo_cases
 from wangge.demo.citygen import GridSpec, generate_city
-from wangge.demo.departments import LINE_DEPARTMENTS
+from wangge.demo.departments import EXTERNAL_SYSTEMS, LINE_DEPARTMENTS
 from wangge.demo.people import generate_register
-from wangge.org.actions import do_give_login, do_seed_organisation
+from wangge.org.actions import (
+    do_ensure_external_department,
+    do_give_login,
+    do_seed_organisation,
+)
 from wangge.org.models import Department, Employment, Person, Role, RoleAssignment
 from wangge.registry.access import UNMASK_PERMISSION
 from wangge.registry.actions import do_seed_register
@@ -104,6 +108,8 @@ def load_demo(
     with transaction.atomic():
         do_import_grids(records, validate=(scale == "liling"), progress=tick)
         people = _seed_org(specs, seed)
+        for code, name in EXTERNAL_SYSTEMS:
+            do_ensure_external_department(code, name=name)
         _create_demo_logins()
         rows = json.loads((Path(cases_pkg.__file__).parent / "categories.json").read_text())
         do_seed_classification(rows, Grid.objects.get(level=0))

@@ -1,4 +1,5 @@
-"""Every write to tokens, external systems, subscriptions, deliveries and job runs.
+"""Every write to tokens, subscriptions, deliveries and job runs (external systems are org
+departments: `wangge.org.actions.do_ensure_external_department`).
 
 Delivery rows move pending → delivered | dead, and dead → pending on a retry from the
 console. A worker claims a pending row by leasing it (next_attempt_at pushed to the lease's
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -26,15 +26,13 @@ from wangge.integration.locking import skip_locked
 from wangge.integration.models import (
     ApiToken,
     Delivery,
-    ExternalSystem,
     JobRun,
     Subscription,
 )
+from wangge.org.models import Department
 
 #: how stale last_used_at may get: enough to tell which tokens are alive
 TOUCH_EVERY = timedelta(minutes=1)
-
-User = get_user_model()
 
 
 @dataclass(frozen=True)
@@ -68,23 +66,6 @@ def do_revoke_token(token: ApiToken, *, actor: AbstractBaseUser | None = None) -
         token.save(update_fields=["revoked_at"])
         audit.record("token.revoke", actor=actor, object_type="api_token", object_id=token.prefix)
     return token
-
-
-@transaction.atomic
-def do_ensure_external_system(
-    code: str, *, name: str = "", actor: AbstractBaseUser | None = None
-) -> ExternalSystem:
-    """The external system with this code, created with its service user if new."""
-    system = ExternalSystem.objects.filter(code=code).first()
-    if system is not None:
-        return system
-    user = User.objects.create(username=f"system:{code}")
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    system = ExternalSystem.objects.create(code=code, name=name or code, service_user=user)
-    audit.record("external_system.create", actor=actor, object_type="external_system",
-                 object_id=code)
-    return system
 
 
 def do_touch_token(token: ApiToken) -> None:
@@ -125,7 +106,7 @@ def check_subscription(*, kind: str, topic: str, url: str, has_secret: bool) -> 
 @transaction.atomic
 def do_save_subscription(
     *, name: str, topic: str, kind: str, url: str = "", secret: str | None = None,
-    active: bool = True, external_system: ExternalSystem | None = None,
+    active: bool = True, external_system: Department | None = None,
     actor: AbstractBaseUser | None = None, instance: Subscription | None = None,
 ) -> Subscription:
     """Create (or, with `instance`, change) a subscription. `secret=None` keeps the sealed
@@ -136,6 +117,9 @@ def do_save_subscription(
                        has_secret=bool(secret or sub.secret_enc))
     if not name.strip():
         raise SubscriptionError("name", "a name is required")
+    if external_system is not None and not external_system.is_external:
+        raise SubscriptionError("external_system", f"{external_system.code} is not an "
+                                "external system")
     sub.name, sub.topic, sub.kind, sub.url = name.strip(), topic.strip(), kind, url
     sub.active, sub.external_system = active, external_system
     if secret:

@@ -1,6 +1,7 @@
 """Integration in the admin: read-only, except subscriptions (saved through
 do_save_subscription) and tokens (revoked through do_revoke_token). Tokens are issued with
-`wangge tokens create`, external systems by `wangge setup` / do_ensure_external_system."""
+`wangge tokens create`; external systems are org departments of kind `external`
+(`wangge tokens create --system` makes one through do_ensure_external_department)."""
 
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.core.admin import ReadOnlyAdminMixin
 from wangge.core.models import OutboxMessage
 from wangge.integration import actions, senders
-from wangge.integration.models import ApiToken, Delivery, ExternalSystem, JobRun, Subscription
+from wangge.integration.models import ApiToken, Delivery, JobRun, Subscription
 
 
 @admin.register(OutboxMessage)
@@ -89,11 +90,6 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "last_worker"]
     readonly_fields = ["name", "last_started_at", "last_finished_at", "last_ok", "last_error",
                        "last_result", "last_worker", "runs"]
-
-
-@admin.register(ExternalSystem)
-class ExternalSystemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "service_user"]
 
 
 @admin.action(description=_("吊销所选令牌"))

@@ -1,6 +1,6 @@
-"""The deliveries of outbox messages, subscriptions, periodic job runs, external systems
-and API tokens. The outbox table itself is core's (`wangge.core.models.OutboxMessage`,
-re-exported here while callers move)."""
+"""The deliveries of outbox messages, subscriptions, periodic job runs and API tokens.
+External systems are org departments of kind `external`; the outbox table itself is core's
+(`wangge.core.models.OutboxMessage`, re-exported here while callers move)."""
 
 from __future__ import annotations
 
@@ -11,31 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.models import OutboxMessage
+from wangge.org.models import Department
 
-__all__ = ["ApiToken", "Delivery", "ExternalSystem", "JobRun", "OutboxMessage", "Subscription"]
-
-
-class ExternalSystem(models.Model):
-    """An outside system that calls our API (12345 hotline, digital city management …).
-
-    It acts through its own service user, so tokens and scopes work the same as for people.
-    """
-
-    code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=100)
-    service_user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("服务账号"),
-        on_delete=models.PROTECT,
-        related_name="external_system",
-    )
-
-    class Meta:
-        verbose_name = _("外部系统")
-        verbose_name_plural = _("外部系统")
-
-    def __str__(self) -> str:
-        return self.name
+__all__ = ["ApiToken", "Delivery", "JobRun", "OutboxMessage", "Subscription"]
 
 
 class ApiToken(models.Model):
@@ -79,9 +57,11 @@ class Subscription(models.Model):
     secret_enc = models.BinaryField(_("签名密钥（密文）"), null=True, blank=True,
                                     editable=False)
     active = models.BooleanField(_("启用"), default=True)
+    #: the external system (a department of kind `external`) this subscription feeds
     external_system = models.ForeignKey(
-        ExternalSystem, verbose_name=_("外部系统"), null=True, blank=True,
+        Department, verbose_name=_("外部系统"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="subscriptions",
+        limit_choices_to={"kind": Department.Kind.EXTERNAL},
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

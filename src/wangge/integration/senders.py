@@ -22,6 +22,7 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from wangge.cases import notify
 from wangge.core import crypto
 from wangge.core.models import OutboxMessage
 from wangge.integration.models import Subscription
@@ -126,6 +127,19 @@ class WebhookSender:
             return _http_failure(e)
         except (OSError, ValueError) as e:  # refused, reset, DNS, timeout, bad URL
             return Outcome(ok=False, error=f"{type(e).__name__}: {e}"[:500])
+
+
+class ResponsibleSender:
+    """SLA warnings and breaches → in-app notifications to the people responsible for the
+    case (`cases.notify`); a message that can never be one is a dead letter at once."""
+
+    def send(self, message: OutboxMessage, subscription: Subscription) -> Outcome:
+        try:
+            notify.notify_responsible(message.topic, message.payload,
+                                      source=message.idempotency_key)
+        except notify.Undeliverable as e:
+            return Outcome(ok=False, permanent=True, error=str(e))
+        return Outcome(ok=True)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

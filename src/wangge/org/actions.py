@@ -168,3 +168,37 @@ def do_save_person(person: Person, *, changed: Sequence[str] = (),
     audit.record("person.create" if created else "person.change", actor=actor,
                  object_type="person", object_id=person.pk, fields=sorted(changed))
     return person
+
+
+@transaction.atomic
+def do_ensure_external_department(
+    code: str, *, name: str = "", actor: AbstractBaseUser | None = None
+) -> Department:
+    """The external system (a department of kind `external`) with this code, with its
+    service user: created serving the city grid if new; an external department added in
+    the admin without a service user gets one here. Another kind of department with the
+    code is refused rather than turned into a system."""
+    dept = Department.objects.select_for_update().filter(code=code).first()
+    if dept is not None and dept.kind != Department.Kind.EXTERNAL:
+        raise RoleError("code", f"{code} is a department of kind {dept.kind}, not external")
+    if dept is not None and dept.service_user_id:
+        return dept
+    if dept is None:
+        city = Grid.objects.filter(level=Level.CITY).order_by("path").first()
+        if city is None:
+            raise RoleError("grid", "load the territory first: an external system serves "
+                                    "the city grid")
+        dept = Department(code=code, name=name or code, kind=Department.Kind.EXTERNAL,
+                          grid=city)
+    user = get_user_model().objects.create(username=f"system:{code}")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    dept.service_user = user
+    created = dept.pk is None
+    dept.save()
+    audit.record("department.create" if created else "department.change", actor=actor,
+                 object_type="department", object_id=dept.pk, code=code, kind=dept.kind,
+                 service_user=user.username)
+    outbox.enqueue("org.department_saved", {"department": dept.pk, "code": code,
+                                            "created": created})
+    return dept

@@ -30,10 +30,18 @@ class RoleInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "grid", "phone"]
+    list_display = ["code", "name", "kind", "grid", "phone", "service_user"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
     raw_id_fields = ["grid"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # an external system's service user is made by do_ensure_external_department
+        # (`wangge tokens create --system`); its tokens name the user, so the system keeps
+        # its kind and code once it has one
+        if obj is not None and obj.service_user_id:
+            return ["service_user", "kind", "code"]
+        return ["service_user"]
 
     def save_model(self, request: HttpRequest, obj: Department, form: Any,
                    change: bool) -> None:

@@ -14,6 +14,11 @@ class Department(models.Model):
 
     `grid` is the territory it serves: the city for the center and city departments, a
     level-2 grid for a sub-center, a level-3 grid for a workstation.
+
+    An external system (the 12345 hotline, 数字城管 …) is a department of kind `external`
+    serving the city: a duty rule or a case pointing at it means "transferred to that
+    system". It calls our API as its `service_user` (a login without roles, so scopes and
+    audit need no special case); only external departments have one.
     """
 
     class Kind(models.TextChoices):
@@ -21,6 +26,7 @@ class Department(models.Model):
         SUBCENTER = "subcenter", _("网格化分中心")
         WORKSTATION = "workstation", _("网格化工作站")
         DEPARTMENT = "department", _("职能部门")
+        EXTERNAL = "external", _("外部系统")
 
     code = models.SlugField(_("代码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -30,14 +36,32 @@ class Department(models.Model):
     )
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    service_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("服务账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="external_department",
+    )
 
     class Meta:
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
         ordering = ["kind", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(service_user__isnull=True) | models.Q(kind="external"),
+                name="service_user_only_for_external",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_external(self) -> bool:
+        return self.kind == self.Kind.EXTERNAL
 
 
 class Person(models.Model):

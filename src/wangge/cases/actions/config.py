@@ -13,14 +13,13 @@ from wangge.cases import access
 from wangge.cases.errors import CaseError
 from wangge.cases.models import CaseCategory, DutyRule, InspectionItem
 from wangge.core import audit, outbox
-from wangge.integration.models import ExternalSystem
 from wangge.org.models import Department
 from wangge.territory.models import Grid
 
 
 def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
     """Load a classification list and its city-wide duty rules (data, per city). `duty` is
-    "department:<code>" or "system:<code>"."""
+    "department:<code>" or "system:<code>" (an external system's department)."""
     with transaction.atomic():
         by_code: dict[str, CaseCategory] = {}
         for row in rows:
@@ -32,12 +31,11 @@ def do_seed_classification(rows: list[dict[str, Any]], city: Grid) -> int:
             )
         for row in rows:
             kind, _, code = (row.get("duty") or "").partition(":")
-            if kind == "department":
+            if kind in ("department", "system"):
+                target = Department.objects.get(
+                    code=code, **({"kind": Department.Kind.EXTERNAL} if kind == "system" else {}))
                 DutyRule.objects.create(category=by_code[row["code"]], grid=city,
-                                        department=Department.objects.get(code=code))
-            elif kind == "system":
-                DutyRule.objects.create(category=by_code[row["code"]], grid=city,
-                                        external_system=ExternalSystem.objects.get(code=code))
+                                        department=target)
         outbox.enqueue("cases.classification_seeded", {"categories": len(rows)})
     return len(rows)
 
@@ -63,8 +61,8 @@ def check_manage_rules(actor: AbstractBaseUser, grid: Grid) -> None:
 
 def do_set_duty_rule(actor: AbstractBaseUser, *, category: str, grid: str,
                      department: str = "", external_system: str = "") -> DutyRule:
-    """Add or change the rule for (category, subtree): one target, a department or an
-    external system."""
+    """Add or change the rule for (category, subtree): one target, named as a department or
+    as an external system (either way a department; a system's is of kind `external`)."""
     cat = CaseCategory.objects.filter(code=category).first()
     if cat is None:
         raise CaseError("category", f"no category {category}")
@@ -74,16 +72,16 @@ def do_set_duty_rule(actor: AbstractBaseUser, *, category: str, grid: str,
     check_manage_rules(actor, where)
     if bool(department) == bool(external_system):
         raise CaseError("department", "name either a department or an external system")
-    dept = system = None
-    if department and (dept := Department.objects.filter(code=department).first()) is None:
-        raise CaseError("department", f"no department {department}")
-    if external_system and (system := ExternalSystem.objects.filter(
-            code=external_system).first()) is None:
+    if department:
+        if (dept := Department.objects.filter(code=department).first()) is None:
+            raise CaseError("department", f"no department {department}")
+    elif (dept := Department.objects.filter(code=external_system,
+                                            kind=Department.Kind.EXTERNAL).first()) is None:
         raise CaseError("external_system", f"no external system {external_system}")
     with transaction.atomic():
         rule, created = DutyRule.objects.update_or_create(
-            category=cat, grid=where, defaults={"department": dept, "external_system": system})
-        target = department or external_system
+            category=cat, grid=where, defaults={"department": dept})
+        target = dept.code
         audit.record("cases.duty_rule_set", actor=actor, object_type="duty_rule",
                      object_id=rule.pk, category=category, grid=grid, target=target,
                      created=created)

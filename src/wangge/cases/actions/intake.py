@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -24,7 +23,7 @@ from wangge.cases.photos import CheckedPhoto, check_photo
 from wangge.cases.workflow import PHOTO_STAGES, State
 from wangge.core import idempotency
 from wangge.org.access import roles_of
-from wangge.org.models import Role, RoleAssignment
+from wangge.org.models import Department, Role, RoleAssignment
 from wangge.territory import lookup
 from wangge.territory.models import Grid
 
@@ -86,9 +85,8 @@ CHANNEL_CHOOSERS = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUBCENTER_STAFF,
 
 
 def _is_external_system(user: AbstractBaseUser) -> bool:
-    # the service user of an external system (integration.ExternalSystem.service_user),
-    # asked through the user so that cases need not import integration
-    return get_user_model().objects.filter(pk=user.pk, external_system__isnull=False).exists()
+    # the service user of an external system (a department of kind `external`)
+    return Department.objects.filter(service_user_id=user.pk).exists()
 
 
 def allowed_channels(user: AbstractBaseUser | AnonymousUser) -> list[str]:

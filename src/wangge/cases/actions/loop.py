@@ -65,7 +65,7 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
         before, case.handling_level = case.handling_level, up
         return {"previous": case.state, "from_level": before, "to_level": up}
     if action == "return":
-        case.department = case.external_system = None
+        case.department = None
     elif action == "verify_fail":
         case.rework_count += 1
     elif action == "close" and case.assignments.filter(closed_at__isnull=True).exists():
@@ -106,15 +106,15 @@ def _dispatch(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
         dept = Department.objects.filter(code=code).first()
         if dept is None:
             raise CaseError("department", f"no department {code}")
-        case.department, case.external_system = dept, None
+        case.department = dept
         return {"department": dept.code, "rule": None, "rule_text": f"调度员指定 → {dept.name}"}
     rule = case.routed_by or route(case.category, case.grid)
     if rule is None:
         raise CaseError("department", "no duty rule matches: choose a department")
     case.routed_by = rule
-    case.department, case.external_system = rule.department, rule.external_system
-    target = rule.department.code if rule.department else rule.external_system.code
-    return {"department": target, "rule": rule.pk, "rule_text": describe_rule(rule)}
+    case.department = rule.department  # of kind `external`: transferred to that system
+    return {"department": rule.department.code, "rule": rule.pk,
+            "rule_text": describe_rule(rule)}
 
 
 def do_consult(case: Case, actor: AbstractBaseUser, *, held_on: dt.date, participants: str,

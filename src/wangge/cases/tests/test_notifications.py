@@ -10,10 +10,10 @@ import pytest
 
 from wangge.cases import jobs
 from wangge.cases.models import Case, CaseClock, Notification
-from wangge.cases.notify import ResponsibleSender
 from wangge.cases.tests.helpers import act, post, report
 from wangge.integration import delivery
 from wangge.integration.models import Delivery, OutboxMessage, Subscription
+from wangge.integration.senders import ResponsibleSender
 
 pytestmark = pytest.mark.django_db
 

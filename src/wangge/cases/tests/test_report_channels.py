@@ -12,7 +12,7 @@ from wangge.cases.actions.intake import allowed_channels, check_report
 from wangge.cases.errors import CaseError
 from wangge.cases.models import Case
 from wangge.cases.tests.helpers import post
-from wangge.integration.actions import do_ensure_external_system
+from wangge.org.actions import do_ensure_external_department
 
 pytestmark = pytest.mark.django_db
 EVERY = set(Case.Channel.values)
@@ -26,7 +26,7 @@ def _users(django_user_model) -> dict[str, AbstractBaseUser]:  # type: ignore[no
         "station": get(username="station"), "department": get(username="department"),
         "admin": get(username="admin"),
         "resident": django_user_model.objects.create(username="test-channel-resident"),
-        "system": do_ensure_external_system("hotline-ch", name="12345（测试）").service_user,
+        "system": do_ensure_external_department("hotline-ch", name="12345（测试）").service_user,
     }
 
 

@@ -125,9 +125,10 @@ def test_a_suspicious_group_reported_by_residents_stays_confidential(
 
 
 def test_an_external_system_reports_with_its_token(spot) -> None:
-    from wangge.integration.actions import do_create_token, do_ensure_external_system
+    from wangge.integration.actions import do_create_token
+    from wangge.org.actions import do_ensure_external_department
 
-    system = do_ensure_external_system("hotline-test", name="12345热线（测试）")
+    system = do_ensure_external_department("hotline-test", name="12345热线（测试）")
     issued = do_create_token(system.service_user, label="12345")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     r = post(client, "/api/v1/cases/", {"category": "1401", "title": "市民建议增设公交站",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from wangge.integration.actions import do_create_token, do_ensure_external_system
-from wangge.org.actions import do_end_role
+from wangge.integration.actions import do_create_token
+from wangge.org.actions import do_end_role, do_ensure_external_department
 from wangge.org.models import RoleAssignment
 from wangge.territory.models import Grid
 
@@ -107,7 +107,7 @@ def test_an_ended_role_no_longer_opens_the_grid(django_user_model, own) -> None:
 
 
 def test_external_system_without_roles_locates_but_reads_no_grid(own) -> None:
-    system = do_ensure_external_system("hotline_12345", name="12345热线")
+    system = do_ensure_external_department("hotline_12345", name="12345热线")
     client = Client(headers={
         "Authorization": f"Bearer {do_create_token(system.service_user).secret}"})
     r = client.get("/api/v1/grids/locate", {"lat": own.label_lat, "lng": own.label_lng})

@@ -13,7 +13,8 @@ from wangge.integration.actions import (
     do_save_subscription,
     do_set_subscription_active,
 )
-from wangge.integration.models import ExternalSystem, Subscription
+from wangge.integration.models import Subscription
+from wangge.org.models import Department
 
 
 class Command(BaseCommand):
@@ -44,8 +45,8 @@ class Command(BaseCommand):
             self.stdout.write(f"subscription {opts['name']!r} exists")
             return
         system = None
-        if opts["system"] and (system := ExternalSystem.objects.filter(
-                code=opts["system"]).first()) is None:
+        if opts["system"] and (system := Department.objects.filter(
+                code=opts["system"], kind=Department.Kind.EXTERNAL).first()) is None:
             raise CommandError(f"--system: no external system {opts['system']!r}")
         secret = opts["secret"]
         generated = opts["kind"] == "webhook" and not secret

@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from wangge.integration.actions import do_create_token, do_ensure_external_system, do_revoke_token
+from wangge.integration.actions import do_create_token, do_revoke_token
 from wangge.integration.models import ApiToken
 from wangge.integration.tokens import TOKEN_PREFIX, expiry
+from wangge.org.actions import RoleError, do_ensure_external_department
 
 
 class Command(BaseCommand):
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="print a new token as the last line")
         who = create.add_mutually_exclusive_group(required=True)
         who.add_argument("--user", help="user name the token acts as")
-        who.add_argument("--system", help="external system code (created if new)")
+        who.add_argument("--system", help="external system code: its department of kind "
+                         "external (created, serving the city, if new)")
         create.add_argument("--label", default="")
         create.add_argument("--expires", help="lifetime (90d, 12h) or last day (2027-03-31); "
                             "default: until revoked")
@@ -34,7 +36,10 @@ class Command(BaseCommand):
 
     def _create(self, opts: dict[str, Any]) -> None:
         if opts["system"]:
-            user = do_ensure_external_system(opts["system"]).service_user
+            try:
+                user = do_ensure_external_department(opts["system"]).service_user
+            except RoleError as e:
+                raise CommandError(f"--system: {e}") from e
         else:
             user = get_user_model().objects.filter(username=opts["user"]).first()
             if user is None:
