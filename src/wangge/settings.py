@@ -189,7 +189,16 @@ STATICFILES_DIRS = [Path(next(iter(_leaflet.submodule_search_locations))) / "sta
 _NODE_MODULES = Path(os.environ.get("WANGGE_NODE_MODULES",
                                     BASE_DIR.parent.parent / "node_modules"))
 STATICFILES_DIRS += [(prefix, _NODE_MODULES / folder) for prefix, folder in (
-    ("markercluster", "leaflet.markercluster/dist"),) if (_NODE_MODULES / folder).is_dir()]
+    ("markercluster", "leaflet.markercluster/dist"),
+    # the field app (/app/): IndexedDB through Dexie, the service worker through Workbox,
+    # whose modules workbox-sw loads from here (fieldwork/static/fieldwork/app/sw.js)
+    ("dexie", "dexie/dist"),
+    ("workbox-sw", "workbox-sw/build"),
+    ("workbox-core", "workbox-core/build"),
+    ("workbox-precaching", "workbox-precaching/build"),
+    ("workbox-routing", "workbox-routing/build"),
+    ("workbox-strategies", "workbox-strategies/build"),
+) if (_NODE_MODULES / folder).is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
