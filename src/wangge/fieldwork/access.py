@@ -220,3 +220,41 @@ def access_one(queryset: QuerySet, pk: int) -> Model:
     if obj is None:
         raise Http404("no such record")
     return obj
+
+
+# -- records: visits, opinions, diary, outreach (written by the records area) -----------
+
+#: who records field work (visits, opinions, diary, distributions) in their subtree: the
+#: people who go door to door, and the workstation; not the center, leaders or departments
+FIELD_WRITE_ROLES = frozenset({Role.GRID_WORKER, Role.INFO_OFFICER, Role.GRID_CHIEF,
+                               Role.PARTY_GROUP_LEADER, Role.JOINT_GROUP_LEADER,
+                               Role.STATION_STAFF, Role.MEDIATOR, Role.GRID_POLICE})
+#: who answers a public opinion (社情民意) of their subtree, and may turn it into a case
+OPINION_DESK_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF, Role.SUBCENTER_STAFF,
+                                Role.DISPATCHER, Role.ADMIN})
+#: who edits the outreach materials catalogue (the center; leaders only read)
+CATALOGUE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+def can_write_field(user: AnyUser, grid: Grid) -> bool:
+    return can_see_grid(user, grid, FIELD_WRITE_ROLES)
+
+
+def home_grid(user: AnyUser) -> Grid | None:
+    """Where the user's own field records belong when no household names a grid: their
+    basic grid as a worker, else the first grid of another field role (a station's
+    community)."""
+    if (grid := worker_grid(user)) is not None:
+        return grid
+    held = sorted((r for r in current_roles(user) if r.role in FIELD_WRITE_ROLES),
+                  key=lambda r: r.path)
+    return Grid.objects.filter(pk=held[0].grid_id).first() if held else None
+
+
+def is_opinion_desk(user: AnyUser, grid: Grid) -> bool:
+    return can_see_grid(user, grid, OPINION_DESK_ROLES)
+
+
+def can_edit_catalogue(user: AnyUser) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or any(r.role in CATALOGUE_ROLES for r in current_roles(user)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 AREAS = ["checkin", "tasks", "meetings", "plan", "patrol", "visits", "opinions", "diary",
-         "outreach", "sync"]
+         "outreach", "catalogue", "sync"]
 
 
 def load_all() -> None:

@@ -1,0 +1,1 @@
+"""The demo city's fieldwork catalogues as data (read by fieldwork.seeds)."""
