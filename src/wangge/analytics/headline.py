@@ -46,6 +46,9 @@ def _within(qs: QuerySet, *, at: str, grid: Grid | None, since: dt.date | None,
             until: dt.date | None, is_date: bool = False) -> QuerySet:
     """Rows of `grid`'s subtree, with `at` between the two days (both included)."""
     q = Q()
+    # the calendar's ends: nothing is recorded there, and their midnights in UTC overflow
+    since = since if since and since > dt.date.min + dt.timedelta(days=1) else None
+    until = until if until and until < dt.date.max else None
     if grid is not None:
         q &= Q(grid__path__startswith=grid.path)
     if since is not None:

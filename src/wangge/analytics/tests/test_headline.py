@@ -168,3 +168,10 @@ def test_a_grid_outside_the_scope_is_not_found(login_as) -> None:
     assert worker.get(URL, {"grid": "no-such-grid"}).status_code == 404
     assert worker.get(URL, {"grid": where["own"].code}).status_code == 200
     assert Client().get(URL).status_code == 401
+
+
+def test_the_calendars_ends_are_open_spans(login_as) -> None:
+    station = login_as("station")
+    r = station.get(URL, {"from": "0001-01-01", "to": "9999-12-31"})
+    assert r.status_code == 200
+    assert r.json() == station.get(URL).json()
