@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
+from wangge.cases.access import visible_cases
 from wangge.fieldwork.models import (
     Appointment,
     CheckIn,
@@ -27,6 +28,7 @@ from wangge.fieldwork.models import (
     Meeting,
     Opinion,
     Patrol,
+    PlanItem,
     Task,
     TaskReport,
     Visit,
@@ -189,6 +191,15 @@ def visible_tasks(user: AnyUser) -> QuerySet[Task]:
     ordinary = Q(confidential=False) & (field_scope(user) | Q(worker__user=user))
     secret = Q(confidential=True) & _confidential_q(user)
     return Task.objects.filter(ordinary | secret)
+
+
+def visible_plan_items(user: AnyUser, plan: DayPlan) -> QuerySet[PlanItem]:
+    """A plan's items this user may see: a task item only when the task is visible to
+    them (a confidential task shows to its worker, not to the station editing the plan), a
+    case item only when the case is."""
+    return plan.items.filter(
+        Q(task__isnull=True) | Q(task__in=visible_tasks(user)),
+        Q(case__isnull=True) | Q(case__in=visible_cases(user)))
 
 
 def visible_task_reports(user: AnyUser) -> QuerySet[TaskReport]:
