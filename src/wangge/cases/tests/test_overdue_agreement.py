@@ -18,7 +18,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wangge.cases import access, notice, queries, queues, sla
+from wangge.cases import access, jobs, notice, queries, queues
 from wangge.cases.models import Assignment, Case, CaseClock, Notification, Supervision
 from wangge.cases.tests.helpers import act, post, report
 from wangge.cases.workflow import FINAL
@@ -72,7 +72,7 @@ def late_city(login_as, spot) -> dt.datetime:  # type: ignore[no-untyped-def]
     post(dispatcher, f"/api/v1/cases/{by_supervision}/supervisions",
          {"level": "normal", "reason": "催办", "deadline": past})
     now = timezone.now()
-    assert sla.sweep(now).breached >= 1
+    assert jobs.sweep(now).breached >= 1
     deliver()
     return now
 

@@ -96,7 +96,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run() -> None:
 
 
 def test_worker_command_refuses_a_missing_job(settings: Any) -> None:
-    settings.WANGGE_WORKER_JOBS = ["wangge.cases.sla.not_written_yet"]
+    settings.WANGGE_WORKER_JOBS = ["wangge.cases.jobs.not_written_yet"]
     with pytest.raises(CommandError, match=r"WANGGE_WORKER_JOBS.*not_written_yet"):
         call_command("worker", "--once", stderr=io.StringIO())
 
