@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from wangge.analytics.headline import headline
 from wangge.cases.map_queries import grid_counts
 from wangge.org.access import public_card, roles_of
 from wangge.registry.access import public_building_by_qr
@@ -41,6 +42,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "tops": tops,
         "roles": sorted(roles_of(request.user)),
         "tile_url": settings.WANGGE_TILE_URL,
+        # the source's five headline counters over the user's whole scope, all time
+        "headline": headline(request.user),
     })
 
 

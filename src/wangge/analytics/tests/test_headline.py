@@ -175,3 +175,15 @@ def test_the_calendars_ends_are_open_spans(login_as) -> None:
     r = station.get(URL, {"from": "0001-01-01", "to": "9999-12-31"})
     assert r.status_code == 200
     assert r.json() == station.get(URL).json()
+
+
+@pytest.mark.parametrize("who", ["station", "dispatcher"])
+def test_the_console_home_shows_the_five_counters_of_the_scope(login_as, who: str) -> None:
+    client = login_as(who)
+    figures = client.get(URL).json()
+    page = client.get("/").content.decode()
+    for label in ("走访帮扶人次", "事件", "社情民意", "代办件数", "政策宣传资料（份）"):
+        assert f"<dt>{label}</dt>" in page
+    for key, dom in (("visits", "visits"), ("events", "events"), ("opinions", "opinions"),
+                     ("proxy_items", "proxy"), ("leaflets", "leaflets")):
+        assert f'id="headline-{dom}">{figures[key]}</dd>' in page
