@@ -1,0 +1,158 @@
+"""社情民意: collected (`opinion.create`) → forwarded up → answered; one step to a case.
+
+- Forwarding: the collector, or the workstation / grid chief above the grid.
+- Answering: the opinion desk of the subtree (workstation, grid chief, sub-center, center),
+  from recorded or forwarded (a station may answer what it collected itself).
+- To a case: the collector or the desk; cases intake with the category the user chose,
+  placed at the grid's label point (an opinion has no point of its own) unless a point is
+  given; the opinion keeps the link. Once a case, never a second one.
+A step that does not apply to the opinion's state is a Conflict (409) with its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.cases.actions import do_report
+from wangge.cases.actions.intake import allowed_channels
+from wangge.cases.errors import CaseError
+from wangge.cases.models import Case
+from wangge.core import audit, outbox
+from wangge.fieldwork import access
+from wangge.fieldwork.actions import records_input as read
+from wangge.fieldwork.envelopes import Envelope, register
+from wangge.fieldwork.errors import Conflict, FieldworkError
+from wangge.fieldwork.models import Opinion, OpinionTopic
+from wangge.org.models import Role
+
+#: who forwards an opinion of their subtree besides its collector
+FORWARD_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF})
+
+
+def opinion_row(o: Opinion) -> dict[str, Any]:
+    return {
+        "id": o.pk, "author_id": o.author_id, "grid": o.grid.code, "grid_name": o.grid.name,
+        "topic": o.topic.code, "topic_name": o.topic.name, "content": o.content,
+        "source": o.source, "people_concerned": o.people_concerned, "urgency": o.urgency,
+        "state": o.state, "answer": o.answer,
+        "case": o.case.register_no if o.case_id else None,
+        "collected_at": o.collected_at.isoformat(),
+        "forwarded_at": o.forwarded_at.isoformat() if o.forwarded_at else None,
+        "answered_at": o.answered_at.isoformat() if o.answered_at else None,
+    }
+
+
+def opinion_answer(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+    return opinion_row(Opinion.objects.select_related("grid", "topic", "case").get(pk=pk))
+
+
+@register("opinion.create", "fieldwork.opinion", answer=opinion_answer)
+def apply_opinion(user: AbstractBaseUser, env: Envelope) -> int:
+    return do_record_opinion(user, env.payload).pk
+
+
+def do_record_opinion(user: AbstractBaseUser, p: dict[str, Any]) -> Opinion:
+    author = access.person_of(user)
+    grid = access.home_grid(user)
+    if author is None or grid is None:
+        raise PermissionDenied("only field staff collect public opinions")
+    collected_at = read.moment(p, "collected_at")
+    topic = OpinionTopic.objects.filter(code=str(p.get("topic") or "")).first()
+    if topic is None:
+        raise FieldworkError("topic", "must be the code of an opinion topic", "choice")
+    opinion = Opinion.objects.create(
+        author=author, grid=grid, topic=topic, collected_at=collected_at,
+        content=read.text(p, "content", required=True),
+        source=read.choice(p, "source", list(Opinion.Source.values)),
+        people_concerned=read.integer(p, "people_concerned", low=1, high=1_000_000,
+                                      default=1),
+        urgency=read.choice(p, "urgency", list(Opinion.Urgency.values),
+                            Opinion.Urgency.NORMAL))
+    audit.record("fieldwork.opinion_recorded", actor=user, object_type="fieldwork.opinion",
+                 object_id=opinion.pk, grid=grid.code, topic=topic.code)
+    outbox.enqueue("fieldwork.opinion", {**opinion_row(opinion), "event": "recorded"})
+    return opinion
+
+
+def _locked(user: AbstractBaseUser, pk: int) -> Opinion:
+    """The opinion if the user may see it (404 otherwise), locked for the step."""
+    access.access_one(access.visible_opinions(user), pk)
+    return Opinion.objects.select_for_update().select_related("grid", "topic", "case").get(
+        pk=pk)
+
+
+def _is_author(user: AbstractBaseUser, o: Opinion) -> bool:
+    return o.author.user_id == user.pk
+
+
+def do_forward_opinion(user: AbstractBaseUser, pk: int) -> Opinion:
+    with transaction.atomic():
+        o = _locked(user, pk)
+        if not (_is_author(user, o) or access.can_see_grid(user, o.grid, FORWARD_ROLES)):
+            raise PermissionDenied("only the collector or the workstation forwards it")
+        if o.state != Opinion.State.RECORDED:
+            raise Conflict(f"already {o.state}", opinion_row(o))
+        o.state, o.forwarded_at = Opinion.State.FORWARDED, timezone.now()
+        o.save(update_fields=["state", "forwarded_at"])
+        audit.record("fieldwork.opinion_forwarded", actor=user,
+                     object_type="fieldwork.opinion", object_id=o.pk)
+        outbox.enqueue("fieldwork.opinion", {**opinion_row(o), "event": "forwarded"})
+    return o
+
+
+def do_answer_opinion(user: AbstractBaseUser, pk: int, answer: str) -> Opinion:
+    answer = read.text({"answer": answer}, "answer", required=True)
+    with transaction.atomic():
+        o = _locked(user, pk)
+        if not access.is_opinion_desk(user, o.grid):
+            raise PermissionDenied("only the workstation, sub-center or center answers it")
+        if o.state == Opinion.State.ANSWERED:
+            raise Conflict("already answered", opinion_row(o))
+        o.state, o.answer, o.answered_at = Opinion.State.ANSWERED, answer, timezone.now()
+        o.save(update_fields=["state", "answer", "answered_at"])
+        audit.record("fieldwork.opinion_answered", actor=user,
+                     object_type="fieldwork.opinion", object_id=o.pk)
+        outbox.enqueue("fieldwork.opinion", {**opinion_row(o), "event": "answered"})
+    return o
+
+
+def _channel(user: AbstractBaseUser) -> str:
+    allowed = allowed_channels(user)
+    for channel in (Case.Channel.GRID_WORKER, Case.Channel.STATION):
+        if channel in allowed:
+            return channel
+    if not allowed:
+        raise PermissionDenied("you may not report cases")
+    return allowed[0]
+
+
+def do_opinion_to_case(user: AbstractBaseUser, pk: int, category: str,
+                       lng: float | None = None, lat: float | None = None) -> Opinion:
+    """One step: the case (cases intake) and the link, in one transaction."""
+    with transaction.atomic():
+        o = _locked(user, pk)
+        if not (_is_author(user, o) or access.is_opinion_desk(user, o.grid)):
+            raise PermissionDenied("only the collector or the opinion desk makes it a case")
+        if o.case_id:
+            raise Conflict("already a case", opinion_row(o))
+        if (lng is None) != (lat is None):
+            raise FieldworkError("lat" if lat is None else "lng", "give both or neither")
+        if lng is None:
+            lng, lat = o.grid.label_lng, o.grid.label_lat
+        title = f"{o.topic.name}：{o.content}"
+        try:
+            case = do_report({"category": category, "title": title[:100],
+                              "description": o.content, "lng": lng, "lat": lat},
+                             user, channel=_channel(user))
+        except CaseError as e:
+            raise FieldworkError(e.field, str(e), e.code) from None
+        o.case = case
+        o.save(update_fields=["case"])
+        audit.record("fieldwork.opinion_to_case", actor=user, object_type="fieldwork.opinion",
+                     object_id=o.pk, case=case.register_no)
+        outbox.enqueue("fieldwork.opinion", {**opinion_row(o), "event": "case"})
+    return o
