@@ -306,7 +306,8 @@ WANGGE_OUTBOX_SENDERS = {
 # at a time every `--sweep-every` seconds. WANGGE_WORKER_JOBS (comma-separated) replaces it.
 WANGGE_WORKER_JOBS: list[str] = (
     [j.strip() for j in os.environ["WANGGE_WORKER_JOBS"].split(",") if j.strip()]
-    if "WANGGE_WORKER_JOBS" in os.environ else ["wangge.cases.jobs.sweep"]
+    if "WANGGE_WORKER_JOBS" in os.environ
+    else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans"]
 )
 
 LOGGING = {
