@@ -1,9 +1,8 @@
 """Duty rules and cases that pointed at an external system point at its department (kind
-`external`, made from it in integration 0005); the external_system columns go, and a rule
-always names a department."""
+`external`, made from it in integration 0005). The columns go in 0009: PostgreSQL refuses
+to alter a table in the transaction that updated its rows (pending deferred FK checks)."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 
 def repoint(apps, schema_editor):
@@ -28,11 +27,4 @@ class Migration(migrations.Migration):
         # first, or the rule would have two targets for a moment
         migrations.RemoveConstraint(model_name="dutyrule", name="duty_rule_one_target"),
         migrations.RunPython(repoint, migrations.RunPython.noop),
-        migrations.RemoveField(model_name="dutyrule", name="external_system"),
-        migrations.RemoveField(model_name="case", name="external_system"),
-        migrations.AlterField(
-            model_name="dutyrule",
-            name="department",
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="org.department", verbose_name="责任部门 / 外部系统"),
-        ),
     ]

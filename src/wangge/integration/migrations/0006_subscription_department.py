@@ -1,5 +1,6 @@
-"""Subscriptions name the external system's department (made in 0005); then the
-ExternalSystem table goes (cases 0008 has already repointed rules and cases)."""
+"""Subscriptions get the external system's department (made in 0005) in a new column; 0007
+drops the old one and the ExternalSystem table, in its own transaction (PostgreSQL refuses
+to alter a table in the transaction that updated its rows)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -18,7 +19,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("integration", "0005_external_systems_become_departments"),
-        ("cases", "0008_external_systems_are_departments"),
         ("org", "0002_external_departments"),
     ]
 
@@ -29,13 +29,4 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="org.department"),
         ),
         migrations.RunPython(repoint, migrations.RunPython.noop),
-        migrations.RemoveField(model_name="subscription", name="external_system"),
-        migrations.RenameField(model_name="subscription", old_name="department",
-                               new_name="external_system"),
-        migrations.AlterField(
-            model_name="subscription",
-            name="external_system",
-            field=models.ForeignKey(blank=True, limit_choices_to={"kind": "external"}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="subscriptions", to="org.department", verbose_name="外部系统"),
-        ),
-        migrations.DeleteModel(name="ExternalSystem"),
     ]
