@@ -1,0 +1,111 @@
+"""The attendance board: who checked in, late, absent on a working day (nobody on a rest
+day), counts; scoped to the viewer's subtree; a few queries whatever the size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from wangge.fieldwork import queries
+from wangge.fieldwork.models import CheckIn
+from wangge.org.models import Role, RoleAssignment
+from wangge.territory.models import Grid
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+WORKDAY = dt.date(2026, 3, 2)   # Monday
+REST_DAY = dt.date(2026, 3, 1)  # Sunday
+
+
+@pytest.fixture
+def community() -> Grid:
+    return Grid.objects.get(name="胜利社区")
+
+
+def _workers(grid: Grid) -> list[RoleAssignment]:
+    return list(RoleAssignment.objects.filter(
+        role=Role.GRID_WORKER, ended_on__isnull=True, grid__path__startswith=grid.path)
+        .select_related("grid", "person").order_by("grid__path"))
+
+
+def _check_in(a: RoleAssignment, day: dt.date, hh: int, late: bool) -> CheckIn:
+    return CheckIn.objects.create(
+        worker=a.person, grid=a.grid, day=day, place=CheckIn.Place.GRID, late=late,
+        at=dt.datetime.combine(day, dt.time(hh, 0), tzinfo=SH))
+
+
+@pytest.fixture
+def day_of_community(community):  # type: ignore[no-untyped-def]
+    workers = _workers(community)
+    CheckIn.objects.filter(day__in=[WORKDAY, REST_DAY]).delete()
+    assert len(workers) >= 3
+    _check_in(workers[0], WORKDAY, 8, False)
+    _check_in(workers[1], WORKDAY, 9, True)
+    return workers
+
+
+def test_counts_and_absent_on_a_working_day(login_as, community, day_of_community) -> None:  # type: ignore[no-untyped-def]
+    assert queries.is_working_day(WORKDAY)[0] is True
+    r = login_as("station").get("/api/v1/fieldwork/checkins/board?date=2026-03-02")
+    assert r.status_code == 200
+    board = r.json()
+    n = len(day_of_community)
+    assert board["working_day"] is True
+    assert board["counts"]["workers"] == n
+    assert board["counts"]["checked_in"] == 2
+    assert board["counts"]["late"] == 1
+    assert board["counts"]["absent"] == n - 2
+    rows = {row["worker_id"]: row for row in board["rows"]}
+    assert rows[day_of_community[1].person_id]["late"] is True
+    assert rows[day_of_community[2].person_id]["absent"] is True
+    assert rows[day_of_community[0].person_id]["absent"] is False
+
+
+def test_nobody_is_absent_on_a_rest_day(login_as, day_of_community) -> None:  # type: ignore[no-untyped-def]
+    assert queries.is_working_day(REST_DAY)[0] is False
+    board = login_as("station").get("/api/v1/fieldwork/checkins/board?date=2026-03-01").json()
+    assert board["working_day"] is False
+    assert board["counts"].get("absent", 0) == 0
+    assert not any(row["absent"] for row in board["rows"])
+
+
+def test_a_station_sees_its_community_only(login_as, community, day_of_community) -> None:  # type: ignore[no-untyped-def]
+    board = login_as("station").get("/api/v1/fieldwork/checkins/board?date=2026-03-02").json()
+    codes = {row["grid"] for row in board["rows"]}
+    assert codes == {a.grid.code for a in day_of_community}
+    other = Grid.objects.filter(level=3).exclude(pk=community.pk).first()
+    r = login_as("station").get(f"/api/v1/fieldwork/checkins/board?grid={other.code}")
+    assert r.status_code == 404
+
+
+def test_the_subcenter_narrows_to_a_community(login_as, community, day_of_community) -> None:  # type: ignore[no-untyped-def]
+    whole = login_as("subcenter").get("/api/v1/fieldwork/checkins/board?date=2026-03-02").json()
+    part = login_as("subcenter").get(
+        f"/api/v1/fieldwork/checkins/board?date=2026-03-02&grid={community.code}").json()
+    assert whole["counts"]["workers"] > part["counts"]["workers"] == len(day_of_community)
+
+
+@pytest.mark.parametrize("username", ["gridworker", "water", "department"])
+def test_who_has_no_board(login_as, username) -> None:  # type: ignore[no-untyped-def]
+    r = login_as(username).get("/api/v1/fieldwork/checkins/board")
+    assert r.status_code == 403
+
+
+def test_before_the_start_time_today_is_pending_not_absent(community) -> None:
+    user = get_user_model().objects.get(username="station")
+    tomorrow = dt.date.today() + dt.timedelta(days=3)
+    board = queries.attendance(user, tomorrow)
+    assert not any(row["absent"] for row in board.rows)
+
+
+def test_the_board_costs_a_few_queries(community) -> None:
+    user = get_user_model().objects.get(username="dispatcher")
+    with CaptureQueriesContext(connection) as ctx:
+        board = queries.attendance(user, WORKDAY)
+    assert board.counts["workers"] >= 800
+    assert len(ctx.captured_queries) <= 6, [q["sql"][:80] for q in ctx.captured_queries]
