@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 AREAS = ["checkin", "tasks", "meetings", "plan", "patrol", "visits", "opinions", "diary",
-         "outreach", "catalogue", "sync"]
+         "outreach", "catalogue", "sync", "uploads", "case_reports", "register_edits"]
 
 
 def load_all() -> None:
