@@ -64,9 +64,14 @@ def _answer(outcome: Outcome) -> Status:
         raise Http404("no such record")
     if outcome.status == "conflict":
         raise Conflict(outcome.errors[0]["msg"], outcome.current or {})
-    return Status(422, {"detail": [
-        {**e, "loc": ["body", *(e["loc"][1:] if e["loc"][:1] == ["payload"] else e["loc"])]}
-        for e in outcome.errors]})
+    return Status(422, {"detail": [{**e, "loc": _loc(e["loc"])} for e in outcome.errors]})
+
+
+def _loc(loc: list[str | int]) -> list[str | int]:
+    """["payload", "photo_hashes", "0"] → ["body", "photo_hashes", 0]: the shape a schema
+    error has (list positions as numbers)."""
+    rest = loc[1:] if loc[:1] == ["payload"] else loc
+    return ["body", *(int(p) if isinstance(p, str) and p.isdigit() else p for p in rest)]
 
 
 def _apply(request: HttpRequest, kind: str, body: Schema) -> Status:
