@@ -56,7 +56,7 @@ def test_only_the_workers_own_grid_masked(login_as: Any) -> None:
 def test_unchanged_version_is_not_sent_again(login_as: Any) -> None:
     client = login_as("gridworker")
     _, first, _ = _get(client)
-    status, again, size = _get(client, since=first["v"])
+    status, again, _ = _get(client, since=first["v"])
     assert status == 200 and again == {"v": first["v"], "unchanged": True}
     # a change to the register makes a new version
     house = House.objects.get(pk=first["houses"][0]["i"])
