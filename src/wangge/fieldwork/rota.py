@@ -7,10 +7,10 @@ are neighbours, so each run is a compact patch a worker can walk in a morning. I
 deterministic (same buildings → same areas) and needs no library.
 
 With `n = areas_for(every_days)` areas and one area walked per working day, an area comes
-round again after `n` working days, which fit into `every_days` calendar days (5 working
-days a week). Which area is due is not a calendar formula but history: the area whose
-buildings were passed longest ago (BuildingPass), so a day missed is caught up the next
-working day instead of being skipped.
+round again after `n` working days, which always fit into `every_days` calendar days.
+Which area is due is not a calendar formula but history: the area whose buildings were
+passed longest ago (BuildingPass), so a day missed is caught up the next working day
+instead of being skipped.
 """
 
 from __future__ import annotations
@@ -23,9 +23,17 @@ BuildingPoint = tuple[int, float, float]  # (building id, lng, lat)
 
 
 def areas_for(every_days: int) -> int:
-    """How many areas a rota of `every_days` calendar days has room for: the working days
-    certainly inside any window of that length (5 of every 7)."""
-    return max(1, (every_days * 5) // 7)
+    """How many areas a rota of `every_days` calendar days has room for: the most `n` such
+    that `n` working days never span more than `every_days` (a cycle starting on a Friday
+    is the longest: every 5 working days take 7 calendar days, a remainder crosses a
+    weekend)."""
+    def span(n: int) -> int:
+        return 7 * (n // 5) + (n % 5 + 2 if n % 5 else 0)
+
+    n = 1
+    while span(n + 1) <= every_days:
+        n += 1
+    return n
 
 
 def group(buildings: Sequence[BuildingPoint], n: int) -> list[list[int]]:
