@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -25,12 +26,13 @@ from wangge.cases.models import Case
 from wangge.core import audit
 from wangge.core.outbox import enqueue
 from wangge.fieldwork import access
-from wangge.fieldwork.actions.checkin import parse_text
+from wangge.fieldwork.actions.checkin import ancestor_paths, parse_text
 from wangge.fieldwork.actions.tasks import _id, do_give_task
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import FieldworkError
 from wangge.fieldwork.models import Meeting, Task
 from wangge.org.access import visible_people
+from wangge.org.models import Person, RoleAssignment
 from wangge.territory.models import Grid
 
 MAX_DECISIONS = 50
@@ -106,7 +108,13 @@ def do_record_meeting(user: AbstractBaseUser, payload: dict[str, Any]) -> Meetin
     ids = _list(payload, "attendees")
     if any(isinstance(x, bool) or not isinstance(x, int) for x in ids):
         raise FieldworkError("attendees", _("须为人员编号列表"), "type")
-    people = list(visible_people(user).filter(pk__in=ids).values_list("pk", flat=True))
+    # the people the user may see, and those holding a role above the community (the
+    # town's grid police, the sub-center): the meeting's usual guests
+    above = RoleAssignment.objects.filter(grid__path__in=ancestor_paths(grid.path),
+                                          ended_on__isnull=True).values("person_id")
+    people = list(Person.objects.filter(Q(pk__in=visible_people(user).values("pk"))
+                                        | Q(pk__in=above), pk__in=ids)
+                  .values_list("pk", flat=True))
     if unknown := sorted(set(ids) - set(people)):
         raise FieldworkError("attendees", _("不在您范围内的人员：%(ids)s") % {
             "ids": ", ".join(map(str, unknown))}, "unknown_person")
