@@ -241,7 +241,8 @@ def create_opinion(request: HttpRequest, body: OpinionIn) -> Any:
 @router.get("/opinions/digest", response=responses(DigestOut), by_alias=True,
             summary="社情民意汇总：类别 × 街道（乡镇）或社区（村）")
 def opinion_digest(request: HttpRequest, from_: From = None,
-                   to: dt.date | None = None, level: Literal[2, 3] = 2) -> Any:
+                   to: dt.date | None = None,
+                   level: Annotated[int, Query(ge=2, le=3)] = 2) -> Any:
     return records_queries.opinion_digest(request.auth, from_, to, level)
 
 

@@ -122,7 +122,7 @@ def do_answer_opinion(user: AbstractBaseUser, pk: int, answer: str) -> Opinion:
 
 def _channel(user: AbstractBaseUser) -> str:
     allowed = allowed_channels(user)
-    for channel in (Case.Channel.GRID_WORKER, Case.Channel.STATION):
+    for channel in (Case.Channel.STATION, Case.Channel.GRID_WORKER):
         if channel in allowed:
             return channel
     if not allowed:
