@@ -126,7 +126,7 @@
     },
     async "edit-form"(form) {
       const v = formValues(form);
-      const r = data.residents.find((x) => x.i === Number(v.id));
+      const r = data.residents.find((x) => x.i === Number(v.resident));
       await Q.enqueue("register.update", {kind: "resident", id: r.i, changes: {phone: v.phone}},
                       {base_version: r.v});
       form.hidden = true;
@@ -137,12 +137,13 @@
 
   document.addEventListener("submit", async (ev) => {
     const form = ev.target;
-    if (!forms[form.id]) return;
+    const id = form.getAttribute("id");  // not form.id: a field named "id" would shadow it
+    if (!forms[id]) return;
     ev.preventDefault();
     if (!form.checkValidity()) { toast(T.required); return; }
     const button = form.querySelector("[type=submit]");
     button.disabled = true;
-    try { await forms[form.id](form); } finally { button.disabled = false; }
+    try { await forms[id](form); } finally { button.disabled = false; }
   });
 
   // -- the patrol --------------------------------------------------------------------------
@@ -211,18 +212,34 @@
     await render();
   });
 
+  /* A problem asks for a note and whether to report it as a case, in place (no dialogs). */
+  function askProblem(li) {
+    if (li.querySelector(".problem-form")) return;
+    const box = S.el("div", {className: "problem-form"});
+    const note = S.el("input", {name: "note", maxLength: 200, placeholder: T.problem});
+    const label = S.el("label", {className: "inline"});
+    const report = S.el("input", {type: "checkbox", name: "report_case", checked: true});
+    label.append(report, S.el("span", {}, T.report_case));
+    box.append(note, label, S.el("button", {type: "button", className: "problem confirm",
+                                            "data-result": "problem", "data-confirmed": "1"}, T.save));
+    li.append(box);
+    note.focus();
+  }
+
   $("inspection-list").addEventListener("click", async (ev) => {
     const button = ev.target.closest("[data-result]");
     if (!button) return;
     const patrol = await Q.getKv("patrol", null);
     if (!patrol) return;
-    const itemId = Number(button.closest("[data-check-item]").dataset.checkItem);
+    const li = button.closest("[data-check-item]");
+    const itemId = Number(li.dataset.checkItem);
     const result = button.dataset.result;
+    if (result === "problem" && !button.dataset.confirmed) { askProblem(li); return; }
     const payload = {patrol_key: patrol.key, item_id: itemId, result: result};
     if (result === "problem") {
-      const note = window.prompt(T.problem) || "";
+      const note = li.querySelector("[name=note]").value.trim();
       if (note) payload.note = note;
-      payload.report_case = window.confirm(T.report_case);
+      payload.report_case = li.querySelector("[name=report_case]").checked;
       if (patrol.last) { payload.lng = patrol.last[1]; payload.lat = patrol.last[2]; }
     }
     await flushPoints(patrol);  // the points before the check, so the case finds its place
@@ -247,7 +264,7 @@
     if (!button) return;
     const r = data.residents.find((x) => x.i === Number(button.dataset.edit));
     const form = $("edit-form");
-    form.elements.id.value = r.i;
+    form.elements.resident.value = r.i;
     form.elements.phone.value = "";
     $("edit-title").textContent = T.edit + " · " + r.n + " (" + (r.p || "") + ")";
     form.hidden = false;

@@ -13,9 +13,18 @@ workbox.loadModule("workbox-strategies");
 self.skipWaiting();
 workbox.core.clientsClaim();
 
+// Navigation to /app/ answers the precached shell. Before the precache's own route, and
+// matched with ignoreVary: Django marks the page "Vary: Cookie, Accept-Language", and the
+// Request the service worker stored carries neither header, so a plain match would miss.
+const SHELL = "/app/";
+workbox.routing.registerRoute(
+  ({request, url}) => request.mode === "navigate" && url.pathname === SHELL,
+  async ({request}) => {
+    const cache = await caches.open(workbox.core.cacheNames.precache);
+    const key = workbox.precaching.getCacheKeyForURL(SHELL);
+    const cached = key && await cache.match(key, {ignoreVary: true});
+    return cached || fetch(request);
+  });
+
 workbox.precaching.cleanupOutdatedCaches();
 workbox.precaching.precacheAndRoute({{ precache_json|safe }}, {ignoreURLParametersMatching: [/.*/]});
-
-// any navigation inside /app/ gets the shell (it is one page)
-workbox.routing.registerRoute(new workbox.routing.NavigationRoute(
-  workbox.precaching.createHandlerBoundToURL("/app/"), {allowlist: [/^\/app\/$/]}));
