@@ -158,7 +158,8 @@ def test_a_day_offline_then_one_sync(browser: Browser, server: Server,
     # meanwhile the station corrects the same resident on the server
     django(server, (
         "import json; from django.contrib.auth.models import User;"
-        "from wangge.registry.models import Resident; from wangge.registry.actions import do_update;"
+        "from wangge.registry.models import Resident;"
+        "from wangge.registry.actions import do_update;"
         f"r = Resident.objects.get(pk={resident['i']});"
         "do_update(r, {'phone': '13700001111'}, User.objects.get(username='station'));"
         "print(json.dumps(1))"))
