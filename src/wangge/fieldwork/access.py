@@ -269,3 +269,14 @@ def is_opinion_desk(user: AnyUser, grid: Grid) -> bool:
 def can_edit_catalogue(user: AnyUser) -> bool:
     return user.is_authenticated and (
         user.is_superuser or any(r.role in CATALOGUE_ROLES for r in current_roles(user)))
+
+
+def reviews_diary(user: AnyUser) -> bool:
+    """Whether the user is in some worker's diary chain (the review page's whole list)."""
+    return bool(user.is_authenticated and not user.is_superuser
+                and scope_paths(user, DIARY_CHAIN_ROLES))
+
+
+def keeps_diary(user: AnyUser) -> bool:
+    """Whether the user writes a diary of their own (field staff)."""
+    return any(r.role in FIELD_WRITE_ROLES for r in current_roles(user))
