@@ -15,8 +15,8 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         # a thinner year of cases (plus the four stories): the default 24,000
-        # would add about 4 s to every test session
-        load_demo(cases=2000)
+        # would add about 4 s to every test session; two weeks of fieldwork, not 400 days
+        load_demo(cases=2000, fieldwork_days=14)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
 import wangge.cases as cases_pkg
 from wangge.cases.actions import do_seed_classification, do_seed_inspection_items
@@ -24,6 +25,7 @@ from wangge.demo import names
 from wangge.demo.caseload import CaseLoad, load_demo_cases
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import EXTERNAL_SYSTEMS, LINE_DEPARTMENTS
+from wangge.demo.fieldwork import FieldworkLoad, load_demo_fieldwork
 from wangge.demo.people import generate_register
 from wangge.org.actions import (
     do_ensure_external_department,
@@ -88,6 +90,7 @@ class LoadReport:
     people: int
     register: dict[str, int]
     cases: CaseLoad | None = None
+    fieldwork: FieldworkLoad | None = None
 
 
 #: residents `make demo` loads: 2% of Liling's million, enough to feel real, loaded in
@@ -95,12 +98,20 @@ class LoadReport:
 DEFAULT_RESIDENTS = 20_000
 #: a year of cases: Liling handles tens of thousands a year (`--cases 0` for none)
 DEFAULT_CASES = 24_000
+#: days of grid workers' fieldwork before today: more than a year (`--fieldwork-days 0`
+#: for none)
+DEFAULT_FIELDWORK_DAYS = 400
 
 
 def load_demo(
     *, seed: int = 2026, scale: str = "liling", residents: int = DEFAULT_RESIDENTS,
     cases: int = DEFAULT_CASES, progress: Callable[[str, int], None] | None = None,
+    fieldwork_days: int | None = None,
 ) -> LoadReport:
+    """`fieldwork_days`: days of fieldwork before today (default: DEFAULT_FIELDWORK_DAYS
+    for Liling, none for the province, whose 100,000 workers would take hours)."""
+    if fieldwork_days is None:
+        fieldwork_days = DEFAULT_FIELDWORK_DAYS if scale == "liling" else 0
     specs = generate_city(seed=seed, scale=scale)
     records = [GridRecord(s.code, s.name, s.level, s.kind, s.parent_code, s.geometry)
                for s in specs]
@@ -122,7 +133,12 @@ def load_demo(
             counts = do_seed_register(
                 register, progress=(lambda n: progress("residents", n)) if progress else None)
         history = load_demo_cases(n=cases, seed=seed, progress=progress) if cases else None
-    return LoadReport(grids=len(specs), people=people, register=counts, cases=history)
+        today = timezone.localdate()
+        field = load_demo_fieldwork(
+            seed=seed, since=today - dt.timedelta(days=fieldwork_days), until=today,
+            progress=progress) if fieldwork_days else None
+    return LoadReport(grids=len(specs), people=people, register=counts, cases=history,
+                      fieldwork=field)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from wangge.demo.loader import (
     DEFAULT_CASES,
+    DEFAULT_FIELDWORK_DAYS,
     DEFAULT_RESIDENTS,
     DEMO_PASSWORD,
     demo_logins,
@@ -32,6 +33,9 @@ class Command(BaseCommand):
         load.add_argument("--cases", type=int, default=DEFAULT_CASES,
                           help=f"a year of synthetic cases (default {DEFAULT_CASES:,}; 0 for "
                                "none, and then none of the four demo stories either)")
+        load.add_argument("--fieldwork-days", type=int, default=None,
+                          help="days of grid workers' fieldwork before today (default "
+                               f"{DEFAULT_FIELDWORK_DAYS} for liling, 0 for province)")
         load.add_argument("--if-empty", action="store_true",
                           help="do nothing when grids already exist")
         sub.add_parser("logins", help="list the demo logins and their password")
@@ -56,15 +60,19 @@ class Command(BaseCommand):
             bar.update(n)
 
         report = load_demo(seed=opts["seed"], scale=opts["scale"], residents=opts["residents"],
-                           cases=opts["cases"], progress=tick)
+                           cases=opts["cases"], progress=tick,
+                           fieldwork_days=opts["fieldwork_days"])
         bar.close()
         history = report.cases
         cases = (f"{history.cases} cases ({history.events} timeline events; "
                  f"stories {', '.join(history.stories.values()) or 'skipped'})"
                  if history else "no cases")
+        field = report.fieldwork
+        fieldwork = (f"; fieldwork {field.since}..{field.until}: " + ", ".join(
+            f"{n} {name}" for name, n in field.counts.items()) if field else "")
         self.stdout.write(self.style.SUCCESS(
             f"loaded {report.grids} grids, {report.people} staff, "
-            f"{report.register.get('residents', 0)} residents and {cases} in "
+            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork} in "
             f"{time.monotonic() - started:.1f} s"
         ))
         self.stdout.write("demo logins: `wangge demo logins`")
