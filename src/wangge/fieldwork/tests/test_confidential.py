@@ -85,11 +85,60 @@ def test_the_station_cannot_give_a_confidential_task(login_as) -> None:  # type:
 
 
 def test_nothing_leaks_to_the_audit_detail_or_the_outbox(secret) -> None:  # type: ignore[no-untyped-def]
-    entries = AuditEntry.objects.filter(action__startswith="fieldwork.task")
-    assert entries.exists()
+    from django.db.models import Q
+    reports = [str(r) for r in Task.objects.get(pk=secret["id"]).reports.values_list(
+        "pk", flat=True)]
+    entries = AuditEntry.objects.filter(
+        Q(object_type="fieldwork.task", object_id=str(secret["id"]))
+        | Q(object_type="fieldwork.task_report", object_id__in=reports))
+    assert entries.count() == 2
     for e in entries:
         blob = json.dumps(e.detail, ensure_ascii=False)
         assert SECRET not in blob and "二十余人" not in blob and "worker" not in blob
     for m in OutboxMessage.objects.filter(topic__startswith="fieldwork.task"):
         assert m.payload.get("task_id") != secret["id"]
         assert SECRET not in json.dumps(m.payload, ensure_ascii=False)
+
+
+@pytest.fixture
+def in_plan(secret) -> None:  # type: ignore[no-untyped-def]
+    """The task is also a line of the worker's plan today."""
+    from django.utils import timezone
+
+    from wangge.fieldwork.models import DayPlan, PlanItem
+    task = Task.objects.get(pk=secret["id"])
+    plan, _ = DayPlan.objects.get_or_create(worker=task.worker, day=timezone.localdate(),
+                                            defaults={"grid": task.grid})
+    PlanItem.objects.create(plan=plan, kind=PlanItem.Kind.TASK, title=SECRET, task=task)
+
+
+@pytest.mark.parametrize("username", BLIND)
+def test_invisible_on_every_page(login_as, in_plan, secret, username) -> None:  # type: ignore[no-untyped-def]
+    c = login_as(username)
+    worker = Task.objects.get(pk=secret["id"]).worker_id
+    for url in ["/console/fieldwork/tasks/", "/console/fieldwork/tasks/?state=done",
+                f"/console/fieldwork/workers/{worker}/",
+                f"/console/fieldwork/workers/{worker}/month/",
+                "/console/fieldwork/attendance/", "/console/fieldwork/workload/",
+                "/console/fieldwork/meetings/"]:
+        r = c.get(url)
+        assert r.status_code in (200, 403, 404), url
+        assert SECRET not in r.content.decode(), url
+
+
+@pytest.mark.parametrize("username", ["gridworker", "dispatcher", "grid_police"])
+def test_on_the_tasks_page_for_who_may_know(login_as, secret, username) -> None:  # type: ignore[no-untyped-def]
+    assert SECRET in login_as(username).get("/console/fieldwork/tasks/").content.decode()
+
+
+def test_the_worker_sees_it_in_their_day(login_as, in_plan, secret) -> None:  # type: ignore[no-untyped-def]
+    worker = Task.objects.get(pk=secret["id"]).worker_id
+    page = login_as("gridworker").get(f"/console/fieldwork/workers/{worker}/").content.decode()
+    assert SECRET in page
+
+
+def test_the_confidential_option_is_offered_to_police_only(login_as) -> None:  # type: ignore[no-untyped-def]
+    assert 'name="confidential"' in login_as("grid_police").get(
+        "/console/fieldwork/tasks/").content.decode()
+    assert 'name="confidential"' not in login_as("station").get(
+        "/console/fieldwork/tasks/").content.decode()
