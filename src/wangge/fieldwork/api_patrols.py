@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from wangge.core.schema import Code, Id, ModelText, Offset, responses
 from wangge.fieldwork import access, track
@@ -27,6 +28,9 @@ from wangge.org.models import Person
 from wangge.territory.models import Grid
 
 router = Router(tags=["fieldwork"])
+
+#: a day a plan or a patrol list may be asked for
+Day = Annotated[dt.date, Field(ge=sources.FIRST_DAY, le=sources.LAST_DAY)]
 
 
 def _send(request: HttpRequest, kind: str, body: Schema, **extra: Any) -> Status:
@@ -73,7 +77,7 @@ def plan_dict(user: Any, plan: DayPlan) -> dict[str, Any]:
 
 
 @router.get("/plan", response=responses(PlanOut), summary="今日安排")
-def get_plan(request: HttpRequest, date: dt.date | None = None,
+def get_plan(request: HttpRequest, date: Day | None = None,
              worker: Id | None = None) -> Any:
     user = request.auth
     person = (Person.objects.filter(pk=worker).first() if worker is not None
@@ -207,7 +211,7 @@ def _grid_path(user: Any, code: str) -> str | None:
 
 
 @router.get("/patrols", response=responses(list[PatrolRow]), summary="巡查记录")
-def list_patrols(request: HttpRequest, grid: Code = "", date: dt.date | None = None,
+def list_patrols(request: HttpRequest, grid: Code = "", date: Day | None = None,
                  worker_id: Id | None = None, limit: int = Query(50, ge=1, le=500),
                  offset: Offset = 0) -> Any:
     qs = access.visible_patrols(request.auth).select_related("worker", "grid", "patrol_area")

@@ -37,6 +37,8 @@ from wangge.territory.models import Grid
 REGISTER_ITEMS = 10
 #: at most this many due special-group visits per plan (the most overdue first)
 VISIT_ITEMS = 20
+#: the days a plan may be asked for (beyond them date arithmetic would overflow)
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 #: defaults where no FieldRule lies above a grid
 DEFAULT_RULE = FieldRule(patrol_every_days=7, register_stale_days=180)
 
@@ -108,11 +110,14 @@ def appointments(people: dict[int, Grid], day: dt.date) -> dict[int, list[Draft]
     return out
 
 
-def last_passes(grid_ids: list[int], since: dt.datetime) -> dict[int, dt.datetime]:
-    """building id → its latest pass since `since`, for the buildings of these grids' areas
-    (older passes do not matter: an area not walked for that long is due anyway)."""
+def last_passes(grid_ids: list[int], since: dt.datetime,
+                until: dt.datetime | None = None) -> dict[int, dt.datetime]:
+    """building id → its latest pass in [since, until), for the buildings of these grids'
+    areas (older passes do not matter: an area not walked for that long is due anyway;
+    later ones are not known yet on the morning of a past day being planned)."""
     through = PatrolArea.buildings.through.objects.filter(patrolarea__grid_id__in=grid_ids)
-    return dict(BuildingPass.objects.filter(at__gte=since,
+    passes = BuildingPass.objects.filter(at__lt=until) if until else BuildingPass.objects.all()
+    return dict(passes.filter(at__gte=since,
                                             building_id__in=through.values("building_id"))
                 .values("building_id").annotate(last=Max("at"))
                 .values_list("building_id", "last"))
@@ -136,8 +141,8 @@ def due_areas(grids: list[Grid], day: dt.date,
     ids = [g.pk for g in grids]
     areas = areas_of(ids)
     window = max((r.patrol_every_days for r in rules.values()), default=7)
-    since = day_bounds(day)[0] - dt.timedelta(days=3 * window + 7)
-    passes = last_passes(ids, since)
+    morning = day_bounds(day)[0]
+    passes = last_passes(ids, morning - dt.timedelta(days=3 * window + 7), morning)
     names = {a.pk: a for a in PatrolArea.objects.filter(grid_id__in=ids)}
     out: dict[int, PatrolArea | None] = {}
     for g in grids:

@@ -126,7 +126,12 @@ def worker_plan(request: HttpRequest, person_id: int) -> HttpResponse:
     grid = sources.worker_grids([person_id]).get(person_id) if person else None
     if grid is None or not access.can_see_grid(request.user, grid):
         raise Http404("no such worker in your scope")
-    day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    try:
+        day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        day = timezone.localdate()
+    if not sources.FIRST_DAY <= day <= sources.LAST_DAY:
+        raise Http404("no plan on that day")
     plan = plan_actions.build_day_plan(person, day)  # type: ignore[arg-type]
     return redirect("fieldwork:plan", plan_id=plan.pk)
 

@@ -17,6 +17,7 @@ import shapely
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from wangge.cases.actions.intake import report_or_replay
@@ -24,6 +25,7 @@ from wangge.cases.errors import CaseError
 from wangge.cases.models import Case, InspectionItem
 from wangge.core import audit
 from wangge.core.outbox import enqueue
+from wangge.core.schema import MAX_ID
 from wangge.fieldwork import access, track
 from wangge.fieldwork.actions.sync import resolve_key
 from wangge.fieldwork.envelopes import Envelope, register
@@ -37,10 +39,18 @@ PASS_RADIUS_M = 30.0
 MAX_POINTS = 20_000
 
 
+def is_id(v: Any) -> bool:
+    """A primary key a database column holds (bool is an int in Python: not an id)."""
+    return isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ID
+
+
 def _when(p: dict[str, Any], name: str) -> dt.datetime:
     raw = p.get(name)
-    when = parse_datetime(raw) if isinstance(raw, str) else None
-    if when is None or when.tzinfo is None:
+    try:
+        when = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        when = None
+    if when is None or when.tzinfo is None or not 2000 <= when.year <= 2100:
         raise FieldworkError(name, "an ISO 8601 time with its offset is required", "required")
     return when
 
@@ -49,7 +59,7 @@ def _own_patrol(user: AbstractBaseUser, p: dict[str, Any]) -> Patrol:
     """The patrol named by `patrol_key` (the client key of an earlier patrol.start, as the
     field app sends it) or `patrol_id` (the REST mirrors), if it is the user's."""
     key, patrol_id = p.get("patrol_key"), p.get("patrol_id")
-    if isinstance(patrol_id, int) and not isinstance(patrol_id, bool):
+    if is_id(patrol_id):
         found = access.visible_patrols(user).filter(pk=patrol_id).exists()
         if not found:
             raise Http404("no such patrol")
@@ -91,7 +101,7 @@ def apply_start(user: AbstractBaseUser, env: Envelope) -> int:
     area_id = p.get("patrol_area_id")
     area = None
     if area_id is not None:
-        if not isinstance(area_id, int) or isinstance(area_id, bool):
+        if not is_id(area_id):
             raise FieldworkError("patrol_area_id", "must be an id", "invalid")
         area = PatrolArea.objects.filter(pk=area_id, grid=grid).first()
         if area is None:
@@ -251,7 +261,7 @@ def apply_check(user: AbstractBaseUser, env: Envelope) -> int:
     p = env.payload
     patrol = _open_patrol(user, p)
     item_id, result = p.get("item_id"), p.get("result")
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
+    if not is_id(item_id):
         raise FieldworkError("item_id", "an inspection item id", "required")
     item = InspectionItem.objects.select_related("category").filter(pk=item_id).first()
     if item is None:
@@ -268,10 +278,9 @@ def apply_check(user: AbstractBaseUser, env: Envelope) -> int:
         if result != InspectionCheck.Result.PROBLEM:
             raise FieldworkError("report_case", "only a problem becomes a case", "invalid")
         case = _report_case(user, patrol, item, p, note.strip())
-    at = parse_datetime(p["at"]) if isinstance(p.get("at"), str) else None
-    check = InspectionCheck.objects.create(
-        patrol=patrol, item=item, result=result, note=note, case=case,
-        at=at if at and at.tzinfo else (env.device_time or patrol.started_at))
+    at = _when(p, "at") if p.get("at") is not None else (env.device_time or timezone.now())
+    check = InspectionCheck.objects.create(patrol=patrol, item=item, result=result, note=note,
+                                           case=case, at=at)
     audit.record("fieldwork.inspection_checked", actor=user,
                  object_type="fieldwork.inspectioncheck", object_id=check.pk,
                  patrol=patrol.pk, item=item.pk, result=result,

@@ -21,6 +21,7 @@ from django.db.models import Max
 
 from wangge.core import audit
 from wangge.core.outbox import enqueue
+from wangge.core.schema import MAX_ID
 from wangge.fieldwork import access, rota
 from wangge.fieldwork import plan_sources as sources
 from wangge.fieldwork.envelopes import Envelope, register
@@ -230,6 +231,10 @@ def do_reorder(user: AbstractBaseUser, plan: DayPlan, item_ids: list[int]) -> Da
     return plan
 
 
+def is_id(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ID
+
+
 # -- the worker ticks an item ----------------------------------------------------------------
 
 
@@ -243,7 +248,7 @@ def item_answer(user: AbstractBaseUser, item_id: int) -> dict[str, Any]:
 def apply_item_done(user: AbstractBaseUser, env: Envelope) -> int:
     p = env.payload
     item_id, done = p.get("item_id"), p.get("done")
-    if not isinstance(item_id, int) or isinstance(item_id, bool) or item_id < 1:
+    if not is_id(item_id):
         raise FieldworkError("item_id", "must be a plan item id", "required")
     if not isinstance(done, bool):
         raise FieldworkError("done", "must be true or false", "required")
