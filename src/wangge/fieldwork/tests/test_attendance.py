@@ -109,3 +109,80 @@ def test_the_board_costs_a_few_queries(community) -> None:
         board = queries.attendance(user, WORKDAY)
     assert board.counts["workers"] >= 800
     assert len(ctx.captured_queries) <= 6, [q["sql"][:80] for q in ctx.captured_queries]
+
+
+# -- the console pages ------------------------------------------------------------------
+
+def test_board_page(login_as, day_of_community) -> None:  # type: ignore[no-untyped-def]
+    page = login_as("station").get("/console/fieldwork/attendance/?date=2026-03-02")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="count-checked-in">2<' in html
+    assert f'id="count-absent">{len(day_of_community) - 2}<' in html
+    assert day_of_community[2].person.name in html
+    assert login_as("gridworker").get("/console/fieldwork/attendance/").status_code == 403
+
+
+@pytest.fixture
+def march(community):  # type: ignore[no-untyped-def]
+    """gridworker's 2 March: a visit of 3 people, 40 leaflets, a 2.5 km patrol."""
+    from wangge.fieldwork.models import Distribution, Material, Patrol, Visit, VisitKind
+    user = get_user_model().objects.get(username="gridworker")
+    row = user.person.roles.get(role=Role.GRID_WORKER, ended_on__isnull=True)
+    for model in (Visit, Distribution, Patrol):
+        model.objects.filter(worker=user.person, grid=row.grid).delete()
+    CheckIn.objects.filter(worker=user.person).delete()
+    kind, _ = VisitKind.objects.get_or_create(code="test-visit", defaults={"name": "测试走访"})
+    material, _ = Material.objects.get_or_create(code="test-leaflet",
+                                                 defaults={"name": "测试", "topic": "t"})
+    noon = dt.datetime.combine(WORKDAY, dt.time(12, 0), tzinfo=SH)
+    Visit.objects.create(worker=user.person, grid=row.grid, kind=kind, visited_at=noon,
+                         people_met=3)
+    Distribution.objects.create(worker=user.person, grid=row.grid, material=material,
+                                count=40, day=WORKDAY)
+    Patrol.objects.create(worker=user.person, grid=row.grid, started_at=noon,
+                          distance_m=2500, duration_s=5400)
+    _check_in(row, WORKDAY, 9, True)
+    return user.person
+
+
+def test_worker_month_and_day(login_as, march) -> None:  # type: ignore[no-untyped-def]
+    c = login_as("station")
+    month = c.get(f"/console/fieldwork/workers/{march.pk}/month/?month=2026-03")
+    assert month.status_code == 200
+    html = month.content.decode()
+    assert 'id="month-visits">3<' in html and "2.5" in html and "迟到" in html
+    # every other working day of March before today is absent (no check-in)
+    rows = queries.worker_month(get_user_model().objects.get(username="station"), march,
+                                dt.date(2026, 3, 1))
+    assert next(r for r in rows if r["day"] == WORKDAY)["absent"] is False
+    assert next(r for r in rows if r["day"] == dt.date(2026, 3, 3))["absent"] is True
+    assert next(r for r in rows if r["day"] == REST_DAY)["absent"] is False
+    day = c.get(f"/console/fieldwork/workers/{march.pk}/?date=2026-03-02").content.decode()
+    assert "测试走访" in day and "× 40" in day
+
+
+def test_a_worker_reads_their_own_day_only(login_as, march, community) -> None:  # type: ignore[no-untyped-def]
+    c = login_as("gridworker")
+    assert c.get(f"/console/fieldwork/workers/{march.pk}/").status_code == 200
+    other = RoleAssignment.objects.filter(role=Role.GRID_WORKER, ended_on__isnull=True,
+                                          grid__parent=community).exclude(
+        person=march).first()
+    assert c.get(f"/console/fieldwork/workers/{other.person_id}/").status_code == 404
+    far = RoleAssignment.objects.filter(role=Role.GRID_WORKER, ended_on__isnull=True).exclude(
+        grid__path__startswith=community.path).first()
+    assert login_as("station").get(
+        f"/console/fieldwork/workers/{far.person_id}/").status_code == 404
+
+
+def test_workload_per_worker_and_grid(login_as, march) -> None:  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.get(username="station")
+    rows = queries.workload(user, dt.date(2026, 3, 1), dt.date(2026, 3, 31), sort="leaflets")
+    mine = next(r for r in rows if r["id"] == march.pk)
+    assert (mine["visits"], mine["leaflets"], mine["patrol_hours"]) == (3, 40, 1.5)
+    assert [r["leaflets"] for r in rows] == sorted((r["leaflets"] for r in rows), reverse=True)
+    grids = queries.workload(user, dt.date(2026, 3, 1), dt.date(2026, 3, 31), by="grid")
+    assert len(grids) == len({r["grid"] for r in rows})
+    page = login_as("station").get(
+        "/console/fieldwork/workload/?from=2026-03-01&to=2026-03-31&sort=visits&by=grid")
+    assert page.status_code == 200 and march.name not in page.content.decode()
