@@ -36,7 +36,7 @@ def notify_responsible(topic: str, payload: dict[str, Any], *, source: str) -> N
         raise Undeliverable(f"{topic} is not one of the topics this sender notifies of "
                             f"({', '.join(KINDS)})")
     no = payload.get("register_no", "")
-    case = Case.objects.select_related("grid").filter(register_no=no).first()
+    case = Case.objects.select_related("grid", "department").filter(register_no=no).first()
     if case is None:
         raise Undeliverable(f"no case {no!r}")
     users = access.responsible_users(case, breach=kind == Notification.Kind.SLA_BREACH,
