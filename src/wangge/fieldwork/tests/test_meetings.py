@@ -104,3 +104,21 @@ def test_scope(login_as, base) -> None:  # type: ignore[no-untyped-def]
     _, m = post(login_as("station"), "meetings", base)
     assert login_as("water").get(f"/api/v1/fieldwork/meetings/{m['id']}").status_code == 404
     assert login_as("water").get("/api/v1/fieldwork/meetings").json() == []
+
+
+def test_meetings_page_records(login_as, base) -> None:  # type: ignore[no-untyped-def]
+    c = login_as("station")
+    form = c.get("/console/fieldwork/meetings/").content.decode()
+    assert 'name="minutes"' in form
+    r = c.post("/console/fieldwork/meetings/", {
+        "grid_id": base["grid_id"], "held_on": "2026-03-02", "minutes": "第十周例会纪要",
+        "attendees": [base["attendees"][0]], "client_key": "m-form"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert Meeting.objects.filter(minutes="第十周例会纪要").count() == 1
+    assert "第十周例会纪要" in login_as("gridworker").get(
+        "/console/fieldwork/meetings/").content.decode()
+    assert 'name="minutes"' not in login_as("gridworker").get(
+        "/console/fieldwork/meetings/").content.decode()
+    bad = c.post("/console/fieldwork/meetings/", {
+        "grid_id": base["grid_id"], "held_on": "2999-01-01", "minutes": "x"})
+    assert bad.status_code == 400

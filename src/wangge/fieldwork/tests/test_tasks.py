@@ -104,3 +104,34 @@ def test_audit_of_an_ordinary_task_names_it(login_as, worker_id) -> None:  # typ
                                                   "due_on": str(dt.date.today())})
     entry = AuditEntry.objects.get(object_type="fieldwork.task", object_id=str(task["id"]))
     assert entry.detail["title"] == "登记"
+
+
+def test_tasks_page_gives_a_task(login_as, worker_id) -> None:  # type: ignore[no-untyped-def]
+    c = login_as("station")
+    r = c.post("/console/fieldwork/tasks/", {"worker_id": worker_id, "kind": "collect",
+                                             "title": "采集5栋新住户", "client_key": "form-1"})
+    assert r.status_code == 302
+    task = Task.objects.get(title="采集5栋新住户")
+    assert task.confidential is False and task.given_by.username == "station"
+    # the same form sent twice gives one task
+    c.post("/console/fieldwork/tasks/", {"worker_id": worker_id, "kind": "collect",
+                                         "title": "采集5栋新住户", "client_key": "form-1"})
+    assert Task.objects.filter(title="采集5栋新住户").count() == 1
+    assert "采集5栋新住户" in c.get("/console/fieldwork/tasks/").content.decode()
+
+
+def test_tasks_page_names_the_bad_field(login_as, worker_id) -> None:  # type: ignore[no-untyped-def]
+    r = login_as("station").post("/console/fieldwork/tasks/", {
+        "worker_id": worker_id, "kind": "collect", "title": "x", "due_on": "2020-01-01"})
+    assert r.status_code == 400
+    assert "不能早于今天" in r.content.decode()
+
+
+def test_the_police_give_a_confidential_task_on_the_page(login_as, worker_id) -> None:  # type: ignore[no-untyped-def]
+    r = login_as("grid_police").post("/console/fieldwork/tasks/", {
+        "worker_id": worker_id, "kind": "observe", "title": "留意夜间聚集",
+        "confidential": "on"})
+    assert r.status_code == 302
+    assert Task.objects.get(title="留意夜间聚集").confidential is True
+    assert "留意夜间聚集" not in login_as("station").get(
+        "/console/fieldwork/tasks/").content.decode()
