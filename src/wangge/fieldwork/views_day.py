@@ -15,11 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.schema import form_text
 from wangge.fieldwork import access, queries
+from wangge.fieldwork.actions.checkin import safe_date
 from wangge.fieldwork.actions.sync import apply_envelope
 from wangge.fieldwork.envelopes import Envelope
 from wangge.fieldwork.models import Task
@@ -29,7 +29,7 @@ from wangge.territory.models import Grid
 
 
 def _day(request: HttpRequest, name: str = "date") -> dt.date:
-    return parse_date(request.GET.get(name) or "") or timezone.localdate()
+    return safe_date(request.GET.get(name) or "") or timezone.localdate()
 
 
 def _subtree(request: HttpRequest) -> tuple[str | None, Grid | None]:
@@ -75,7 +75,7 @@ def worker_day(request: HttpRequest, person_id: int) -> HttpResponse:
 @login_required
 def worker_month(request: HttpRequest, person_id: int) -> HttpResponse:
     person = queries.worker_in_view(request.user, person_id)
-    first = parse_date((request.GET.get("month") or "") + "-01") or timezone.localdate()
+    first = safe_date((request.GET.get("month") or "") + "-01") or timezone.localdate()
     first = first.replace(day=1)
     rows = queries.worker_month(request.user, person, first)
     totals = {k: sum(r[k] for r in rows) for k in ("patrol_km", "visits", "opinions",
@@ -94,7 +94,7 @@ def workload(request: HttpRequest) -> HttpResponse:
     if not access.can_see_board(request.user):
         raise PermissionDenied
     end = _day(request, "to")
-    start = parse_date(request.GET.get("from") or "") or end.replace(day=1)
+    start = safe_date(request.GET.get("from") or "") or end.replace(day=1)
     by = "grid" if request.GET.get("by") == "grid" else "worker"
     sort = request.GET.get("sort") or "visits"
     subtree, grid = _subtree(request)

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from wangge.core import audit
@@ -34,9 +34,24 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 
 # -- payload parsing shared by the day's actions -------------------------------------------
 
+def safe_date(value: Any) -> dt.date | None:
+    """YYYY-MM-DD, or None (also for a well-formed impossible date such as 2026-02-30, and
+    for years whose next day a datetime cannot hold)."""
+    try:
+        day = parse_date(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return day if day is not None and 1900 <= day.year <= 9000 else None
+
+
 def parse_at(value: Any, field: str = "at") -> dt.datetime:
     """An ISO 8601 time with an offset (the phone's local time says nothing without it)."""
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is not None and not 1900 <= moment.year <= 9000:
+        moment = None
     if moment is None:
         raise FieldworkError(field, _("须为带时区的 ISO 8601 时间"), "invalid_datetime")
     if timezone.is_naive(moment):

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from wangge.cases.actions.intake import allowed_channels, report_or_replay
@@ -26,7 +25,7 @@ from wangge.cases.models import Case
 from wangge.core import audit
 from wangge.core.outbox import enqueue
 from wangge.fieldwork import access
-from wangge.fieldwork.actions.checkin import ancestor_paths, parse_text
+from wangge.fieldwork.actions.checkin import ancestor_paths, parse_text, safe_date
 from wangge.fieldwork.actions.tasks import _id, do_give_task
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import FieldworkError
@@ -40,7 +39,7 @@ MAX_DECISIONS = 50
 
 def _held_on(payload: dict[str, Any]) -> dt.date:
     raw = payload.get("held_on")
-    day = parse_date(raw) if isinstance(raw, str) else None
+    day = safe_date(raw)
     if day is None:
         raise FieldworkError("held_on", _("须为日期 YYYY-MM-DD"), "invalid_date")
     if day > timezone.localdate():

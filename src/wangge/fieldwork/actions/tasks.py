@@ -18,13 +18,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from wangge.core import audit
 from wangge.core.outbox import enqueue
 from wangge.fieldwork import access
-from wangge.fieldwork.actions.checkin import parse_at, parse_text
+from wangge.fieldwork.actions.checkin import parse_at, parse_text, safe_date
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import FieldworkError
 from wangge.fieldwork.models import Meeting, Task, TaskReport
@@ -60,7 +59,7 @@ def _due(payload: dict[str, Any]) -> dt.date | None:
     raw = payload.get("due_on")
     if raw in (None, ""):
         return None
-    day = parse_date(raw) if isinstance(raw, str) else None
+    day = safe_date(raw)
     if day is None:
         raise FieldworkError("due_on", _("须为日期 YYYY-MM-DD"), "invalid_date")
     if day < timezone.localdate():

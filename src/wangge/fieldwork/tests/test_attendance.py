@@ -186,3 +186,12 @@ def test_workload_per_worker_and_grid(login_as, march) -> None:  # type: ignore[
     page = login_as("station").get(
         "/console/fieldwork/workload/?from=2026-03-01&to=2026-03-31&sort=visits&by=grid")
     assert page.status_code == 200 and march.name not in page.content.decode()
+
+
+@pytest.mark.parametrize("query", ["?date=2026-02-30", "?date=9999-12-31", "?month=9999-12"])
+def test_odd_dates_on_the_pages_fall_back_to_today(login_as, query) -> None:  # type: ignore[no-untyped-def]
+    c = login_as("station")
+    pid = get_user_model().objects.get(username="gridworker").person.pk
+    for url in ("/console/fieldwork/attendance/", f"/console/fieldwork/workers/{pid}/",
+                f"/console/fieldwork/workers/{pid}/month/", "/console/fieldwork/workload/"):
+        assert c.get(url + query).status_code == 200, url

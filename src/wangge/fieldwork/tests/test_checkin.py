@@ -134,6 +134,7 @@ def test_replay_answers_the_first(worker, rule) -> None:  # type: ignore[no-unty
 @pytest.mark.parametrize("body, field", [
     ({"at": "yesterday"}, "at"),
     ({"at": "2026-03-02T08:00:00"}, "at"),  # no offset
+    ({"at": "2026-02-30T08:00:00+08:00"}, "at"),  # well-formed, impossible
     ({"at": "2099-01-01T08:00:00+08:00"}, "at"),
     ({"at": at(8, 0), "lng": 113.0}, "lat"),
     ({"at": at(8, 0), "lng": 500.0, "lat": 27.0}, "lng"),

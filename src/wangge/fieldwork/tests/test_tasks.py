@@ -88,6 +88,7 @@ def test_worker_out_of_scope_is_refused_as_unknown(login_as) -> None:  # type: i
     ({"title": ""}, "title"),
     ({"title": "x", "due_on": "2020-01-01"}, "due_on"),
     ({"title": "x", "due_on": "soon"}, "due_on"),
+    ({"title": "x", "due_on": "2026-02-30"}, "due_on"),
     ({"title": "x", "building_id": 999999999}, "building_id"),
     ({"title": "x" * 101}, "title"),
 ])
