@@ -104,28 +104,49 @@
     }
   }
 
+  async function record(chunk, outcomes) {
+    const byKey = new Map(outcomes.map((o) => [o.client_key, o]));
+    await db.transaction("rw", db.queue, async () => {
+      for (const e of chunk) {
+        const o = byKey.get(e.client_key);
+        if (!o) continue;
+        const state = (o.status === "created" || o.status === "replayed") ? "done"
+          : o.status === "conflict" ? "conflict" : "failed";
+        await db.queue.update(e.seq, {state: state, outcome: o, synced_at: Date.now()});
+      }
+    });
+    changed();
+  }
+
+  /* One call; a call refused as a whole (413 too big, 422 a malformed envelope) is sent
+     again one envelope at a time, so one bad write never blocks the queue behind it. */
+  async function sendChunk(chunk) {
+    const r = await api("POST", "sync", {envelopes: chunk.map((e) => ({
+      client_key: e.client_key, kind: e.kind, payload: e.payload,
+      base_version: e.base_version, device_time: e.device_time}))});
+    if ((r.status === 413 || r.status === 422) && chunk.length > 1) {
+      let version = null;
+      for (const e of chunk) version = await sendChunk([e]);
+      return version;
+    }
+    if (r.status === 413 || r.status === 422) {
+      const detail = await r.json().catch(() => ({detail: []}));
+      await record(chunk, [{client_key: chunk[0].client_key, status: "invalid",
+                            errors: Array.isArray(detail.detail) ? detail.detail : []}]);
+      return null;
+    }
+    if (!r.ok) throw new HttpError(r.status, r.status === 401 || r.status === 403 ? "login" : "");
+    const answer = await r.json();
+    await record(chunk, answer.outcomes);
+    return answer.offline_version;
+  }
+
   async function sendEnvelopes() {
+    let version = null;
     for (;;) {
       const batch = await db.queue.where("state").equals("pending").sortBy("seq");
-      if (!batch.length) return null;
-      const chunk = batch.slice(0, BATCH);
-      const r = await api("POST", "sync", {envelopes: chunk.map((e) => ({
-        client_key: e.client_key, kind: e.kind, payload: e.payload,
-        base_version: e.base_version, device_time: e.device_time}))});
-      if (!r.ok) throw new HttpError(r.status, r.status === 401 || r.status === 403 ? "login" : "");
-      const answer = await r.json();
-      const byKey = new Map(answer.outcomes.map((o) => [o.client_key, o]));
-      await db.transaction("rw", db.queue, async () => {
-        for (const e of chunk) {
-          const o = byKey.get(e.client_key);
-          if (!o) continue;
-          const state = (o.status === "created" || o.status === "replayed") ? "done"
-            : o.status === "conflict" ? "conflict" : "failed";
-          await db.queue.update(e.seq, {state: state, outcome: o, synced_at: Date.now()});
-        }
-      });
-      changed();
-      if (batch.length <= BATCH) return answer.offline_version;
+      if (!batch.length) return version;
+      version = await sendChunk(batch.slice(0, BATCH));
     }
   }
 
