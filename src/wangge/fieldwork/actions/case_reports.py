@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from wangge.cases.actions.intake import report_or_replay
 from wangge.cases.errors import CaseError
 from wangge.cases.models import Case
+from wangge.core.schema import MAX_ID
 from wangge.fieldwork.actions.uploads import photos_by_hash
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import FieldworkError
@@ -51,7 +52,8 @@ def apply_case_report(user: AbstractBaseUser, env: Envelope) -> int:
         raise FieldworkError("lat" if data["lat"] is None else "lng",
                              "give both lng and lat, or neither")
     if (building_id := payload.get("building_id")) is not None:
-        if not isinstance(building_id, int) or isinstance(building_id, bool):
+        if not isinstance(building_id, int) or isinstance(building_id, bool) or not (
+                1 <= building_id <= MAX_ID):
             raise FieldworkError("building_id", "must be a building id")
         building = registry_access.visible(user, Building).filter(pk=building_id).first()
         if building is None:

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from wangge.core.schema import MAX_ID
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import Conflict, FieldworkError
-from wangge.fieldwork.offline import ROWS, register_row, version_of
+from wangge.fieldwork.register_rows import ROWS, register_row, version_of
 from wangge.registry import access as registry_access
 from wangge.registry.actions import do_update
 from wangge.registry.models import RegistryChange
@@ -47,7 +48,7 @@ def _check(payload: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
     if kind not in EDITABLE:
         raise FieldworkError("kind", f"must be one of {', '.join(EDITABLE)}")
     pk = payload.get("id")
-    if not isinstance(pk, int) or isinstance(pk, bool) or pk < 1:
+    if not isinstance(pk, int) or isinstance(pk, bool) or not 1 <= pk <= MAX_ID:
         raise FieldworkError("id", "must be a record id")
     changes = payload.get("changes")
     if not isinstance(changes, dict) or not changes:
@@ -56,6 +57,9 @@ def _check(payload: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
         if name not in EDITABLE[kind]:
             raise FieldworkError(f"changes.{name}", "not editable from the field app",
                                  "not_editable")
+        value = changes[name]
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+            raise FieldworkError(f"changes.{name}", "must be text or a number", "type")
     return kind, pk, changes
 
 
