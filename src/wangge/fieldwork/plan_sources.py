@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db.models import F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -191,12 +192,13 @@ def verifications(people: dict[int, Grid]) -> dict[int, list[Draft]]:
     rows = list(Case.objects.filter(grid_id__in={g.pk for g in people.values()},
                                     state__in=waiting).order_by("id"))
     users = dict(Person.objects.filter(pk__in=people).values_list("pk", "user_id"))
+    by_grid: dict[int, list[Case]] = defaultdict(list)
+    for c in rows:
+        by_grid[c.grid_id].append(c)
     secret_ok: dict[int, set[int]] = {}
     out: dict[int, list[Draft]] = defaultdict(list)
     for person_id, grid in people.items():
-        for c in rows:
-            if c.grid_id != grid.pk:
-                continue
+        for c in by_grid.get(grid.pk, []):
             if c.confidential:
                 if person_id not in secret_ok:
                     secret_ok[person_id] = _secret_cases(users.get(person_id), rows)
@@ -211,8 +213,6 @@ def verifications(people: dict[int, Grid]) -> dict[int, list[Draft]]:
 def _secret_cases(user_id: int | None, rows: list[Case]) -> set[int]:
     if user_id is None:
         return set()
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.get(pk=user_id)
     return set(case_access.visible_cases(user).filter(
         pk__in=[c.pk for c in rows if c.confidential]).values_list("pk", flat=True))
