@@ -4,6 +4,7 @@ sync engine / actions / offline, answer."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -56,18 +57,20 @@ class SyncOut(Schema):
 
 
 @router.post("/sync", response=responses(SyncOut), summary="同步离线队列（批量）")
-def sync(request: HttpRequest, body: SyncIn) -> Any:
+def sync(request: HttpRequest, body: SyncIn, version: bool = True) -> Any:
     """Each envelope in its own transaction, in the order sent; every one answered
     (created / replayed / conflict / invalid / forbidden / not_found). One that fails does
-    not stop the rest. `offline_version` tells the phone whether to fetch `offline` again."""
+    not stop the rest. `offline_version` tells the phone whether to fetch `offline` again;
+    a phone sending its queue in several calls asks for it on the last one only
+    (`version=false` before), as working it out reads the whole grid."""
     outcomes = apply_batch(request.auth, [
         Envelope(e.client_key, e.kind, e.payload, e.base_version, e.device_time)
         for e in body.envelopes])
-    try:
-        version = offline_data(request.auth)["v"]
-    except PermissionDenied:  # not a grid worker: no offline data to refresh
-        version = None
-    return {"outcomes": [o.__dict__ for o in outcomes], "offline_version": version}
+    offline_version = None
+    # not a grid worker (PermissionDenied): no offline data to refresh
+    with contextlib.suppress(PermissionDenied):
+        offline_version = offline_data(request.auth)["v"] if version else None
+    return {"outcomes": [o.__dict__ for o in outcomes], "offline_version": offline_version}
 
 
 class UploadOut(Schema):

@@ -71,6 +71,11 @@ def test_each_envelope_answered_in_order_and_one_failure_does_not_stop_the_rest(
     assert first.channel == Case.Channel.GRID_WORKER and first.title == "第一件"
     assert out["outcomes"][0]["record"]["register_no"] == first.register_no
     assert out["offline_version"]
+    # a phone sending its queue in several calls asks for the version on the last only
+    r = client.post(SYNC + "?version=false", {"envelopes": [report("第四件")]},
+                    content_type="application/json")
+    assert r.json()["offline_version"] is None
+    assert r.json()["outcomes"][0]["status"] == "created"
 
 
 def test_replaying_the_whole_batch_creates_nothing(login_as: Any) -> None:
