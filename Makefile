@@ -55,6 +55,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/registry.py
+	$(BIN)/python benchmarks/fieldwork.py
 
 clean:
 	rm -rf $(VENV) var node_modules
