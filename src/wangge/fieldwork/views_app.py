@@ -50,6 +50,7 @@ def messages() -> dict[str, str]:
         "saved_edit": _("修改已保存，等待同步"), "no_plan": _("今天没有安排"),
         "residents": _("居民"), "houses": _("房屋"), "edit": _("修改"),
         "phone": _("联系电话"), "save": _("保存"), "checked_in": _("今日已报到"),
+        "discard": _("放弃这条"), "discarded": _("已放弃"), "resolved": _("已处理"),
     }
 
 

@@ -275,6 +275,11 @@
     const button = ev.target.closest("[data-resolve]");
     if (!button) return;
     const entry = await Q.db.queue.get(Number(button.dataset.seq));
+    if (button.dataset.resolve === "discard") {  // a refused write the worker gives up
+      await Q.db.queue.update(entry.seq, {state: "discarded"});
+      await S.renderSync();
+      return;
+    }
     const current = entry.outcome.current || {};
     if (button.dataset.resolve === "mine" && current.v) {
       await Q.enqueue(entry.kind, entry.payload, {base_version: current.v});

@@ -134,6 +134,9 @@
       const li = el("li", {className: "outcome " + e.state, "data-key": e.client_key});
       li.append(el("b", {}, e.kind + " · " + (e.state === "conflict" ? T.conflict : T.failed)));
       (e.outcome.errors || []).forEach((x) => li.append(el("p", {className: "error"}, x.loc.join(".") + ": " + x.msg)));
+      if (e.state === "failed") {
+        li.append(el("button", {type: "button", className: "discard", "data-resolve": "discard", "data-seq": e.seq}, T.discard));
+      }
       if (e.state === "conflict") {
         li.append(el("p", {}, T.mine + ": " + JSON.stringify(e.payload.changes)));
         const cur = e.outcome.current || {};
