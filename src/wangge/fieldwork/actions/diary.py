@@ -132,8 +132,8 @@ def do_edit_diary(user: AbstractBaseUser, pk: int, p: dict[str, Any]) -> DiaryEn
     """The author's correction: the fields given replace the entry's (day stays)."""
     with transaction.atomic():
         access.access_one(access.visible_diary(user), pk)
-        entry = DiaryEntry.objects.select_for_update().select_related("author", "grid").get(
-            pk=pk)
+        entry = (DiaryEntry.objects.select_for_update(of=("self",))
+                 .select_related("author", "grid").get(pk=pk))
         if entry.author.user_id != user.pk:
             raise PermissionDenied("only the author edits a diary entry")
         if timezone.localdate() > entry.day + dt.timedelta(days=EDIT_DAYS):

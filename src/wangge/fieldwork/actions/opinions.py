@@ -81,8 +81,9 @@ def do_record_opinion(user: AbstractBaseUser, p: dict[str, Any]) -> Opinion:
 def _locked(user: AbstractBaseUser, pk: int) -> Opinion:
     """The opinion if the user may see it (404 otherwise), locked for the step."""
     access.access_one(access.visible_opinions(user), pk)
-    return Opinion.objects.select_for_update().select_related("grid", "topic", "case").get(
-        pk=pk)
+    # of=self: PostgreSQL refuses to lock the nullable side (case) of the outer join
+    return (Opinion.objects.select_for_update(of=("self",))
+            .select_related("grid", "topic", "case").get(pk=pk))
 
 
 def _is_author(user: AbstractBaseUser, o: Opinion) -> bool:
