@@ -28,9 +28,10 @@ from wangge.core.outbox import enqueue
 from wangge.core.schema import MAX_ID
 from wangge.fieldwork import access, track
 from wangge.fieldwork.actions.sync import resolve_key
+from wangge.fieldwork.actions.uploads import photos_by_hash
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import FieldworkError
-from wangge.fieldwork.models import BuildingPass, InspectionCheck, Patrol, PatrolArea, Upload
+from wangge.fieldwork.models import BuildingPass, InspectionCheck, Patrol, PatrolArea
 from wangge.registry.models import Building
 
 #: a building counts as passed when the track comes this close (metres)
@@ -76,7 +77,8 @@ def _own_patrol(user: AbstractBaseUser, p: dict[str, Any]) -> Patrol:
 def _open_patrol(user: AbstractBaseUser, p: dict[str, Any]) -> Patrol:
     patrol = _own_patrol(user, p)
     if patrol.ended_at is not None:
-        raise FieldworkError("patrol_key", "this patrol has been stopped", "patrol_stopped")
+        raise FieldworkError("patrol_id" if "patrol_id" in p else "patrol_key",
+                             "this patrol has been stopped", "patrol_stopped")
     return patrol
 
 
@@ -213,21 +215,6 @@ def check_answer(user: AbstractBaseUser, check_id: int) -> dict[str, Any]:
             "case": c.case.register_no if c.case else None}
 
 
-def _photos(user: AbstractBaseUser, hashes: Any) -> list[bytes]:
-    if hashes is None:
-        return []
-    if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
-        raise FieldworkError("photo_hashes", "a list of sha256 hex strings", "invalid")
-    found = {u.sha256: u for u in Upload.objects.filter(uploaded_by=user, sha256__in=hashes)}
-    out = []
-    for i, h in enumerate(hashes):
-        if h not in found:
-            raise FieldworkError(f"photo_hashes.{i}", "upload the photo first", "unknown_photo")
-        with found[h].file.open("rb") as f:
-            out.append(f.read())
-    return out
-
-
 def _location(patrol: Patrol, p: dict[str, Any]) -> tuple[float | None, float | None]:
     lng, lat = p.get("lng"), p.get("lat")
     if lng is not None or lat is not None:
@@ -249,7 +236,7 @@ def _report_case(user: AbstractBaseUser, patrol: Patrol, item: InspectionItem,
             else item.name[:100], "description": note, "lng": lng, "lat": lat}
     try:
         return report_or_replay(data, user, channel=Case.Channel.GRID_WORKER,
-                                photos=_photos(user, p.get("photo_hashes"))).case
+                                photos=photos_by_hash(user, p.get("photo_hashes") or [])).case
     except CaseError as e:
         field = {"category": "item_id", "title": "note", "photos": "photo_hashes",
                  "channel": "report_case"}.get(e.field, e.field)

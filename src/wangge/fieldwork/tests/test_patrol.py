@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from wangge.cases.models import Case, CaseCategory, CasePhoto, InspectionItem
@@ -205,3 +207,35 @@ def test_nothing_after_the_stop_and_only_the_own_worker(user, grid, street, logi
     areas = worker.get(f"/api/v1/fieldwork/patrol-areas?grid={grid.code}")
     assert areas.status_code == 200
     assert water.get(f"/api/v1/fieldwork/patrol-areas?grid={grid.code}").status_code == 404
+
+
+bad_point = st.one_of(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=6),
+    st.lists(st.integers(-(2**70), 2**70), min_size=3, max_size=4),
+    st.lists(st.one_of(st.none(), st.floats(-1e3, 1e3)), min_size=3, max_size=4))
+
+
+@given(points=st.lists(bad_point, min_size=1, max_size=4),
+       started=st.one_of(st.just(T0.isoformat()), st.just(T0.isoformat()), st.text(max_size=30),
+                         st.just("2026-02-30T09:00:00+08:00"),
+                         st.just("9999-12-31T23:59:59+08:00")))
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_hostile_points_and_times_are_4xx_never_500(login_as, grid, points, started
+                                                    ) -> None:  # type: ignore[no-untyped-def]
+    worker = login_as("gridworker")
+    r = worker.post("/api/v1/fieldwork/patrols", json.dumps({"started_at": started}),
+                    content_type="application/json")
+    assert r.status_code in (201, 422), r.content
+    if r.status_code == 422:
+        assert r.json()["detail"][0]["loc"] == ["body", "started_at"]
+        return
+    p = Patrol.objects.get(pk=r.json()["id"])
+    before = (p.points, p.track)
+    r = worker.post(f"/api/v1/fieldwork/patrols/{p.pk}/points", json.dumps({"points": points}),
+                    content_type="application/json")
+    assert r.status_code in (200, 201, 422), r.content
+    if r.status_code == 422:
+        assert r.json()["detail"][0]["loc"][:2] == ["body", "points"]
+        p.refresh_from_db()
+        assert (p.points, p.track) == before
