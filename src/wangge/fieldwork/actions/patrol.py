@@ -31,7 +31,13 @@ from wangge.fieldwork.actions.sync import resolve_key
 from wangge.fieldwork.actions.uploads import photos_by_hash
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import FieldworkError
-from wangge.fieldwork.models import BuildingPass, InspectionCheck, Patrol, PatrolArea
+from wangge.fieldwork.models import (
+    BuildingPass,
+    InspectionCheck,
+    Patrol,
+    PatrolArea,
+    PlanItem,
+)
 from wangge.registry.models import Building
 
 #: a building counts as passed when the track comes this close (metres)
@@ -108,10 +114,16 @@ def apply_start(user: AbstractBaseUser, env: Envelope) -> int:
         area = PatrolArea.objects.filter(pk=area_id, grid=grid).first()
         if area is None:
             raise FieldworkError("patrol_area_id", "no such area in your grid", "not_found")
+    else:
+        # the area the day's plan names, so the rota counts this walk for it
+        item = PlanItem.objects.filter(
+            plan__worker=worker, plan__day=timezone.localdate(started_at),
+            kind=PlanItem.Kind.PATROL, patrol_area__grid=grid).first()
+        area = item.patrol_area if item else None
     patrol = Patrol.objects.create(worker=worker, grid=grid, patrol_area=area,
                                    started_at=started_at)
     audit.record("fieldwork.patrol_started", actor=user, object_type="fieldwork.patrol",
-                 object_id=patrol.pk, area=area_id)
+                 object_id=patrol.pk, area=area.pk if area else None)
     return patrol.pk
 
 

@@ -22,7 +22,7 @@ from wangge.cases.models import Case, CaseCategory, CasePhoto, InspectionItem
 from wangge.core.models import OutboxMessage
 from wangge.fieldwork.actions.sync import apply_envelope
 from wangge.fieldwork.envelopes import Envelope
-from wangge.fieldwork.models import BuildingPass, InspectionCheck, Patrol, Upload
+from wangge.fieldwork.models import BuildingPass, DayPlan, InspectionCheck, Patrol, Upload
 from wangge.registry.models import Building
 from wangge.registry.tests import factories
 from wangge.territory.models import Grid
@@ -190,10 +190,14 @@ def test_nothing_after_the_stop_and_only_the_own_worker(user, grid, street, logi
     assert water.get(f"/api/v1/fieldwork/patrols/{start.id}").status_code == 404
     # the worker's REST: a new patrol, bad points named, stop
     worker = login_as("gridworker")
+    assert worker.get(f"/api/v1/fieldwork/plan?date={T0.date()}").status_code == 200
     r = worker.post("/api/v1/fieldwork/patrols", json.dumps({"started_at": T0.isoformat()}),
                     content_type="application/json")
     assert r.status_code == 201, r.json()
     pid = r.json()["id"]
+    # without an area named, the patrol walks the one the day's plan gives
+    planned = DayPlan.objects.get(worker__user=user, day=T0.date()).items.get(kind="patrol")
+    assert r.json()["patrol_area"] == planned.patrol_area_id is not None
     r = worker.post(f"/api/v1/fieldwork/patrols/{pid}/points",
                     json.dumps({"points": [[MS0, 500.0, 27.0, 5]]}),
                     content_type="application/json")
