@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,9 @@ from wangge.core.schema import form_text
 from wangge.fieldwork import access, queries
 from wangge.fieldwork.actions.checkin import safe_date
 from wangge.fieldwork.actions.sync import apply_envelope
+from wangge.fieldwork.actions.tasks import can_close, do_close_task
 from wangge.fieldwork.envelopes import Envelope
+from wangge.fieldwork.errors import FieldworkError
 from wangge.fieldwork.models import Task
 from wangge.org.access import in_scope, visible_people
 from wangge.org.models import Role
@@ -170,6 +173,41 @@ def tasks(request: HttpRequest) -> HttpResponse:
         status=400 if form.errors else 200)
 
 
+class ReportForm(forms.Form):
+    text = forms.CharField(label=_("情况"), max_length=5000, widget=forms.Textarea(
+        attrs={"rows": 3}))
+    done = forms.BooleanField(label=_("任务已完成"), required=False)
+    client_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+@login_required
+def task_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One task with its reports: the worker reports back, who may close it closes it. A
+    task the user may not know of is a 404, like one that does not exist."""
+    task = access.access_one(access.visible_tasks(request.user).select_related(
+        "worker", "grid"), pk)
+    assert isinstance(task, Task)
+    mine = task.worker.user_id == request.user.pk and task.state == Task.State.OPEN
+    form = ReportForm(request.POST or None, initial={"client_key": uuid.uuid4().hex})
+    if request.method == "POST" and "close" in request.POST:
+        if not can_close(request.user, task):
+            raise PermissionDenied
+        try:
+            do_close_task(request.user, task.pk, request.POST.get("close") or "")
+        except FieldworkError as e:  # already closed (another tab), or an unknown state
+            messages.error(request, e.msg)
+        return redirect("fieldwork:task", task.pk)
+    if request.method == "POST" and mine and form.is_valid():
+        payload = {"task_id": task.pk, "text": form.cleaned_data["text"],
+                   "done": form.cleaned_data["done"], "at": timezone.now().isoformat()}
+        if _post(request, "task.report", payload, form):
+            return redirect("fieldwork:task", task.pk)
+    return render(request, "fieldwork/day/task.html", {
+        "task": task, "reports": task.reports.all(), "form": form if mine else None,
+        "closable": task.state == Task.State.OPEN and can_close(request.user, task)},
+        status=400 if form.errors else 200)
+
+
 class MeetingForm(forms.Form):
     grid_id = forms.TypedChoiceField(label=_("社区（村）"), coerce=int)
     held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -208,5 +246,6 @@ urlpatterns: list[URLPattern] = [
     path("workers/<int:person_id>/month/", worker_month, name="worker_month"),
     path("workload/", workload, name="workload"),
     path("tasks/", tasks, name="tasks"),
+    path("tasks/<int:pk>/", task_page, name="task"),
     path("meetings/", meetings, name="meetings"),
 ]

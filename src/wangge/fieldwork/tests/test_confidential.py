@@ -116,6 +116,9 @@ def in_plan(secret) -> None:  # type: ignore[no-untyped-def]
 def test_invisible_on_every_page(login_as, in_plan, secret, username) -> None:  # type: ignore[no-untyped-def]
     c = login_as(username)
     worker = Task.objects.get(pk=secret["id"]).worker_id
+    assert c.get(f"/console/fieldwork/tasks/{secret['id']}/").status_code == 404
+    assert c.post(f"/console/fieldwork/tasks/{secret['id']}/",
+                  {"close": "cancelled"}).status_code == 404
     for url in ["/console/fieldwork/tasks/", "/console/fieldwork/tasks/?state=done",
                 f"/console/fieldwork/workers/{worker}/",
                 f"/console/fieldwork/workers/{worker}/month/",
@@ -128,7 +131,10 @@ def test_invisible_on_every_page(login_as, in_plan, secret, username) -> None:  
 
 @pytest.mark.parametrize("username", ["gridworker", "dispatcher", "grid_police"])
 def test_on_the_tasks_page_for_who_may_know(login_as, secret, username) -> None:  # type: ignore[no-untyped-def]
-    assert SECRET in login_as(username).get("/console/fieldwork/tasks/").content.decode()
+    c = login_as(username)
+    assert SECRET in c.get("/console/fieldwork/tasks/").content.decode()
+    page = c.get(f"/console/fieldwork/tasks/{secret['id']}/").content.decode()
+    assert SECRET in page and "晚上有二十余人聚集" in page
 
 
 def test_the_worker_sees_it_in_their_day(login_as, in_plan, secret) -> None:  # type: ignore[no-untyped-def]

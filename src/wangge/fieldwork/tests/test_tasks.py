@@ -136,3 +136,20 @@ def test_the_police_give_a_confidential_task_on_the_page(login_as, worker_id) ->
     assert Task.objects.get(title="留意夜间聚集").confidential is True
     assert "留意夜间聚集" not in login_as("station").get(
         "/console/fieldwork/tasks/").content.decode()
+
+
+def test_task_page_report_and_close(login_as, worker_id) -> None:  # type: ignore[no-untyped-def]
+    _, task = post(login_as("station"), "tasks", {"worker_id": worker_id, "title": "查看井盖"})
+    url = f"/console/fieldwork/tasks/{task['id']}/"
+    worker = login_as("gridworker")
+    assert 'name="text"' in worker.get(url).content.decode()
+    assert worker.post(url, {"text": "井盖完好"}).status_code == 302
+    assert TaskReport.objects.get(task_id=task["id"]).text == "井盖完好"
+    assert worker.post(url, {"close": "done"}).status_code == 403
+    station = login_as("station")
+    page = station.get(url).content.decode()
+    assert "井盖完好" in page and 'name="text"' not in page
+    assert station.post(url, {"close": "bogus"}).status_code == 302
+    assert Task.objects.get(pk=task["id"]).state == "open"
+    station.post(url, {"close": "done"})
+    assert Task.objects.get(pk=task["id"]).state == "done"
