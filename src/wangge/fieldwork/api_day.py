@@ -128,12 +128,19 @@ class BoardOut(Schema):
     rows: list[BoardRow]
 
 
-@router.get("/checkins/board", response=responses(BoardOut), summary="考勤看板")
-def board(request: HttpRequest, date: dt.date | None = None, grid: Code = "") -> Any:
+@router.get("/checkins/board", response=responses(BoardOut), summary="考勤看板",
+            description="`rows=false`: the counts only, aggregated in the database (a "
+                        "province's summary)")
+def board(request: HttpRequest, date: dt.date | None = None, grid: Code = "",
+          rows: bool = True) -> Any:
     if not access.can_see_board(request.auth):
         return Status(403, {"detail": "forbidden"})
-    b = queries.attendance(request.auth, date or timezone.localdate(),
-                           _subtree(request.auth, grid))
+    day, subtree = date or timezone.localdate(), _subtree(request.auth, grid)
+    if not rows:
+        working, covered = queries.is_working_day(day)
+        return {"date": day, "working_day": working, "calendar_covered": covered,
+                "counts": queries.attendance_counts(request.auth, day, subtree), "rows": []}
+    b = queries.attendance(request.auth, day, subtree)
     return {"date": b.day, "working_day": b.working_day, "calendar_covered":
             b.calendar_covered, "counts": b.counts, "rows": b.rows}
 

@@ -195,3 +195,15 @@ def test_odd_dates_on_the_pages_fall_back_to_today(login_as, query) -> None:  # 
     for url in ("/console/fieldwork/attendance/", f"/console/fieldwork/workers/{pid}/",
                 f"/console/fieldwork/workers/{pid}/month/", "/console/fieldwork/workload/"):
         assert c.get(url + query).status_code == 200, url
+
+
+@pytest.mark.parametrize("username", ["station", "subcenter", "dispatcher"])
+@pytest.mark.parametrize("day", [WORKDAY, REST_DAY])
+def test_counts_only_agree_with_the_rows(login_as, day_of_community, username, day) -> None:  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.get(username=username)
+    with CaptureQueriesContext(connection) as ctx:
+        fast = queries.attendance_counts(user, day)
+    assert len(ctx.captured_queries) <= 5
+    assert fast == queries.attendance(user, day).counts
+    api = login_as(username).get(f"/api/v1/fieldwork/checkins/board?date={day}&rows=false")
+    assert api.json()["counts"] == fast and api.json()["rows"] == []
