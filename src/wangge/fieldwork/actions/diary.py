@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from wangge.cases.access import visible_cases
 from wangge.core import audit, outbox
+from wangge.core.schema import text_problem
 from wangge.fieldwork import access
 from wangge.fieldwork.actions import records_input as read
 from wangge.fieldwork.actions.sync import resolve_key
@@ -73,15 +74,20 @@ def _links(user: AbstractBaseUser, p: dict[str, Any]) -> dict[str, list[int]]:
     for i, ref in enumerate(read.items(p, "case_ids", most=MAX_LINKS)):
         # a case's id, or its register number (what the worker sees)
         q = visible_cases(user)
-        q = q.filter(register_no=ref) if isinstance(ref, str) else q.filter(
-            pk=ref if isinstance(ref, int) and not isinstance(ref, bool) else 0)
+        if isinstance(ref, str):
+            storable = 0 < len(ref) <= 100 and text_problem(ref) is None
+            q = q.filter(register_no=ref) if storable else q.none()
+        elif isinstance(ref, int) and not isinstance(ref, bool) and 1 <= ref < 2**63:
+            q = q.filter(pk=ref)
+        else:
+            raise FieldworkError(f"case_ids.{i}", "a case's id or register number", "type")
         pk = q.values_list("pk", flat=True).first()
         if pk is None:
             raise FieldworkError(f"case_ids.{i}", "no such case", "not_found")
         cases.append(pk)
     opinions = read.ids(p, "opinion_ids", most=MAX_LINKS)
     for i, key in enumerate(read.items(p, "opinion_keys", most=MAX_LINKS)):
-        if not isinstance(key, str):
+        if not isinstance(key, str) or not key or text_problem(key) is not None:
             raise FieldworkError(f"opinion_keys.{i}", "must be a client key", "type")
         opinions.append(resolve_key(user, key, "fieldwork.opinion", f"opinion_keys.{i}"))
     seen = set(access.visible_opinions(user).filter(pk__in=opinions)

@@ -61,7 +61,7 @@ def do_record_opinion(user: AbstractBaseUser, p: dict[str, Any]) -> Opinion:
     if author is None or grid is None:
         raise PermissionDenied("only field staff collect public opinions")
     collected_at = read.moment(p, "collected_at")
-    topic = OpinionTopic.objects.filter(code=str(p.get("topic") or "")).first()
+    topic = OpinionTopic.objects.filter(code=read.code(p, "topic")).first()
     if topic is None:
         raise FieldworkError("topic", "must be the code of an opinion topic", "choice")
     opinion = Opinion.objects.create(

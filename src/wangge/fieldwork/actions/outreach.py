@@ -49,7 +49,7 @@ def do_record_distribution(user: AbstractBaseUser, p: dict[str, Any]) -> Distrib
     assert day is not None
     if day > timezone.localdate() + dt.timedelta(days=1):
         raise FieldworkError("day", "lies in the future", "future")
-    material = Material.objects.filter(code=str(p.get("material") or ""), active=True).first()
+    material = Material.objects.filter(code=read.code(p, "material"), active=True).first()
     if material is None:
         raise FieldworkError("material", "must be the code of a material in use", "choice")
     count = read.integer(p, "count", low=1, high=MAX_COUNT)

@@ -36,6 +36,17 @@ def text(p: dict[str, Any], field: str, *, max_length: int = FREE_TEXT,
     return value
 
 
+def code(p: dict[str, Any], field: str, *, max_length: int = 64) -> str:
+    """A catalogue code or a key as given (looked up by the caller): a short storable string
+    (PostgreSQL refuses a NUL byte even in a WHERE clause)."""
+    value = p.get(field)
+    if (not isinstance(value, str) or not value or len(value) > max_length
+            or text_problem(value) is not None):
+        raise FieldworkError(field, f"must be a code of at most {max_length} characters",
+                             "choice")
+    return value
+
+
 def integer(p: dict[str, Any], field: str, *, low: int, high: int,
             default: int | None = None) -> int:
     value = p.get(field, default)

@@ -77,7 +77,7 @@ def do_record_visit(user: AbstractBaseUser, p: dict[str, Any]) -> Visit:
     if worker is None:
         raise PermissionDenied("only a person on the staff records visits")
     visited_at = read.moment(p, "visited_at")
-    kind = VisitKind.objects.filter(code=str(p.get("kind") or "")).first()
+    kind = VisitKind.objects.filter(code=read.code(p, "kind")).first()
     if kind is None:
         raise FieldworkError("kind", "must be the code of a visit kind", "choice")
     household_id = read.optional_id(p, "household_id")
