@@ -30,6 +30,9 @@ from wangge.org.access import in_scope, visible_people
 from wangge.org.models import Role
 from wangge.territory.models import Grid
 
+#: beyond this many workers the board page shows counts only (narrow by grid for names)
+BOARD_ROWS = 3000
+
 
 def _day(request: HttpRequest, name: str = "date") -> dt.date:
     return safe_date(request.GET.get(name) or "") or timezone.localdate()
@@ -61,9 +64,17 @@ def attendance(request: HttpRequest) -> HttpResponse:
     if not access.can_see_board(request.user):
         raise PermissionDenied
     subtree, grid = _subtree(request)
-    board = queries.attendance(request.user, _day(request), subtree)
+    day = _day(request)
+    counts = queries.attendance_counts(request.user, day, subtree)
+    if counts["workers"] > BOARD_ROWS:
+        # a province or a big city: the counts, and a grid to narrow to for the names
+        working, covered = queries.is_working_day(day)
+        board = queries.Board(day, working, covered, [], counts)
+    else:
+        board = queries.attendance(request.user, day, subtree)
     return render(request, "fieldwork/day/attendance.html", {
-        "board": board, "grid": grid, "grids": _board_grids(request.user)})
+        "board": board, "grid": grid, "grids": _board_grids(request.user),
+        "too_many": counts["workers"] > BOARD_ROWS})
 
 
 @login_required

@@ -207,3 +207,13 @@ def test_counts_only_agree_with_the_rows(login_as, day_of_community, username, d
     assert fast == queries.attendance(user, day).counts
     api = login_as(username).get(f"/api/v1/fieldwork/checkins/board?date={day}&rows=false")
     assert api.json()["counts"] == fast and api.json()["rows"] == []
+
+
+def test_a_big_board_shows_counts_and_asks_for_a_grid(  # type: ignore[no-untyped-def]
+        login_as, day_of_community, monkeypatch) -> None:
+    from wangge.fieldwork import views_day
+    monkeypatch.setattr(views_day, "BOARD_ROWS", 3)
+    page = login_as("station").get("/console/fieldwork/attendance/?date=2026-03-02")
+    html = page.content.decode()
+    assert 'id="count-checked-in">2<' in html and "请选择网格" in html
+    assert day_of_community[2].person.name not in html
