@@ -68,8 +68,7 @@ def do_record_distribution(user: AbstractBaseUser, p: dict[str, Any]) -> Distrib
             raise FieldworkError("household_id", "required (you have no grid of your own)",
                                  "required")
     if not access.can_write_field(user, grid):
-        raise FieldworkError("household_id", "not in a grid where you do field work",
-                             "not_your_grid")
+        raise PermissionDenied("you do no field work in this grid")
     d = Distribution.objects.create(worker=worker, grid=grid, material=material, count=count,
                                     household=household, place=place, day=day)
     audit.record("fieldwork.distributed", actor=user, object_type="fieldwork.distribution",

@@ -92,10 +92,9 @@ def do_record_visit(user: AbstractBaseUser, p: dict[str, Any]) -> Visit:
         raise FieldworkError("resident_id", "this resident is not of that household",
                              "mismatch")
     grid = household.grid if household else resident.grid  # type: ignore[union-attr]
-    field = "household_id" if household else "resident_id"
     if not access.can_write_field(user, grid):
-        # seen through another role (a line department, public security): not a visitor
-        raise FieldworkError(field, "not in a grid where you do field work", "not_your_grid")
+        # seen through a role that reads (sub-center, center, public security): not a visitor
+        raise PermissionDenied("you do no field work in this grid")
     people_met = read.integer(p, "people_met", low=1, high=1000)
     day = timezone.localdate(visited_at)
     follow_up_on = read.day(p, "follow_up_on", required=False)

@@ -168,3 +168,13 @@ def test_lists_are_scoped(worker, login_as) -> None:  # type: ignore[no-untyped-
     assert pk in {r["id"] for r in rows}
     code, rows = get(login_as("station"), "/visits?kind=collect")
     assert pk not in {r["id"] for r in rows}
+
+
+def test_who_reads_a_grid_but_does_no_field_work_there_is_refused(login_as) -> None:  # type: ignore[no-untyped-def]
+    n = Visit.objects.count()
+    for username in ("subcenter", "dispatcher", "police"):
+        code, _ = post(login_as(username), "/visits", body())
+        assert code == 403, username
+    code, out = post(login_as("station"), "/visits", body())  # the community's own station
+    assert code == 201, out
+    assert Visit.objects.count() == n + 1
