@@ -63,7 +63,7 @@ def check_photos(user: AbstractBaseUser, hashes: list[str], field: str = "photo_
     for i, h in enumerate(hashes):
         if h not in known:
             raise FieldworkError(f"{field}.{i}", "no photo uploaded with this hash (upload it "
-                                 "first)", "unknown_photo")
+                                 "first)", "unknown_upload")
 
 
 @register("visit.create", "fieldwork.visit", answer=visit_answer)
