@@ -113,7 +113,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, float]
                             "NULL").fetchone()[0]
     n = args.visits
     span = "now() - (random() * 400) * interval '1 day'"
-    pick = "JOIN basic b ON b.k = 1 + (s * 7919) % (SELECT count(*) FROM basic)"
+    pick = "JOIN basic b ON b.k = 1 + (s::bigint * 7919) % (SELECT count(*) FROM basic)"
     step("visits", f"INSERT INTO fieldwork_visit (worker_id, grid_id, kind_id, visited_at, "
          f"people_met, needs, help_given, photo_hashes, recorded_at) SELECT b.person_id, "
          f"b.grid_id, {kind}, t, 1 + (s % 4), '', '', '[]', t FROM (SELECT s, {span} AS t "
