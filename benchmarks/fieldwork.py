@@ -56,7 +56,7 @@ from intake import (  # a sibling benchmark's server helpers
 )
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DB_NAME = "wangge_bench_fw"
+DB_NAME = os.environ.get("WANGGE_BENCH_FW_DB", "wangge_bench_fw")
 TARGET_ONE_PHONE_S = 5.0
 TARGET_OFFLINE_GZIP_KB = 300
 TARGET_P95_MS = 200.0

@@ -57,18 +57,33 @@ BOARD_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF, Role.SUBCENTER_STA
                          Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
 
 
+_PERSON_ATTR = "_wangge_person"
+_GRID_ATTR = "_wangge_grid_by_id"
+
+
 def person_of(user: AnyUser) -> Person | None:
-    """The org person behind a login (a grid worker's records name the person)."""
+    """The org person behind a login (a grid worker's records name the person); read once
+    per user object, that is per request (a sync of 500 envelopes asks 500 times)."""
     if not user.is_authenticated:
         return None
-    return Person.objects.filter(user=user).first()
+    if _PERSON_ATTR not in user.__dict__:
+        user.__dict__[_PERSON_ATTR] = Person.objects.filter(user=user).first()
+    return user.__dict__[_PERSON_ATTR]
+
+
+def _held_grid(user: AnyUser, grid_id: int) -> Grid | None:
+    """A grid where the user holds a role, read once per user object."""
+    cache: dict[int, Grid | None] = user.__dict__.setdefault(_GRID_ATTR, {})
+    if grid_id not in cache:
+        cache[grid_id] = Grid.objects.filter(pk=grid_id).first()
+    return cache[grid_id]
 
 
 def worker_grid(user: AnyUser) -> Grid | None:
     """The basic grid the user currently works as its grid worker (the first, if several)."""
     held = sorted((r for r in current_roles(user) if r.role == Role.GRID_WORKER),
                   key=lambda r: r.grid_id)
-    return Grid.objects.filter(pk=held[0].grid_id).first() if held else None
+    return _held_grid(user, held[0].grid_id) if held else None
 
 
 def _paths_q(paths: list[str] | None, grid_field: str) -> Q:
@@ -259,7 +274,7 @@ def home_grid(user: AnyUser) -> Grid | None:
         return grid
     held = sorted((r for r in current_roles(user) if r.role in FIELD_WRITE_ROLES),
                   key=lambda r: r.path)
-    return Grid.objects.filter(pk=held[0].grid_id).first() if held else None
+    return _held_grid(user, held[0].grid_id) if held else None
 
 
 def is_opinion_desk(user: AnyUser, grid: Grid) -> bool:
