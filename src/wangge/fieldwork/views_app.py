@@ -5,7 +5,6 @@ worker and its icons. The shell holds no data of the worker: everything comes fr
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from functools import lru_cache
 
@@ -19,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
+
+from wangge.fieldwork.icons import draw_icon
 
 #: the app's own static files and the npm libraries it runs on, precached for offline use
 APP_STATIC = (
@@ -74,28 +75,10 @@ def manifest(request: HttpRequest) -> JsonResponse:
                         json_dumps_params={"ensure_ascii": False})
 
 
-@lru_cache(maxsize=4)
-def _icon(size: int) -> bytes:
-    """A simple icon drawn at start-up (no binary in the repo): a red tile with a white
-    3×3 grid, the 网格 of the name."""
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (size, size), "#b3261e")
-    draw = ImageDraw.Draw(img)
-    pad, width = size // 5, max(2, size // 40)
-    for i in range(4):
-        at = pad + i * (size - 2 * pad) // 3
-        draw.line([(pad, at), (size - pad, at)], fill="white", width=width)
-        draw.line([(at, pad), (at, size - pad)], fill="white", width=width)
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
-
-
 def icon(request: HttpRequest, size: int) -> HttpResponse:
     if size not in ICON_SIZES:
         return HttpResponse(status=404)
-    response = HttpResponse(_icon(size), content_type="image/png")
+    response = HttpResponse(draw_icon(size), content_type="image/png")
     response["Cache-Control"] = "public, max-age=86400"
     return response
 
