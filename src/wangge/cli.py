@@ -14,6 +14,7 @@
     wangge calendar show YEAR | import FILE [--note T] | export YEAR [-o FILE] | seed
     wangge sla policies | deadline --policy CODE --at 2026-09-30T16:00 [--json] | seed
     wangge worker [--once] [--interval S] [--sweep-every S]   periodic jobs + outbox delivery
+    wangge analytics rebuild [--from DATE] | status   the daily rollups of the counters
     wangge subscriptions add --name N --topic 'case.*' --kind log|webhook [--url U] ; list
     wangge manage ...                       any Django management command
 """
@@ -25,7 +26,7 @@ import sys
 
 #: subcommands that are our own management commands
 COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
-            "sla", "worker", "subscriptions", "backup", "restore")
+            "sla", "worker", "subscriptions", "backup", "restore", "analytics")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -307,7 +307,8 @@ WANGGE_OUTBOX_SENDERS = {
 WANGGE_WORKER_JOBS: list[str] = (
     [j.strip() for j in os.environ["WANGGE_WORKER_JOBS"].split(",") if j.strip()]
     if "WANGGE_WORKER_JOBS" in os.environ
-    else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans"]
+    else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans",
+          "wangge.analytics.jobs.rollup"]
 )
 
 LOGGING = {

@@ -1,12 +1,18 @@
 """The source's five headline counters (走访帮扶人次, 事件, 社情民意, 代办件数, 政策宣传资料)
 for a user's scope, a grid subtree and a span of days.
 
-Every figure is read from the records, one aggregate query per counter, filtered through
-the apps' own access rules (fieldwork.access for the grid worker's records,
-cases.access.territory_cases for events: confidential cases are counted there, never
-listed, exactly as the case statistics count them). The filters are a prefix of the grid's
-materialized path (a join on grid) and a range on the record's indexed time column, so
-the plan is the same at Liling scale and at a province's.
+What is counted is what the apps' own access rules let the user count: fieldwork.access.
+field_scope for the grid worker's records, cases.access.territory_cases for events
+(confidential cases are counted there, never listed, exactly as the case statistics count
+them). `raw_headline` counts the records directly: one aggregate per counter over a prefix
+of the grid's materialized path and a range of the record's time column. That is fast for
+a basic grid, and a full scan of a city's or a province's rows otherwise.
+
+`headline` gives the same figures from the daily tallies (analytics.rollup): the scope is
+cut into disjoint subtrees (the requested grid, or the user's scope grids; everything is
+the root grids); a basic grid's subtree is counted from the records as above, any other
+from the tallies of its own grid for the days rolled up, plus the records of the days
+outside them (today, and all days when the rollup has never run).
 """
 
 from __future__ import annotations
@@ -15,14 +21,20 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet, Sum
 
-from wangge.cases.access import territory_cases
+from wangge.analytics.models import DailyTally
+from wangge.analytics.rollup import FIGURES, current_state, day_start
+from wangge.cases.access import TERRITORY_ROLES, territory_cases
+from wangge.cases.models import Case
 from wangge.fieldwork.access import field_scope
 from wangge.fieldwork.models import Distribution, Opinion, Visit
-from wangge.org.access import AnyUser
+from wangge.org.access import TERRITORY_READ_ROLES, AnyUser, scope_paths
 from wangge.territory.models import Grid
+
+__all__ = ["Headline", "day_start", "headline", "raw_headline"]
+
+ONE_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -37,42 +49,118 @@ class Headline:
         return asdict(self)
 
 
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight in Shanghai (the day the user means), as an aware datetime."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def _within(qs: QuerySet, *, at: str, grid: Grid | None, since: dt.date | None,
             until: dt.date | None, is_date: bool = False) -> QuerySet:
     """Rows of `grid`'s subtree, with `at` between the two days (both included)."""
     q = Q()
     # the calendar's ends: nothing is recorded there, and their midnights in UTC overflow
-    since = since if since and since > dt.date.min + dt.timedelta(days=1) else None
+    since = since if since and since > dt.date.min + ONE_DAY else None
     until = until if until and until < dt.date.max else None
     if grid is not None:
         q &= Q(grid__path__startswith=grid.path)
     if since is not None:
         q &= Q(**{f"{at}__gte": since if is_date else day_start(since)})
     if until is not None:
-        nxt = until + dt.timedelta(days=1)
+        nxt = until + ONE_DAY
         q &= Q(**{f"{at}__lt": nxt if is_date else day_start(nxt)})
     return qs.filter(q)
 
 
-def headline(user: AnyUser, *, grid: Grid | None = None, since: dt.date | None = None,
-             until: dt.date | None = None) -> Headline:
-    """The counters over what `user` may see, within `grid` (the caller has checked that
-    the grid is in scope) and the days `since`..`until` (either may be open)."""
+#: figure → (records, time column, is a date, what is summed: None counts rows)
+SOURCES: dict[str, tuple[type, str, bool, str | None]] = {
+    "visits": (Visit, "visited_at", False, "people_met"),
+    "events": (Case, "created_at", False, None),
+    "opinions": (Opinion, "collected_at", False, None),
+    "leaflets": (Distribution, "day", True, "count"),
+}
+
+
+def _total(qs: QuerySet, summed: str | None) -> int:
+    agg = Sum(summed) if summed else Count("id")
+    return int(qs.order_by().aggregate(n=agg)["n"] or 0)
+
+
+def raw_headline(user: AnyUser, *, grid: Grid | None = None, since: dt.date | None = None,
+                 until: dt.date | None = None) -> Headline:
+    """The counters straight from the records (the direct computation the tallies must
+    equal)."""
     scope = field_scope(user)
     span: dict[str, Any] = {"grid": grid, "since": since, "until": until}
-    visits = _within(Visit.objects.filter(scope), at="visited_at", **span)
-    opinions = _within(Opinion.objects.filter(scope), at="collected_at", **span)
-    handed = _within(Distribution.objects.filter(scope), at="day", is_date=True, **span)
-    events = _within(territory_cases(user), at="created_at", **span)
-    return Headline(
-        visits=visits.aggregate(n=Sum("people_met"))["n"] or 0,
-        events=events.count(),
-        opinions=opinions.count(),
-        proxy_items=0,
-        leaflets=handed.aggregate(n=Sum("count"))["n"] or 0,
-    )
+    out = {}
+    for name, (model, at, is_date, summed) in SOURCES.items():
+        base = territory_cases(user) if model is Case else model.objects.filter(scope)
+        out[name] = _total(_within(base, at=at, is_date=is_date, **span), summed)
+    return Headline(proxy_items=0, **out)
+
+
+def _pieces(user: AnyUser, roles: frozenset[str], grid: Grid | None
+            ) -> tuple[tuple[int, int, str], ...]:
+    """(id, level, path) of disjoint grids whose subtrees together are what the user may
+    count with `roles` (as field_scope and territory_cases decide) within `grid`."""
+    paths = scope_paths(user, roles) if user.is_authenticated else []
+    if paths is not None and grid is not None:
+        if any(grid.path.startswith(p) for p in paths):
+            paths = [grid.path]
+        else:  # the user's subtrees inside the grid's
+            paths = [p for p in paths if p.startswith(grid.path)]
+    elif paths is None:
+        if grid is not None:
+            paths = [grid.path]
+        else:
+            return tuple(Grid.objects.filter(parent__isnull=True).order_by("path")
+                         .values_list("id", "level", "path"))
+    if not paths:
+        return ()
+    return tuple(Grid.objects.filter(path__in=paths).order_by("path")
+                 .values_list("id", "level", "path"))
+
+
+def _subtrees(paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(grid__path__startswith=p)
+    return q
+
+
+def _raw(name: str, paths: list[str], since: dt.date, until: dt.date) -> int:
+    model, at, is_date, summed = SOURCES[name]
+    qs = _within(model.objects.filter(_subtrees(paths)), at=at, grid=None, since=since,
+                 until=until, is_date=is_date)
+    return _total(qs, summed)
+
+
+def headline(user: AnyUser, *, grid: Grid | None = None, since: dt.date | None = None,
+             until: dt.date | None = None) -> Headline:
+    """The counters over what `user` may see, within `grid` and the days `since`..`until`
+    (either may be open): equal to raw_headline, read from the tallies where it can."""
+    lo, hi = since or dt.date.min, until or dt.date.max
+    state = current_state()
+    tallied: tuple[dt.date, dt.date] | None = None
+    if state is not None:
+        t_lo, t_hi = max(lo, state.covers_from or dt.date.min), min(hi, state.last_day)
+        tallied = (t_lo, t_hi) if t_lo <= t_hi else None
+    # the days read from the records for grids with tallies: those around the tallied ones
+    around = [(lo, hi)] if tallied is None else (
+        ([(lo, tallied[0] - ONE_DAY)] if lo < tallied[0] else [])
+        + ([(tallied[1] + ONE_DAY, hi)] if tallied[1] < hi else []))
+    field = _pieces(user, TERRITORY_READ_ROLES, grid)
+    by_pieces = {"visits": field, "opinions": field, "leaflets": field,
+                 "events": _pieces(user, TERRITORY_ROLES, grid)}
+    sums: dict[tuple, dict[str, Any]] = {}
+    out: dict[str, int] = {}
+    for name, pieces in by_pieces.items():
+        basic = [p for _, level, p in pieces if level == 4]
+        rolled = [(pk, p) for pk, level, p in pieces if level != 4]
+        n = _raw(name, basic, lo, hi) if basic else 0
+        if rolled:
+            for a, b in around:
+                n += _raw(name, [p for _, p in rolled], a, b)
+            if tallied is not None:
+                key = tuple(pk for pk, _ in rolled)
+                if key not in sums:  # the field figures share one read of the tallies
+                    sums[key] = DailyTally.objects.filter(
+                        grid_id__in=key, day__gte=tallied[0], day__lte=tallied[1]
+                    ).aggregate(**{f: Sum(f) for f in FIGURES})
+                n += int(sums[key][name] or 0)
+        out[name] = n
+    return Headline(proxy_items=0, **out)

@@ -467,7 +467,9 @@ class Visit(models.Model):
         verbose_name_plural = _("走访")
         indexes = [models.Index(fields=["grid", "visited_at"]),
                    models.Index(fields=["worker", "visited_at"]),
-                   models.Index(fields=["resident", "visited_at"])]
+                   models.Index(fields=["resident", "visited_at"]),
+                   # the headline's raw days after the rollup (analytics) and its day runs
+                   models.Index(fields=["visited_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.visited_at:%Y-%m-%d}"
@@ -516,7 +518,8 @@ class Opinion(models.Model):
         verbose_name = _("社情民意")
         verbose_name_plural = _("社情民意")
         indexes = [models.Index(fields=["grid", "collected_at"]),
-                   models.Index(fields=["topic", "collected_at"])]
+                   models.Index(fields=["topic", "collected_at"]),
+                   models.Index(fields=["collected_at"])]  # as Visit.visited_at
 
     def __str__(self) -> str:
         return self.content[:30]
@@ -569,7 +572,8 @@ class Distribution(models.Model):
     class Meta:
         verbose_name = _("资料发放")
         verbose_name_plural = _("资料发放")
-        indexes = [models.Index(fields=["grid", "day"])]
+        indexes = [models.Index(fields=["grid", "day"]),
+                   models.Index(fields=["day"])]  # as Visit.visited_at
 
     def __str__(self) -> str:
         return f"{self.material_id} × {self.count}"

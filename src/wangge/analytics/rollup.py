@@ -1,0 +1,111 @@
+"""The daily tallies computed from the records: one day at a time, set-wise.
+
+For a day (Asia/Shanghai) each source is read once, grouped by the record's grid (four
+GROUP BY queries on the records' time indexes); the sums are then added up the tree in
+Python to every grid of levels 0–3 above (and including) the record's grid, from a map of
+the tree read once per run. What each figure counts is exactly what the headline's raw
+queries count (wangge.analytics.headline.raw_headline):
+
+- visits: the sum of `people_met` of visits made that day;
+- events: every case created that day, confidential ones included (cases.access.
+  territory_cases counts them, the statistics show them as a number);
+- opinions: opinions collected that day;
+- leaflets: the sum of `count` of distributions of that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
+
+from wangge.analytics.models import RollupState
+from wangge.cases.models import Case
+from wangge.fieldwork.models import Distribution, Opinion, Visit
+from wangge.territory.models import Grid, TerritoryState
+
+#: the levels that get tallies: every grid above the basic level
+ROLLED_LEVELS = (0, 1, 2, 3)
+FIGURES = ("visits", "events", "opinions", "leaflets")
+Row = tuple[int, dt.date, int, int, int, int]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight in Shanghai (the day the user means), as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def territory_stamp() -> str:
+    return TerritoryState.objects.filter(pk=1).values_list("stamp", flat=True).first() or ""
+
+
+def current_state() -> RollupState | None:
+    """Which days the tallies hold; None when never built, or built on a grid tree that
+    has changed since (their subtrees are no longer the tree's): read the records then."""
+    state = RollupState.objects.filter(pk=1).first()
+    if state is None or state.territory_stamp != territory_stamp():
+        return None
+    return state
+
+
+def ancestry() -> dict[int, tuple[int, ...]]:
+    """grid id → the ids of the grids of levels 0–3 whose subtree holds it (itself
+    included when it is one of them)."""
+    up: dict[int, tuple[int, ...]] = {}
+    for pk, parent, level in Grid.objects.order_by("level").values_list(
+            "id", "parent_id", "level"):
+        above = up.get(parent, ()) if parent is not None else ()
+        up[pk] = (*above, pk) if level in ROLLED_LEVELS else above
+    return up
+
+
+def _per_grid(qs: QuerySet, total: Sum | Count) -> Iterator[tuple[int, int]]:
+    # order_by(): a model's default ordering would join the GROUP BY (Case orders by time)
+    yield from qs.order_by().values("grid_id").annotate(n=total).values_list("grid_id", "n")
+
+
+def day_sources(day: dt.date) -> dict[str, Iterator[tuple[int, int]]]:
+    """(grid id, figure) per source for one day."""
+    start, end = day_start(day), day_start(day + dt.timedelta(days=1))
+    return {
+        "visits": _per_grid(Visit.objects.filter(visited_at__gte=start, visited_at__lt=end),
+                            Sum("people_met")),
+        "events": _per_grid(Case.objects.filter(created_at__gte=start, created_at__lt=end),
+                            Count("id")),
+        "opinions": _per_grid(Opinion.objects.filter(collected_at__gte=start,
+                                                     collected_at__lt=end), Count("id")),
+        "leaflets": _per_grid(Distribution.objects.filter(day=day), Sum("count")),
+    }
+
+
+def day_rows(day: dt.date, up: dict[int, tuple[int, ...]]) -> list[Row]:
+    """The tallies of one day: (grid id, day, visits, events, opinions, leaflets) for every
+    grid of levels 0–3 with something that day."""
+    sums: dict[int, list[int]] = {}
+    for i, (_name, pairs) in enumerate(day_sources(day).items()):
+        for grid_id, n in pairs:
+            if not n:
+                continue
+            for target in up.get(grid_id, ()):
+                row = sums.get(target)
+                if row is None:
+                    row = sums[target] = [0, 0, 0, 0]
+                row[i] += int(n)
+    return [(g, day, *r) for g, r in sorted(sums.items())]  # type: ignore[misc]
+
+
+def first_record_day() -> dt.date | None:
+    """The day (Shanghai) of the earliest record of any source, None when there is none."""
+    from django.db.models import Min
+
+    firsts: list[dt.date] = []
+    for model, at in ((Visit, "visited_at"), (Case, "created_at"),
+                      (Opinion, "collected_at")):
+        moment = model.objects.aggregate(m=Min(at))["m"]
+        if moment is not None:
+            firsts.append(timezone.localtime(moment).date())
+    if (day := Distribution.objects.aggregate(m=Min("day"))["m"]) is not None:
+        firsts.append(day)
+    return min(firsts) if firsts else None
