@@ -16,6 +16,7 @@
     wangge worker [--once] [--interval S] [--sweep-every S]   periodic jobs + outbox delivery
     wangge analytics rebuild [--from DATE] | status   the daily rollups of the counters
     wangge subscriptions add --name N --topic 'case.*' --kind log|webhook [--url U] ; list
+    wangge fieldwork plans [--date D] | areas --grid CODE | seed   day plans, patrol areas
     wangge manage ...                       any Django management command
 """
 
@@ -26,7 +27,7 @@ import sys
 
 #: subcommands that are our own management commands
 COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
-            "sla", "worker", "subscriptions", "backup", "restore", "analytics")
+            "sla", "worker", "subscriptions", "backup", "restore", "analytics", "fieldwork")
 
 
 def main(argv: list[str] | None = None) -> None:
