@@ -299,9 +299,9 @@ class TaskReport(models.Model):
 
 
 class DayPlan(models.Model):
-    """今日安排: built each morning (`wangge fieldwork plan` / on first read), editable by
-    workstation staff and the grid chief. `version` changes on every edit (a random stamp:
-    the phone's cached copy is stale when it differs)."""
+    """今日安排: built each morning (the worker job, `wangge fieldwork plans`, or on first
+    read), editable by workstation staff and the grid chief. `version` changes on every
+    edit (a random stamp: the phone's cached copy is stale when it differs)."""
 
     worker = models.ForeignKey(Person, verbose_name=_("网格员"), on_delete=models.PROTECT,
                                related_name="plans")
