@@ -6,7 +6,15 @@ grids) and its workers are COPY-ed; the bulk rows (visits, cases, opinions, dist
 today's check-ins) are generated inside PostgreSQL (INSERT … SELECT over generate_series:
 no client stream is faster). Foreign-key triggers are off for the load
 (session_replication_role = replica) and the tables' own indexes, as the models declare
-them, are dropped first and rebuilt after, then ANALYZE.
+them, are dropped first and rebuilt after, then ANALYZE. Then the daily rollups are built
+(analytics.actions.do_rebuild, timed, and the worker's window and one day), and the
+headline is timed from them beside the raw path (analytics.headline.raw_headline) and the
+direct SQL; the two paths must give the same figures.
+
+    .venv/bin/python benchmarks/province_fw.py [--visits N] [--grids N] [--repeat R]
+
+runs this part alone in its own database (wangge_bench_province), with fieldwork.py's
+options.
 """
 
 from __future__ import annotations
@@ -179,8 +187,8 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, Any
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from wangge.analytics.headline import headline
-    from wangge.fieldwork.queries import attendance
+    from wangge.analytics.headline import headline, raw_headline
+    from wangge.fieldwork.queries import attendance, attendance_counts
 
     User = get_user_model()
     today = timezone.localdate()
@@ -188,10 +196,14 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, Any
     rows: dict[str, Any] = {}
     for scope, (pk, path) in _users().items():
         like = path + "%"
+        fast, raw = headline(User.objects.get(pk=pk)), raw_headline(User.objects.get(pk=pk))
+        assert fast == raw, (scope, fast, raw)  # the tallies must give the records' figures
+        slow = max(3, args.repeat // 8)  # the raw path takes seconds at a city's scope
         row: dict[str, Any] = {
             "headline": _time(lambda pk=pk: headline(User.objects.get(pk=pk)), args.repeat),
             "headline_30d": _time(lambda pk=pk: headline(User.objects.get(pk=pk), since=month,
                                                          until=today), args.repeat),
+            "raw_headline": _time(lambda pk=pk: raw_headline(User.objects.get(pk=pk)), slow),
             "sql_count_visits": _time(lambda like=like: conn.execute(
                 JOINED.format("count(*)", "fieldwork_visit"), (like,)).fetchone(), args.repeat),
             "sql_sum_visits": _time(lambda like=like: conn.execute(
@@ -200,7 +212,9 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, Any
         }
         if scope != "worker":  # the board is the station's, not the worker's
             row["board"] = _time(lambda pk=pk: attendance(User.objects.get(pk=pk), today),
-                                 max(3, args.repeat // 4))
+                                 max(3, args.repeat // 8))
+            row["board_counts"] = _time(lambda pk=pk: attendance_counts(
+                User.objects.get(pk=pk), today), args.repeat)
             row["sql_count_checkins"] = _time(lambda like=like: conn.execute(
                 JOINED.format("count(*)", "fieldwork_checkin") + " AND v.day = current_date",
                 (like,)).fetchone(), args.repeat)
@@ -215,12 +229,49 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, Any
     return rows
 
 
+def rollups(took: dict[str, float]) -> dict[str, Any]:
+    """The daily rollups over the loaded rows: a full rebuild (what the worker's first run
+    does), the worker's sliding window, one day; their sizes."""
+    from django.utils import timezone
+
+    from wangge.analytics.actions import do_rebuild, do_rollup
+    from wangge.analytics.jobs import ROLLUP_DAYS
+    from wangge.analytics.models import DailyTally
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    for name, run in (
+            ("rollup: full rebuild", lambda: do_rebuild()),
+            (f"rollup: the worker's window ({ROLLUP_DAYS} days)", lambda: do_rollup(
+                yesterday - dt.timedelta(days=ROLLUP_DAYS - 1), yesterday)),
+            ("rollup: one day", lambda: do_rollup(yesterday, yesterday))):
+        t0 = time.perf_counter()
+        run()
+        took[name] = round(time.perf_counter() - t0, 1)
+        print(f"    {name}: {took[name]} s")
+    return {"tallies": DailyTally.objects.count(),
+            "days": DailyTally.objects.values("day").distinct().count()}
+
+
 def bench_province(args: argparse.Namespace, conninfo: str) -> dict[str, Any]:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         took = load(conn, args)
+        sizes = rollups(took)
+        conn.execute("ANALYZE analytics_dailytally")
+        print(f"    {sizes['tallies']:,} tallies over {sizes['days']} days")
         figures = measure(conn, args)
     verdict = {scope: r["headline"]["p95_ms"] < TARGET_P95_MS for scope, r in figures.items()
                if isinstance(r, dict) and "headline" in r}
     print("  headline p95 < 200 ms: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}"
                                                  for k, v in verdict.items()))
-    return {"load_s": took, "figures": figures, "verdict_headline_p95": verdict}
+    return {"load_s": took, "rollup": sizes, "figures": figures,
+            "verdict_headline_p95": verdict}
+
+
+if __name__ == "__main__":
+    # the province part alone, in its own database (beside a fieldwork.py run of someone else)
+    import sys
+
+    import fieldwork
+
+    fieldwork.DB_NAME = "wangge_bench_province"
+    sys.exit(fieldwork.main(["--skip", "sync,offline", *sys.argv[1:]]))

@@ -187,3 +187,69 @@ def test_the_console_home_shows_the_five_counters_of_the_scope(login_as, who: st
     for key, dom in (("visits", "visits"), ("events", "events"), ("opinions", "opinions"),
                      ("proxy_items", "proxy"), ("leaflets", "leaflets")):
         assert f'id="headline-{dom}">{figures[key]}</dd>' in page
+
+
+# -- the same figures from the daily rollups ------------------------------------------------
+
+#: the rollup runs "today" = START + TODAY; records fall on START + 0..DAYS-1
+START, TODAY, DAYS = dt.date(2031, 3, 1), 12, 16
+LATE = st.tuples(st.sampled_from(PLACES), st.integers(0, TODAY), st.integers(1, 9),
+                 st.integers(1, 300), st.booleans())
+SPANS = [(None, None), (START, START + dt.timedelta(days=DAYS)), (START + dt.timedelta(3),
+         START + dt.timedelta(3)), (START + dt.timedelta(TODAY - 1), START + dt.timedelta(TODAY)),
+         (dt.date(2031, 2, 1), START + dt.timedelta(2)), (START + dt.timedelta(TODAY), None),
+         (START + dt.timedelta(5), START + dt.timedelta(TODAY - 2))]
+
+
+def assert_headline_is_raw(where: dict[str, Grid]) -> int:
+    """headline == raw_headline for every login, grid (none, and each level of the worker's
+    chain, and the far grid) and span; returns how many combinations were compared."""
+    from wangge.analytics.headline import raw_headline
+
+    own = where["own"]
+    chain = list(Grid.objects.filter(path__in=own.ancestor_paths()))
+    compared = 0
+    for who in ("gridworker", "station", "dispatcher", "admin", "water", "grid_police"):
+        user = get_user_model().objects.get(username=who)
+        for grid in [None, *chain, where["far"], where["far"].parent]:
+            for since, until in SPANS:
+                fast = headline(user, grid=grid, since=since, until=until)
+                raw = raw_headline(user, grid=grid, since=since, until=until)
+                assert fast == raw, (who, grid and grid.code, since, until)
+                compared += 1
+    return compared
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(RECORD.map(lambda r: (r[0], r[1] % DAYS, *r[2:])), max_size=10),
+       late=st.lists(LATE, min_size=1, max_size=4))
+def test_the_rollups_give_the_records_figures(records: list[tuple], late: list[tuple]) -> None:
+    """Records over several days and grids, rolled up; then records of today and late ones
+    of earlier days in the window; rolled up again (the worker's window): the counters
+    equal the raw computation for every login, grid and span, at each step."""
+    from django.db import transaction
+
+    from wangge.analytics.actions import do_rebuild, do_rollup
+    from wangge.analytics.models import RollupState
+
+    where = grids()
+    today = START + dt.timedelta(days=TODAY)
+    spare = iter(Case.objects.filter(confidential=False).order_by("pk")[:len(records) + 4])
+    try:
+        with transaction.atomic():
+            for place, offset, people, copies, with_case in records:
+                write(where[place], START + dt.timedelta(days=offset), people, copies,
+                      next(spare) if with_case else None)
+            do_rebuild(START, today=today)
+            state = RollupState.objects.get()
+            assert (state.covers_from, state.last_day) == (START, today - dt.timedelta(1))
+            assert_headline_is_raw(where)
+            for place, offset, people, copies, with_case in late:
+                write(where[place], START + dt.timedelta(days=offset), people, copies,
+                      next(spare) if with_case else None)
+            do_rollup(today - dt.timedelta(days=35), today - dt.timedelta(1), today=today)
+            assert assert_headline_is_raw(where) > 100
+            raise Rollback
+    except Rollback:
+        pass
