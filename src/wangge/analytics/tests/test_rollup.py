@@ -99,20 +99,25 @@ def test_the_job_builds_once_then_keeps_a_window_and_catches_late_records() -> N
     write(where["own"], yesterday - 3 * DAY, 9, 90, None)  # synced late from a phone
     user = get_user_model().objects.get(username="station")
     assert headline(user) != raw_headline(user)  # until the next run
-    assert "days" in jobs.rollup(now + dt.timedelta(seconds=jobs.ROLLUP_EVERY_S + 1))
+    assert "days" in jobs.rollup(now + dt.timedelta(seconds=2 * jobs.ROLLUP_EVERY_S))
     same_as_raw()
 
 
 def test_a_changed_grid_tree_is_never_read_from_old_tallies() -> None:
-    do_rebuild()
-    TerritoryState.objects.update_or_create(pk=1, defaults={"stamp": "another-tree"})
-    # a grid moved: what the old tallies say of its old parent no longer holds
     where = grids()
-    Grid.objects.filter(pk=where["own"].pk)  # (the stamp is what every tree change bumps)
-    same_as_raw()
+    write(where["own"], timezone.localdate() - 2 * DAY, 6, 60, None)
+    do_rebuild()
+    # the worker's grid moves under another community (every tree change bumps the
+    # stamp): the old tallies still count it in the station's community
+    other = Grid.objects.filter(level=3).exclude(pk=where["own"].parent_id).order_by("code")[0]
+    Grid.objects.filter(pk=where["own"].pk).update(
+        parent=other, path=f"{other.path}{where['own'].code}/")
+    TerritoryState.objects.update_or_create(pk=1, defaults={"stamp": "another-tree"})
+    same_as_raw("station", "dispatcher", "admin")
     assert jobs.rollup().startswith("rebuilt")
     assert RollupState.objects.get().territory_stamp == "another-tree"
-    same_as_raw()
+    assert DailyTally.objects.get(grid=other, day=timezone.localdate() - 2 * DAY).visits >= 6
+    same_as_raw("station", "dispatcher", "admin")
 
 
 def test_the_window_never_leaves_a_hole_after_the_last_day() -> None:
