@@ -54,7 +54,7 @@ trap cleanup EXIT
 echo "== schemathesis: ${DB_URL:-SQLite} =="
 "$BIN/wangge" setup >/dev/null
 # two weeks of fieldwork, not the demo's 400 days: the same kinds of records for the fuzzer
-# to reach, without 700,000 rows (100 s per load on a busy 2-core machine); the
+# to reach without 700,000 rows (a load takes 5 s instead of 11 s on an idle machine); the
 # loader's progress bars go to a file (printed if the load fails), not into CI's log
 "$BIN/wangge" demo load --cases "$CASES" --residents 2000 --fieldwork-days "$FIELDWORK_DAYS" \
   >/dev/null 2>"$DATA_DIR/demo-load.log" || { tr '\r' '\n' <"$DATA_DIR/demo-load.log" | tail -40; exit 1; }
