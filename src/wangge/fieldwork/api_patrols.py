@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from wangge.core.schema import Code, Id, ModelText, Offset, responses
 from wangge.fieldwork import access, track
@@ -96,6 +96,15 @@ def get_plan(request: HttpRequest, date: Day | None = None,
 class ItemIn(Schema):
     title: ModelText(PlanItem, "title")  # type: ignore[valid-type]
     at: dt.time | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _local_time(cls, value: dt.time | None) -> dt.time | None:
+        # a plan's time is a wall-clock time of the plan's day (Shanghai); an offset would
+        # say nothing the day does not, and SQLite cannot store one
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("a local time without an offset, e.g. 09:30")
+        return value
 
 
 @router.post("/plan/{pk}/items", response=responses({201: PlanOut}), summary="添加安排事项")

@@ -252,6 +252,10 @@ def test_plan_edits_by_station_only_in_scope(world, worker, login_as, other_stat
     station = login_as("station")
     plan = get_plan(station, date=DAY.isoformat(), worker=worker.pk).json()
     base = f"/api/v1/fieldwork/plan/{plan['id']}"
+    # a time with an offset is refused, naming the field, with nothing added
+    r = post(station, f"{base}/items", {"title": "x", "at": "15:00:00+01:00"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "at"
+    assert PlanItem.objects.filter(plan_id=plan["id"], title="x").count() == 0
     r = post(station, f"{base}/items", {"title": "到3栋张大爷家送老年证", "at": "15:00"})
     assert r.status_code == 201, r.json()
     added = r.json()
