@@ -107,7 +107,7 @@ print('"query.grid" = { dictionary = "grids", probability = 0.5 }')
 print('"path.pk" = { dictionary = "ids", probability = 0.5 }')
 PY
   before=$(grep -c '" 5[0-9][0-9] ' "$DATA_DIR/server.log" || true)
-  "$BIN/st" --config-file "$DATA_DIR/st-$role.toml" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
+  "$BIN/python" "$ROOT/.ci/st.py" --config-file "$DATA_DIR/st-$role.toml" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     -H "Authorization: Bearer $token" \
     -c not_a_server_error,response_schema_conformance \
     -n "$EXAMPLES" --seed "$SEED" --no-shrink --workers 2 \

@@ -47,7 +47,14 @@ worker_case = visible_cases(worker).exclude(state="closed").order_by("-pk").firs
 registered = Case.objects.filter(state="registered", confidential=False).order_by("pk").first()
 dept_case = Case.objects.filter(department__name="城市管理和综合执法局").exclude(
     state="closed").order_by("-pk").first()
+from wangge.fieldwork.actions.plan import build_day_plan
+from wangge.fieldwork.models import Task
+from wangge.org.models import Person
+person = Person.objects.get(user=worker)
+plan = build_day_plan(person, datetime.date.today())
+task = Task.objects.filter(worker=person, confidential=False).order_by("pk").first()
 print(json.dumps({
+    "person": person.pk, "plan": plan.pk, "task": task.pk,
     "grid": grid.code, "spot": [grid.label_lng, grid.label_lat], "grid_qr": grid.qr_token,
     "building_qr": building.qr_token,
     "resident": resident.pk, "building": building.pk, "household": household.pk,
@@ -134,6 +141,36 @@ def visits(ids: dict) -> list[Visit]:
         Visit("gridworker", "/console/registry/houses/new/", "registry:new_house"),
         Visit("gridworker", f"/console/registry/households/{ids['household']}/",
               "registry:household"),
+        # the grid worker's day: the field app, and the console pages of their own records
+        Visit("", "/app/", "fieldapp:shell"),
+        Visit("gridworker", "/app/", "fieldapp:shell"),
+        Visit("gridworker", f"/console/fieldwork/plans/{ids['plan']}/", "fieldwork:plan"),
+        Visit("gridworker", f"/console/fieldwork/workers/{ids['person']}/",
+              "fieldwork:worker_day"),
+        Visit("gridworker", "/console/fieldwork/coverage/", "fieldwork:coverage"),
+        Visit("gridworker", "/console/fieldwork/visits/", "fieldwork:visits"),
+        Visit("gridworker", "/console/fieldwork/opinions/", "fieldwork:opinions"),
+        Visit("gridworker", "/console/fieldwork/diary/", "fieldwork:diary"),
+        Visit("gridworker", "/console/fieldwork/outreach/", "fieldwork:outreach"),
+        Visit("gridworker", "/console/fieldwork/tasks/", "fieldwork:tasks"),
+        Visit("gridworker", f"/console/fieldwork/tasks/{ids['task']}/", "fieldwork:task"),
+        # the workstation over its workers' day
+        Visit("station", "/console/fieldwork/attendance/", "fieldwork:attendance"),
+        Visit("station", f"/console/fieldwork/workers/{ids['person']}/month/",
+              "fieldwork:worker_month"),
+        Visit("station", f"/console/fieldwork/plans/worker/{ids['person']}/",
+              "fieldwork:worker_plan"),
+        Visit("station", "/console/fieldwork/workload/", "fieldwork:workload"),
+        Visit("station", f"/console/fieldwork/coverage/?grid={ids['grid']}&days=14",
+              "fieldwork:coverage"),
+        Visit("station", "/console/fieldwork/meetings/", "fieldwork:meetings"),
+        Visit("station", "/console/fieldwork/diary/", "fieldwork:diary"),
+        Visit("station", "/console/fieldwork/opinions/", "fieldwork:opinions"),
+        Visit("grid_police", "/console/fieldwork/tasks/", "fieldwork:tasks"),
+        Visit("dispatcher", "/console/fieldwork/attendance/", "fieldwork:attendance"),
+        Visit("dispatcher", "/console/fieldwork/workload/?by=grid", "fieldwork:workload"),
+        Visit("dispatcher", "/console/fieldwork/opinions/", "fieldwork:opinions"),
+        Visit("center_admin", "/console/fieldwork/outreach/", "fieldwork:outreach"),
     ]
 
 
@@ -144,6 +181,9 @@ NOT_PAGES = {
     "cases:supervise", "integration:retry", "integration:retry_dead", "workcal:set_day",
     "workcal:set_year", "registry:unmask",
     "web:grid_panel",  # a fragment the map page loads into its side panel, not a page
+    "fieldwork:plan_add", "fieldwork:plan_remove", "fieldwork:plan_move",
+    "fieldwork:plan_done", "fieldwork:plan_rebuild", "fieldwork:opinion_step",
+    "fieldapp:manifest", "fieldapp:sw", "fieldapp:icon",
 }
 
 # Pages other engineers own and had not fixed when this test was written.
