@@ -56,6 +56,11 @@ MAIN_TABLES = {
     "cases": "cases.Case",
     "photos": "cases.CasePhoto",
     "tokens": "integration.ApiToken",
+    "checkins": "fieldwork.CheckIn",
+    "patrols": "fieldwork.Patrol",
+    "visits": "fieldwork.Visit",
+    "opinions": "fieldwork.Opinion",
+    "uploads": "fieldwork.Upload",
 }
 
 Say = Callable[[str], None]
