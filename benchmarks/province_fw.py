@@ -120,17 +120,19 @@ def load(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, float]
     category = conn.execute("SELECT min(id) FROM cases_casecategory WHERE parent_id IS NOT "
                             "NULL").fetchone()[0]
     n = args.visits
+    # rows go in in time order, as they do when recorded day by day: today's rows share a
+    # few heap pages (in random order, each of today's rows costs a page read)
     span = "now() - (random() * 400) * interval '1 day'"
     pick = "JOIN basic b ON b.k = 1 + (s::bigint * 7919) % (SELECT count(*) FROM basic)"
     step("visits", f"INSERT INTO fieldwork_visit (worker_id, grid_id, kind_id, visited_at, "
          f"people_met, needs, help_given, photo_hashes, recorded_at) SELECT b.person_id, "
          f"b.grid_id, {kind}, t, 1 + (s % 4), '', '', '[]', t FROM (SELECT s, {span} AS t "
-         f"FROM generate_series(1, {n}) s) x {pick}")
+         f"FROM generate_series(1, {n}) s) x {pick} ORDER BY t")
     step("cases", f"INSERT INTO cases_case (register_no, title, description, channel, state, "
          f"confidential, handling_level, rework_count, closeout_reason, created_at, grid_id, "
          f"category_id, followup_note, written_reply, follow_code) SELECT 'PB-' || s, '事件', "
          f"'', 'grid_worker', 'closed', s % 500 = 0, 3, 0, '', {span}, b.grid_id, {category},"
-         f" '', '', 'pb' || s FROM generate_series(1, {n // 8}) s {pick}")
+         f" '', '', 'pb' || s FROM generate_series(1, {n // 8}) s {pick} ORDER BY 10")
     step("opinions", f"INSERT INTO fieldwork_opinion (author_id, grid_id, topic_id, content, "
          f"source, people_concerned, urgency, state, answer, collected_at) SELECT b.person_id,"
          f" b.grid_id, {topic}, '意见', 'resident', 1, 'normal', 'recorded', '', {span} FROM "
