@@ -11,46 +11,13 @@ from django.contrib.auth import get_user_model
 
 from wangge.core.models import AuditEntry, OutboxMessage
 from wangge.fieldwork.models import Task
-from wangge.org.models import Person, Role, RoleAssignment
+from wangge.fieldwork.tests.conftest import AT, SECRET, post
 
 pytestmark = pytest.mark.django_db
-SECRET = "观察8栋传销窝点"
-AT = "2026-03-02T21:00:00+08:00"
 
 SEES = ["gridworker", "grid_police", "dispatcher"]
 BLIND = ["station", "grid_chief", "other_worker", "water", "department", "subcenter",
          "supervisor"]
-
-
-def post(client, url: str, body: dict) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-    r = client.post(f"/api/v1/fieldwork/{url}", json.dumps(body),
-                    content_type="application/json")
-    return r.status_code, r.json()
-
-
-@pytest.fixture
-def other_worker(django_user_model) -> None:  # type: ignore[no-untyped-def]
-    """A login for another grid worker of the same community."""
-    mine = get_user_model().objects.get(username="gridworker").person.roles.get(
-        role=Role.GRID_WORKER, ended_on__isnull=True)
-    row = RoleAssignment.objects.filter(role=Role.GRID_WORKER, ended_on__isnull=True,
-                                        grid__parent=mine.grid.parent).exclude(
-        person=mine.person).select_related("person").first()
-    user = django_user_model.objects.create(username="other_worker")
-    Person.objects.filter(pk=row.person_id).update(user=user)
-
-
-@pytest.fixture
-def secret(login_as, other_worker) -> dict:  # type: ignore[no-untyped-def]
-    worker_id = get_user_model().objects.get(username="gridworker").person.pk
-    code, task = post(login_as("grid_police"), "tasks", {
-        "worker_id": worker_id, "kind": "observe", "title": SECRET,
-        "detail": "以信息采集为名", "confidential": True})
-    assert code == 201, task
-    code, rep = post(login_as("gridworker"), f"tasks/{task['id']}/reports",
-                     {"at": AT, "text": "晚上有二十余人聚集"})
-    assert code == 201, rep
-    return task
 
 
 @pytest.mark.parametrize("username", BLIND)
@@ -59,7 +26,7 @@ def test_invisible_through_every_api(login_as, secret, username) -> None:  # typ
     listed = c.get("/api/v1/fieldwork/tasks?limit=500")
     assert listed.status_code == 200
     assert all(t["id"] != secret["id"] for t in listed.json())
-    assert SECRET not in listed.content.decode()
+    assert SECRET not in json.dumps(listed.json(), ensure_ascii=False)
     assert c.get(f"/api/v1/fieldwork/tasks/{secret['id']}").status_code == 404
     assert post(c, f"tasks/{secret['id']}/reports", {"at": AT, "text": "x"})[0] == 404
     assert post(c, f"tasks/{secret['id']}/close", {})[0] == 404
@@ -98,18 +65,6 @@ def test_nothing_leaks_to_the_audit_detail_or_the_outbox(secret) -> None:  # typ
     for m in OutboxMessage.objects.filter(topic__startswith="fieldwork.task"):
         assert m.payload.get("task_id") != secret["id"]
         assert SECRET not in json.dumps(m.payload, ensure_ascii=False)
-
-
-@pytest.fixture
-def in_plan(secret) -> None:  # type: ignore[no-untyped-def]
-    """The task is also a line of the worker's plan today."""
-    from django.utils import timezone
-
-    from wangge.fieldwork.models import DayPlan, PlanItem
-    task = Task.objects.get(pk=secret["id"])
-    plan, _ = DayPlan.objects.get_or_create(worker=task.worker, day=timezone.localdate(),
-                                            defaults={"grid": task.grid})
-    PlanItem.objects.create(plan=plan, kind=PlanItem.Kind.TASK, title=SECRET, task=task)
 
 
 @pytest.mark.parametrize("username", BLIND)

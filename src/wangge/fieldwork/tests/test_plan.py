@@ -226,7 +226,7 @@ def test_worker_sees_their_confidential_task_station_does_not(world, worker, log
     station = get_plan(login_as("station"), date=DAY.isoformat(), worker=worker.pk)
     assert station.status_code == 200 and station.json()["id"] == mine.json()["id"]
     assert secret not in [i["task_id"] for i in station.json()["items"]]
-    assert "留意可疑聚集" not in station.content.decode()
+    assert "留意可疑聚集" not in json.dumps(station.json(), ensure_ascii=False)
     assert station.json()["can_edit"] is True
 
 
