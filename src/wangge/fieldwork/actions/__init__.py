@@ -11,8 +11,4 @@ AREAS = ["checkin", "tasks", "meetings", "plan", "patrol", "visits", "opinions",
 
 def load_all() -> None:
     for area in AREAS:
-        try:
-            importlib.import_module(f"wangge.fieldwork.actions.{area}")
-        except ModuleNotFoundError as exc:  # an area not written yet
-            if exc.name != f"wangge.fieldwork.actions.{area}":
-                raise
+        importlib.import_module(f"wangge.fieldwork.actions.{area}")
