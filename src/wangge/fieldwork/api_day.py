@@ -7,7 +7,6 @@ A confidential task the caller may not know of answers 404, never 403."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -19,10 +18,8 @@ from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
 from wangge.fieldwork import access, queries
 from wangge.fieldwork.actions.checkin import checkin_dict
 from wangge.fieldwork.actions.meetings import do_meeting_decision, meeting_dict
-from wangge.fieldwork.actions.sync import Outcome, apply_envelope
 from wangge.fieldwork.actions.tasks import do_close_task, task_dict
-from wangge.fieldwork.envelopes import Envelope
-from wangge.fieldwork.errors import Conflict
+from wangge.fieldwork.api_common import send
 from wangge.fieldwork.models import CheckIn, Task
 from wangge.territory.models import Grid
 
@@ -30,27 +27,6 @@ router = Router(tags=["fieldwork"])
 
 ClientKey = ModelText(IdempotencyKey, "key")
 When = Text(40)
-
-
-def answer(outcome: Outcome) -> Status:
-    """The engine's outcome as an HTTP answer (the errors' loc starts with "body")."""
-    if outcome.status in ("created", "replayed"):
-        return Status(201 if outcome.status == "created" else 200, outcome.record)
-    if outcome.status == "forbidden":
-        return Status(403, {"detail": outcome.errors[0]["msg"]})
-    if outcome.status == "not_found":
-        raise Http404("no such record")
-    if outcome.status == "conflict":
-        raise Conflict(outcome.errors[0]["msg"], outcome.current or {})
-    return Status(422, {"detail": [
-        {**e, "loc": ["body", *(e["loc"][1:] if e["loc"][:1] == ["payload"] else e["loc"])]}
-        for e in outcome.errors]})
-
-
-def _apply(request: HttpRequest, kind: str, body: Schema, **extra: Any) -> Status:
-    payload = {**body.dict(exclude={"client_key"}, exclude_none=True), **extra}
-    key = getattr(body, "client_key", None) or uuid.uuid4().hex
-    return answer(apply_envelope(request.auth, Envelope(key, kind, payload)))
 
 
 def _subtree(user: Any, code: str) -> str | None:
@@ -104,7 +80,7 @@ def list_checkins(request: HttpRequest, date: dt.date | None = None, grid: Code 
 @router.post("/checkins", response=responses({201: CheckinOut, 200: CheckinOut}),
              summary="报到")
 def check_in(request: HttpRequest, body: CheckinIn) -> Any:
-    return _apply(request, "checkin.create", body)
+    return send(request, "checkin.create", body)
 
 
 class BoardRow(Schema):
@@ -195,7 +171,7 @@ def list_tasks(request: HttpRequest, state: Code = "", worker_id: Id | None = No
 
 @router.post("/tasks", response=responses({201: TaskOut, 200: TaskOut}), summary="交办任务")
 def give_task(request: HttpRequest, body: TaskIn) -> Any:
-    return _apply(request, "task.create", body)
+    return send(request, "task.create", body)
 
 
 @router.get("/tasks/{pk}", response=responses(TaskOut), summary="任务详情")
@@ -224,7 +200,7 @@ class TaskReportOut(Schema):
                                                         200: TaskReportOut}),
              summary="任务反馈")
 def report_task(request: HttpRequest, pk: Id, body: TaskReportIn) -> Any:
-    return _apply(request, "task.report", body, task_id=pk)
+    return send(request, "task.report", body, task_id=pk)
 
 
 class CloseIn(Schema):
@@ -301,7 +277,7 @@ def list_meetings(request: HttpRequest, grid: Code = "", limit: int = Query(50, 
 @router.post("/meetings", response=responses({201: MeetingOut, 200: MeetingOut}),
              summary="记录例会")
 def record_meeting(request: HttpRequest, body: MeetingIn) -> Any:
-    return _apply(request, "meeting.create", body)
+    return send(request, "meeting.create", body)
 
 
 @router.get("/meetings/{pk}", response=responses(MeetingOut), summary="例会详情")

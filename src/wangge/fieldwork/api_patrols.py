@@ -8,7 +8,6 @@ through the sync engine: 201 created, 200 replayed, 422 naming the field, 403, 4
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -20,9 +19,8 @@ from wangge.core.schema import Code, Id, ModelText, Offset, responses
 from wangge.fieldwork import access, track
 from wangge.fieldwork import plan_sources as sources
 from wangge.fieldwork.actions import plan as plan_actions
-from wangge.fieldwork.actions.sync import apply_envelope
-from wangge.fieldwork.api_day import ClientKey, When, answer
-from wangge.fieldwork.envelopes import Envelope
+from wangge.fieldwork.api_common import send
+from wangge.fieldwork.api_day import ClientKey, When
 from wangge.fieldwork.models import DayPlan, InspectionCheck, Patrol, PatrolArea, PlanItem
 from wangge.org.models import Person
 from wangge.territory.models import Grid
@@ -31,12 +29,6 @@ router = Router(tags=["fieldwork"])
 
 #: a day a plan or a patrol list may be asked for
 Day = Annotated[dt.date, Field(ge=sources.FIRST_DAY, le=sources.LAST_DAY)]
-
-
-def _send(request: HttpRequest, kind: str, body: Schema, **extra: Any) -> Status:
-    payload = {**body.dict(exclude={"client_key"}, exclude_none=True), **extra}
-    key = getattr(body, "client_key", None) or uuid.uuid4().hex
-    return answer(apply_envelope(request.auth, Envelope(key, kind, payload)))
 
 
 # -- day plans ----------------------------------------------------------------------------
@@ -153,7 +145,7 @@ class DoneOut(Schema):
 @router.post("/plan/items/{item_id}/done", response=responses({201: DoneOut, 200: DoneOut}),
              summary="标记安排事项完成")
 def item_done(request: HttpRequest, item_id: Id, body: DoneIn) -> Any:
-    return _send(request, "plan.item_done", body, item_id=item_id)
+    return send(request, "plan.item_done", body, item_id=item_id)
 
 
 # -- patrols ------------------------------------------------------------------------------
@@ -237,7 +229,7 @@ def list_patrols(request: HttpRequest, grid: Code = "", date: Day | None = None,
 @router.post("/patrols", response=responses({201: PatrolOut, 200: PatrolOut}),
              summary="开始巡查")
 def start_patrol(request: HttpRequest, body: PatrolIn) -> Any:
-    return _send(request, "patrol.start", body)
+    return send(request, "patrol.start", body)
 
 
 @router.get("/patrols/{pk}", response=responses(PatrolDetail), summary="巡查详情（含轨迹）")
@@ -265,7 +257,7 @@ class PointsIn(Schema):
 @router.post("/patrols/{pk}/points", response=responses({201: PatrolOut, 200: PatrolOut}),
              summary="上传轨迹点")
 def add_points(request: HttpRequest, pk: Id, body: PointsIn) -> Any:
-    return _send(request, "patrol.points", body, patrol_id=pk)
+    return send(request, "patrol.points", body, patrol_id=pk)
 
 
 class InspectionIn(Schema):
@@ -291,7 +283,7 @@ class CheckAnswer(Schema):
 @router.post("/patrols/{pk}/checks", response=responses({201: CheckAnswer, 200: CheckAnswer}),
              summary="巡查事项结果")
 def add_check(request: HttpRequest, pk: Id, body: InspectionIn) -> Any:
-    return _send(request, "patrol.check", body, patrol_id=pk)
+    return send(request, "patrol.check", body, patrol_id=pk)
 
 
 class StopIn(Schema):
@@ -302,7 +294,7 @@ class StopIn(Schema):
 @router.post("/patrols/{pk}/stop", response=responses({201: PatrolOut, 200: PatrolOut}),
              summary="结束巡查")
 def stop_patrol(request: HttpRequest, pk: Id, body: StopIn) -> Any:
-    return _send(request, "patrol.stop", body, patrol_id=pk)
+    return send(request, "patrol.stop", body, patrol_id=pk)
 
 
 # -- patrol areas -------------------------------------------------------------------------

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from typing import Annotated, Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
 from wangge.cases.models import CaseCategory
 from wangge.core.models import IdempotencyKey
@@ -28,10 +27,8 @@ from wangge.fieldwork.actions.opinions import (
     opinion_row,
 )
 from wangge.fieldwork.actions.outreach import distribution_row, do_save_material
-from wangge.fieldwork.actions.sync import Outcome, apply_envelope
 from wangge.fieldwork.actions.visits import visit_row
-from wangge.fieldwork.envelopes import Envelope
-from wangge.fieldwork.errors import Conflict
+from wangge.fieldwork.api_common import send
 from wangge.fieldwork.models import (
     Material,
     Opinion,
@@ -52,33 +49,6 @@ Ids = Annotated[list[Id], Field(max_length=50)]
 Source = Literal[tuple(Opinion.Source.values)]  # type: ignore[valid-type]
 Urgency = Literal[tuple(Opinion.Urgency.values)]  # type: ignore[valid-type]
 State = Literal[tuple(Opinion.State.values)]  # type: ignore[valid-type]
-
-
-def _answer(outcome: Outcome) -> Status:
-    """The engine's outcome as an HTTP answer (the errors' loc starts with "body")."""
-    if outcome.status in ("created", "replayed"):
-        return Status(201 if outcome.status == "created" else 200, outcome.record)
-    if outcome.status == "forbidden":
-        return Status(403, {"detail": outcome.errors[0]["msg"]})
-    if outcome.status == "not_found":
-        raise Http404("no such record")
-    if outcome.status == "conflict":
-        raise Conflict(outcome.errors[0]["msg"], outcome.current or {})
-    return Status(422, {"detail": [{**e, "loc": _loc(e["loc"])} for e in outcome.errors]})
-
-
-def _loc(loc: list[str | int]) -> list[str | int]:
-    """["payload", "photo_hashes", "0"] → ["body", "photo_hashes", 0]: the shape a schema
-    error has (list positions as numbers)."""
-    rest = loc[1:] if loc[:1] == ["payload"] else loc
-    return ["body", *(int(p) if isinstance(p, str) and p.isdigit() else p for p in rest)]
-
-
-def _apply(request: HttpRequest, kind: str, body: Schema) -> Status:
-    # JSON mode: the payload is what a phone's envelope carries (ISO strings)
-    payload = body.model_dump(mode="json", exclude={"client_key"}, exclude_none=True)
-    key = getattr(body, "client_key", None) or uuid.uuid4().hex
-    return _answer(apply_envelope(request.auth, Envelope(key, kind, payload)))
 
 
 def _page(qs: QuerySet, limit: int, offset: int) -> QuerySet:
@@ -141,7 +111,7 @@ def list_visits(request: HttpRequest, grid: Code = "", kind: Code = "",  # type:
 
 @router.post("/visits", response=responses({201: VisitOut, 200: VisitOut}), summary="记录走访")
 def create_visit(request: HttpRequest, body: VisitIn) -> Any:
-    return _apply(request, "visit.create", body)
+    return send(request, "visit.create", body)
 
 
 @router.get("/visits/{pk}", response=responses(VisitOut), summary="一次走访")
@@ -235,7 +205,7 @@ def list_opinions(request: HttpRequest, grid: Code = "", topic: Code = "",  # ty
 @router.post("/opinions", response=responses({201: OpinionOut, 200: OpinionOut}),
              summary="收集社情民意")
 def create_opinion(request: HttpRequest, body: OpinionIn) -> Any:
-    return _apply(request, "opinion.create", body)
+    return send(request, "opinion.create", body)
 
 
 @router.get("/opinions/digest", response=responses(DigestOut), by_alias=True,
@@ -326,7 +296,7 @@ def list_diary(request: HttpRequest, grid: Code = "", author: Id | None = None, 
 
 @router.post("/diary", response=responses({201: DiaryOut, 200: DiaryOut}), summary="写民情日记")
 def create_diary(request: HttpRequest, body: DiaryIn) -> Any:
-    return _apply(request, "diary.create", body)
+    return send(request, "diary.create", body)
 
 
 @router.get("/diary/{pk}", response=responses(DiaryOut), summary="一篇民情日记")
@@ -429,7 +399,7 @@ def list_distributions(request: HttpRequest, grid: Code = "", material: Code = "
              response=responses({201: DistributionOut, 200: DistributionOut}),
              summary="记录资料发放")
 def create_distribution(request: HttpRequest, body: DistributionIn) -> Any:
-    return _apply(request, "distribution.create", body)
+    return send(request, "distribution.create", body)
 
 
 @router.get("/outreach/totals", response=responses(TotalsOut), by_alias=True,

@@ -64,7 +64,7 @@ def test_a_bad_decision_writes_nothing(login_as, base, category) -> None:  # typ
         **base, "tasks": [{"worker_id": base["attendees"][0], "title": "ok"}],
         "cases": [{"category": "no-such", "title": "x"}]})
     assert code == 422
-    assert body["detail"][0]["loc"] == ["body", "cases", "0", "category"]
+    assert body["detail"][0]["loc"] == ["body", "cases", 0, "category"]
     assert (Meeting.objects.count(), Task.objects.count(), Case.objects.count()) == (
         meetings, tasks, cases)
 

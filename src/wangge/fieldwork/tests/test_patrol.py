@@ -201,7 +201,7 @@ def test_nothing_after_the_stop_and_only_the_own_worker(user, grid, street, logi
     r = worker.post(f"/api/v1/fieldwork/patrols/{pid}/points",
                     json.dumps({"points": [[MS0, 500.0, 27.0, 5]]}),
                     content_type="application/json")
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "points", "0"]
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "points", 0]
     r = worker.post(f"/api/v1/fieldwork/patrols/{pid}/stop",
                     json.dumps({"ended_at": (T0 + dt.timedelta(hours=1)).isoformat()}),
                     content_type="application/json")
