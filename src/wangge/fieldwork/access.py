@@ -95,12 +95,31 @@ def _paths_q(paths: list[str] | None, grid_field: str) -> Q:
     return q
 
 
+_ROOTS_ATTR = "_wangge_root_paths"
+
+
+def _whole_tree(user: AnyUser, paths: list[str]) -> bool:
+    """Whether the paths hold every root grid (the center of a city, or of a province of
+    several): then a scope filter would join every row to the grids only to keep them all
+    (at a province's scale most of the attendance counts' time). Roots read once per user
+    object, that is per request."""
+    if not paths:
+        return False
+    if _ROOTS_ATTR not in user.__dict__:
+        user.__dict__[_ROOTS_ATTR] = set(
+            Grid.objects.filter(parent__isnull=True).values_list("path", flat=True))
+    return user.__dict__[_ROOTS_ATTR] <= set(paths)
+
+
 def field_scope(user: AnyUser, grid_field: str = "grid",
                 roles: frozenset[str] = TERRITORY_READ_ROLES) -> Q:
     """Rows whose grid lies in the subtrees where the user holds one of `roles`."""
     if not user.is_authenticated:
         return Q(pk__in=[])
-    return _paths_q(scope_paths(user, roles), grid_field)
+    paths = scope_paths(user, roles)
+    if paths is not None and _whole_tree(user, paths):
+        return Q()
+    return _paths_q(paths, grid_field)
 
 
 def can_see_grid(user: AnyUser, grid: Grid, roles: frozenset[str] = TERRITORY_READ_ROLES) -> bool:
