@@ -161,6 +161,10 @@
 
   // -- breadcrumb and panel --------------------------------------------------------------
   function showPanel(code) {
+    // the grid tapped last wins: htmx drops a new request for #panel while one is still in
+    // flight (hx-sync "drop"), so on a slow line a tap right after a drill showed the
+    // drilled grid's panel, not the tapped one's; abort the earlier request instead
+    htmx.trigger("#panel", "htmx:abort");
     htmx.ajax("GET", panelUrl + encodeURIComponent(code) + "/", { target: "#panel", swap: "innerHTML" });
   }
 
