@@ -29,6 +29,8 @@ from wangge.integration.auth import API_AUTH, docs_require_auth
 from wangge.org.api import router as org_router
 from wangge.registry.api import router as registry_router
 from wangge.registry.validation import RegistryError
+from wangge.services.api import router as services_router
+from wangge.services.errors import IllegalStep, ServiceError
 from wangge.territory.actions import GridValidationError
 from wangge.territory.api import router as territory_router
 
@@ -116,6 +118,7 @@ api.add_router("/public", public_router)
 api.add_router("/map", map_router)
 api.add_router("/fieldwork", fieldwork_router)
 api.add_router("/stats", stats_router)
+api.add_router("/services", services_router)
 
 
 def _refused(request: HttpRequest, exc: InputRefused) -> HttpResponse:
@@ -177,6 +180,17 @@ def illegal_transition(request: HttpRequest, exc: IllegalTransition) -> HttpResp
 def fieldwork_error(request: HttpRequest, exc: FieldworkError) -> HttpResponse:
     detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.msg, "code": exc.code}]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.msg, "code": exc.code}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(IllegalStep)
+def illegal_step(request: HttpRequest, exc: IllegalStep) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
 @api.exception_handler(Conflict)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "wangge.cases",
     "wangge.workcal",
     "wangge.fieldwork",
+    "wangge.services",
     "wangge.analytics",
     "wangge.integration",
     "wangge.demo",
@@ -308,7 +309,7 @@ WANGGE_WORKER_JOBS: list[str] = (
     [j.strip() for j in os.environ["WANGGE_WORKER_JOBS"].split(",") if j.strip()]
     if "WANGGE_WORKER_JOBS" in os.environ
     else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans",
-          "wangge.analytics.jobs.rollup"]
+          "wangge.services.jobs.sweep", "wangge.analytics.jobs.rollup"]
 )
 
 LOGGING = {

@@ -20,6 +20,13 @@ LINE_DEPARTMENTS: list[tuple[str, str]] = [
     ("transport", "交通运输局"),
     ("emergency", "应急管理局"),
     ("market-regulation", "市场监督管理局"),
+    # the service hall's other departments (services: the 664 items)
+    ("medical-insurance", "医疗保障局"),
+    ("veterans", "退役军人事务局"),
+    ("education", "教育局"),
+    ("agriculture", "农业农村局"),
+    ("tax", "税务局"),
+    ("justice", "司法局"),
 ]
 
 #: (code, name) of the external systems a case can be transferred to: departments of kind

@@ -23,10 +23,12 @@ import wangge.cases as cases_pkg
 from wangge.cases.actions import do_seed_classification, do_seed_inspection_items
 from wangge.demo import names
 from wangge.demo.caseload import CaseLoad, load_demo_cases
+from wangge.demo.catalogue import load_demo_catalogue
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import EXTERNAL_SYSTEMS, LINE_DEPARTMENTS
 from wangge.demo.fieldwork import FieldworkLoad, load_demo_fieldwork
 from wangge.demo.people import generate_register
+from wangge.demo.service_year import load_service_year
 from wangge.org.actions import (
     do_ensure_external_department,
     do_give_login,
@@ -54,6 +56,7 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = [
     ("department", Role.DEPARTMENT_STAFF, "city", "部门人员：城市管理和综合执法局"),
     ("water", Role.DEPARTMENT_STAFF, "city", "部门人员：自来水公司"),
     ("police", Role.DEPARTMENT_STAFF, "city", "部门人员：公安局"),
+    ("civil_affairs", Role.DEPARTMENT_STAFF, "city", "部门人员：民政局（预审）"),
     ("subcenter", Role.SUBCENTER_STAFF, "town", "分中心人员：来龙门街道"),
     ("station", Role.STATION_STAFF, "village", "工作站人员：胜利社区"),
     ("gridworker", Role.GRID_WORKER, "basic", "网格员：胜利社区第1网格"),
@@ -71,7 +74,7 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = [
 #: department logins → the department whose staff member gets the login (the demo stories
 #: route cases to these three)
 LOGIN_DEPARTMENTS = {"department": "urban-management", "water": "water",
-                     "police": "public-security"}
+                     "police": "public-security", "civil_affairs": "civil-affairs"}
 
 #: demo logins that may unmask (with a stated purpose) inside their scope
 UNMASK_LOGINS = {"gridworker", "station", "grid_police", "center_admin", "dispatcher"}
@@ -91,6 +94,7 @@ class LoadReport:
     register: dict[str, int]
     cases: CaseLoad | None = None
     fieldwork: FieldworkLoad | None = None
+    services: dict[str, int] | None = None
 
 
 #: residents `make demo` loads: 2% of Liling's million, enough to feel real, loaded in
@@ -137,8 +141,12 @@ def load_demo(
         field = load_demo_fieldwork(
             seed=seed, since=today - dt.timedelta(days=fieldwork_days), until=today,
             progress=progress) if fieldwork_days else None
+        # the service hall: the 664 items, then a year of applications and proxy requests
+        load_demo_catalogue()
+        services = load_service_year(seed=seed, since=today - dt.timedelta(
+            days=fieldwork_days), until=today, progress=progress) if fieldwork_days else None
     return LoadReport(grids=len(specs), people=people, register=counts, cases=history,
-                      fieldwork=field)
+                      fieldwork=field, services=services)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:

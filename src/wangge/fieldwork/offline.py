@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -141,6 +142,17 @@ def _register(user: AbstractBaseUser, grid: Grid) -> dict[str, list[dict[str, An
     }
 
 
+#: sections an upper app adds to the bundle (name → builder(user, grid)), registered in its
+#: AppConfig.ready() with add_offline_section: the services app adds the worker's open proxy
+#: requests, and fieldwork imports no upper app
+OfflineSection = Callable[[AbstractBaseUser, Grid], Any]
+_sections: dict[str, OfflineSection] = {}
+
+
+def add_offline_section(name: str, builder: OfflineSection) -> None:
+    _sections[name] = builder
+
+
 def offline_data(user: AbstractBaseUser, *, today: dt.date | None = None) -> dict[str, Any]:
     """The whole bundle with its version (`v`)."""
     grid = access.worker_grid(user)
@@ -157,6 +169,7 @@ def offline_data(user: AbstractBaseUser, *, today: dt.date | None = None) -> dic
         **_register(user, grid),
         "plan": plan,
         "tasks": _tasks(user),
+        **{name: build(user, grid) for name, build in sorted(_sections.items())},
     }
     raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     body["v"] = hashlib.sha256(raw.encode()).hexdigest()[:20]

@@ -1,0 +1,163 @@
+"""Who may see and do what in the service hall. The only place that decides it.
+
+- Published, active items and their guides are public (the service hall is for everyone).
+- Editing the catalogue: the center's admins (and superusers).
+- An application (办件) is read by: the reviewers of its department (department staff of
+  that department), the territory roles whose subtree holds its grid (the grid worker of
+  the grid, the station, the grid chief, the sub-center …), the center roles, and whoever
+  created it while logged in. A resident without a login reads their own by number and
+  follow code (`public_application`), steps and verdicts only.
+- A proxy request (代办) is read by the territory roles whose subtree holds its grid, the
+  center roles, and the reviewers of the item's department once it has an application.
+  A resident reads their own by number and follow code.
+- Reviewing (material verdicts, pass / return / reject, result ready) is for the staff of
+  the application's department, and the center's admins.
+- Proxy steps at the door (collect, deliver) are the assigned worker's, and the station's
+  and grid chief's of the grid (who stand in when the worker is ill).
+- Material files and signatures are served only to someone who may read the record.
+
+Everyone else gets 404 for a record, never a hint that it exists.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from wangge.fieldwork.access import person_of
+from wangge.org.access import (
+    TERRITORY_READ_ROLES,
+    AnyUser,
+    can_see_path,
+    current_roles,
+    is_center_staff,
+    scope_paths,
+)
+from wangge.org.models import Role
+from wangge.services.models import Application, ItemVersion, ProxyRequest, ServiceItem
+
+#: who may edit and publish the catalogue (besides superusers)
+CATALOGUE_ROLES = frozenset({Role.ADMIN})
+#: who may stand in for the worker at the door, in their subtree
+DOOR_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.GRID_CHIEF})
+#: who reads the proxy board of their subtree
+BOARD_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF, Role.SUBCENTER_STAFF,
+                         Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
+
+
+def visible_items() -> QuerySet[ServiceItem]:
+    """What the service hall lists: published, active items."""
+    return ServiceItem.objects.filter(active=True, current__isnull=False)
+
+
+def access_item(code: str) -> ServiceItem:
+    item = visible_items().select_related("current", "department").filter(code=code).first()
+    if item is None:
+        raise Http404("no such service item")
+    return item
+
+
+def can_edit_catalogue(user: AnyUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or any(
+        r.role in CATALOGUE_ROLES for r in current_roles(user)))
+
+
+def editable_versions(user: AnyUser) -> QuerySet[ItemVersion]:
+    if not can_edit_catalogue(user):
+        return ItemVersion.objects.none()
+    return ItemVersion.objects.all()
+
+
+def review_departments(user: AnyUser) -> list[int]:
+    """The departments whose applications the user reviews."""
+    return sorted({r.department_id for r in current_roles(user)
+                   if r.role == Role.DEPARTMENT_STAFF and r.department_id is not None})
+
+
+def _territory(user: AnyUser, field: str) -> Q:
+    paths = scope_paths(user, TERRITORY_READ_ROLES)
+    if paths is None:
+        return Q()
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(**{f"{field}__path__startswith": p})
+    return q
+
+
+def visible_applications(user: AnyUser) -> QuerySet[Application]:
+    if not user.is_authenticated:
+        return Application.objects.none()
+    if is_center_staff(user):
+        return Application.objects.all()
+    q = _territory(user, "grid") | Q(created_by=user)
+    if (departments := review_departments(user)):
+        q |= Q(department_id__in=departments)
+    return Application.objects.filter(q)
+
+
+def access_application(user: AnyUser, pk: int) -> Application:
+    found = visible_applications(user).select_related("item", "version", "department",
+                                                      "grid").filter(pk=pk).first()
+    if found is None:
+        raise Http404("no such application")
+    return found
+
+
+def can_review(user: AnyUser, application: Application) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or any(r.role == Role.ADMIN for r in current_roles(user)):
+        return True
+    return application.department_id in review_departments(user)
+
+
+def public_application(no: str, follow_code: str) -> Application:
+    """A resident's own application, by its number and follow code (no login)."""
+    found = Application.objects.select_related("item", "version").filter(
+        no=no, follow_code=(follow_code or "").strip().upper()).first()
+    if found is None or not follow_code:
+        raise Http404("no such application")
+    return found
+
+
+def visible_proxies(user: AnyUser) -> QuerySet[ProxyRequest]:
+    if not user.is_authenticated:
+        return ProxyRequest.objects.none()
+    if is_center_staff(user):
+        return ProxyRequest.objects.all()
+    q = _territory(user, "grid")
+    if (departments := review_departments(user)):
+        q |= Q(application__department_id__in=departments)
+    return ProxyRequest.objects.filter(q)
+
+
+def access_proxy(user: AnyUser, pk: int) -> ProxyRequest:
+    found = visible_proxies(user).select_related(
+        "item", "grid", "worker", "house", "application").filter(pk=pk).first()
+    if found is None:
+        raise Http404("no such proxy request")
+    return found
+
+
+def can_work_at_door(user: AnyUser, proxy: ProxyRequest) -> bool:
+    """The assigned worker, or the station / grid chief above the grid (standing in)."""
+    if not user.is_authenticated:
+        return False
+    person = person_of(user)
+    if person is not None and person.pk == proxy.worker_id:
+        return True
+    return any(r.role in (DOOR_ROLES - {Role.GRID_WORKER}) and proxy.grid.path.startswith(r.path)
+               for r in current_roles(user))
+
+
+def can_see_proxy_board(user: AnyUser, grid_path: str) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or can_see_path(user, grid_path, BOARD_ROLES))
+
+
+def public_proxy(no: str, follow_code: str) -> ProxyRequest:
+    found = ProxyRequest.objects.select_related("item").filter(
+        no=no, follow_code=(follow_code or "").strip().upper()).first()
+    if found is None or not follow_code:
+        raise Http404("no such proxy request")
+    return found

@@ -1,0 +1,34 @@
+"""Gapless numbers per year: YS2026000123 (an application, 预审), DB2026000045 (a proxy
+request, 代办). The counter row stays locked until the creating transaction ends, so a
+number is used exactly when its record is committed (the cases' register numbers do the
+same)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from wangge.services.models import NumberCounter
+
+APPLICATION_PREFIX = "YS"
+PROXY_PREFIX = "DB"
+
+
+def next_no(prefix: str, now: dt.datetime | None = None) -> str:
+    """Call it as late in the transaction as possible: every create waits on this row."""
+    key = f"{prefix}{timezone.localtime(now or timezone.now()).year}"
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE key = %s RETURNING last",
+                       [key])
+        row = cursor.fetchone()
+    if row is None:  # the year's first; a concurrent first one loses on the key, retries
+        try:
+            with transaction.atomic():
+                NumberCounter.objects.create(key=key, last=1)
+        except IntegrityError:
+            return next_no(prefix, now)
+        row = (1,)
+    return f"{key}{row[0]:06d}"

@@ -1,0 +1,9 @@
+"""`/api/v1/services/`: items (search and guides), applications (pre-review) and proxy
+requests, thin over services.access and services.actions. The routers of each area are
+added here."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["services"])
