@@ -13,7 +13,9 @@ urlpatterns = [
     path("console/calendar/", include("wangge.workcal.urls")),
     path("console/outbox/", include("wangge.integration.urls")),
     path("console/fieldwork/", include("wangge.fieldwork.urls")),
+    path("console/services/", include("wangge.services.urls")),
     path("app/", include("wangge.fieldwork.app_urls")),
+    path("services/", include("wangge.services.public_urls")),
     path("cases/", include((public_urlpatterns, "cases_public"))),
     path("", include("wangge.web.urls")),
 ]
