@@ -34,12 +34,21 @@ from wangge.org.access import (
     scope_paths,
 )
 from wangge.org.models import Role
-from wangge.services.models import Application, ItemVersion, ProxyRequest, ServiceItem
+from wangge.services.models import (
+    Application,
+    ItemVersion,
+    MaterialFile,
+    ProxyRequest,
+    ServiceItem,
+)
 
 #: who may edit and publish the catalogue (besides superusers)
 CATALOGUE_ROLES = frozenset({Role.ADMIN})
 #: who may stand in for the worker at the door, in their subtree
 DOOR_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.GRID_CHIEF})
+#: who may act for an applicant in their subtree (upload, submit, withdraw): not the
+#: read-only leaders
+APPLY_ROLES = TERRITORY_READ_ROLES - {Role.LEADER}
 #: who reads the proxy board of their subtree
 BOARD_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF, Role.SUBCENTER_STAFF,
                          Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.LEADER})
@@ -109,6 +118,40 @@ def can_review(user: AnyUser, application: Application) -> bool:
     if user.is_superuser or any(r.role == Role.ADMIN for r in current_roles(user)):
         return True
     return application.department_id in review_departments(user)
+
+
+def can_apply_for(user: AnyUser, application: Application) -> bool:
+    """The applicant side of a visible application: whoever created it, the territory roles
+    of its grid, the center's admins (a reviewer only reviews)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or application.created_by_id == user.pk:
+        return True
+    if any(r.role == Role.ADMIN for r in current_roles(user)):
+        return True
+    if application.grid_id is None:
+        return False
+    grid = application.grid
+    return any(grid.path.startswith(p) for p in scope_paths(user, APPLY_ROLES) or [])
+
+
+def access_material_file(user: AnyUser, application_id: int, file_id: int) -> MaterialFile:
+    """A material file is served exactly to those who may see its application."""
+    found = MaterialFile.objects.select_related("application").filter(
+        pk=file_id, application_id=application_id,
+        application__in=visible_applications(user)).first()
+    if found is None:
+        raise Http404("no such file")
+    return found
+
+
+def public_material_file(no: str, follow_code: str, file_id: int) -> MaterialFile:
+    """The applicant's own file, by the application's number and follow code."""
+    application = public_application(no, follow_code)
+    found = MaterialFile.objects.filter(pk=file_id, application=application).first()
+    if found is None:
+        raise Http404("no such file")
+    return found
 
 
 def public_application(no: str, follow_code: str) -> Application:
