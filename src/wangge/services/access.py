@@ -34,6 +34,7 @@ from wangge.org.access import (
     scope_paths,
 )
 from wangge.org.models import Role
+from wangge.registry.models import Building, House
 from wangge.services.models import (
     Application,
     ItemVersion,
@@ -41,6 +42,7 @@ from wangge.services.models import (
     ProxyRequest,
     ServiceItem,
 )
+from wangge.territory.models import Grid, Level
 
 #: who may edit and publish the catalogue (besides superusers)
 CATALOGUE_ROLES = frozenset({Role.ADMIN})
@@ -204,3 +206,47 @@ def public_proxy(no: str, follow_code: str) -> ProxyRequest:
     if found is None or not follow_code:
         raise Http404("no such proxy request")
     return found
+
+
+# ---------------------------------------------------------------- the public pages' places
+
+
+def public_place_by_qr(token: str) -> tuple[Grid, Building | None]:
+    """(basic grid, building or None) behind a grid's or a building's QR code, for the
+    signed-out service hall (the QR page links here with its token). 404 for an unknown
+    code, or a grid code that is not a basic grid (nobody to send)."""
+    token = (token or "").strip()
+    if token:
+        grid = Grid.objects.filter(qr_token=token, level=Level.BASIC).first()
+        if grid is not None:
+            return grid, None
+        building = Building.objects.select_related("grid").filter(qr_token=token).first()
+        if building is not None:
+            return building.grid, building
+    raise Http404("unknown code")
+
+
+def public_communities() -> QuerySet[Grid]:
+    """The communities and villages a resident picks from when no QR code told us where
+    they live (names only: the grid tree is public)."""
+    return Grid.objects.filter(level=Level.VILLAGE).select_related("parent").order_by(
+        "parent__path", "path")
+
+
+def public_basic_grids(community_code: str) -> QuerySet[Grid]:
+    return Grid.objects.filter(level=Level.BASIC, parent__code=community_code,
+                               parent__level=Level.VILLAGE).order_by("path")
+
+
+def public_basic_grid(code: str) -> Grid:
+    grid = Grid.objects.filter(code=code, level=Level.BASIC).first()
+    if grid is None:
+        raise Http404("no such grid")
+    return grid
+
+
+def public_houses(building: Building) -> list[tuple[int, str]]:
+    """The door numbers of a building, for a resident who scanned its door code to say
+    which door is theirs (numbers only, nothing about who lives there)."""
+    return list(House.objects.filter(building=building).order_by("number")
+                .values_list("pk", "number"))
