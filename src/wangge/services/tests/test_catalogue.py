@@ -1,0 +1,219 @@
+"""The catalogue's writes: checking items, importing (all or nothing, fast, no version for
+an unchanged item), drafts, publishing with history, withdrawing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from wangge.core.models import AuditEntry, OutboxMessage
+from wangge.services.actions.catalogue import (
+    clean_item,
+    do_discard_draft,
+    do_import_catalogue,
+    do_publish,
+    do_reactivate_item,
+    do_save_draft,
+    do_withdraw_item,
+    version_row,
+)
+from wangge.services.errors import IllegalStep, ServiceError
+from wangge.services.models import Application, ItemVersion, ServiceItem
+from wangge.services.tests.catalogue_helpers import item_row, rows
+
+pytestmark = pytest.mark.django_db
+
+
+def user(name: str):  # type: ignore[no-untyped-def]
+    return get_user_model().objects.get(username=name)
+
+
+# --- clean_item -------------------------------------------------------------------------
+
+
+def test_clean_item_fills_defaults_and_strips() -> None:
+    row = {"code": " X-1 ", "name": " 高龄津贴申领 ", "type": "benefit",
+           "department": "civil-affairs", "legal_days": 10, "promised_days": 3}
+    c = clean_item(row)
+    assert c["code"] == "X-1" and c["name"] == "高龄津贴申领"
+    assert c["fee"] == "不收费" and c["in_person_times"] == 1 and c["materials"] == []
+
+
+@pytest.mark.parametrize(("over", "field"), [
+    ({"type": "licence"}, "type"),
+    ({"level": "province"}, "level"),
+    ({"department": "no-such-dept"}, "department"),
+    ({"promised_days": 21}, "promised_days"),
+    ({"legal_days": -1}, "legal_days"),
+    ({"legal_days": "20"}, "legal_days"),
+    ({"in_person_times": 2}, "in_person_times"),
+    ({"proxy_eligible": "yes"}, "proxy_eligible"),
+    ({"events": ["elderly", "holiday"]}, "events.1"),
+    ({"name": ""}, "name"),
+    ({"name": "长" * 201}, "name"),
+    ({"code": "含中文"}, "code"),
+    ({"colour": "red"}, "colour"),
+    ({"faq": [{"q": "问", "a": ""}]}, "faq.0.a"),
+    ({"materials": [{"key": "ID Card", "name": "身份证"}]}, "materials.0.key"),
+    ({"materials": [{"key": "a", "name": "甲"}, {"key": "a", "name": "乙"}]}, "materials.1.key"),
+    ({"materials": [{"key": "a", "name": "甲", "form": "scan"}]}, "materials.0.form"),
+    ({"materials": [{"key": "a", "name": "甲", "count": 0}]}, "materials.0.count"),
+    ({"materials": [{"key": "a"}]}, "materials.0.name"),
+])
+def test_clean_item_names_the_field(over: dict, field: str) -> None:
+    with pytest.raises(ServiceError) as e:
+        clean_item(item_row(**over))
+    assert e.value.field == field
+
+
+# --- import -----------------------------------------------------------------------------
+
+
+def test_import_creates_published_items_with_denormalised_fields() -> None:
+    report = do_import_catalogue([item_row("T-1"), item_row("T-2", events=["elderly",
+                                                                           "relief"])],
+                                 user("center_admin"))
+    assert report.ok and report.created == ["T-1", "T-2"]
+    item = ServiceItem.objects.select_related("current", "department").get(code="T-2")
+    assert item.current.state == ItemVersion.State.PUBLISHED and item.current.number == 1
+    assert item.events_text == "|elderly|relief|" and item.proxy_eligible
+    assert item.department.code == "civil-affairs"
+    assert version_row(item.current) == clean_item(item_row("T-2",
+                                                            events=["elderly", "relief"]))
+    assert OutboxMessage.objects.filter(topic="services.item_published",
+                                        payload__code="T-1").count() == 1
+    assert AuditEntry.objects.filter(action="services.catalogue_imported").exists()
+
+
+def test_a_bad_row_writes_nothing_and_every_error_is_listed() -> None:
+    batch = rows(5)
+    batch[1]["department"] = "nowhere"
+    batch[3]["materials"][0]["form"] = "scan"
+    batch[4]["code"] = batch[0]["code"]
+    before = (ServiceItem.objects.count(), ItemVersion.objects.count(),
+              OutboxMessage.objects.count())
+    report = do_import_catalogue(batch, None)
+    assert not report.ok and report.created == []
+    assert [(e.row, e.field) for e in report.errors] == [
+        (1, "items.1.department"), (3, "items.3.materials.0.form"), (4, "items.4.code")]
+    assert (ServiceItem.objects.count(), ItemVersion.objects.count(),
+            OutboxMessage.objects.count()) == before
+
+
+def test_reimport_unchanged_makes_no_version_and_a_change_supersedes() -> None:
+    do_import_catalogue(rows(3), None)
+    again = do_import_catalogue(rows(3), None)
+    assert again.unchanged == ["T-0000", "T-0001", "T-0002"] and not again.updated
+    assert ItemVersion.objects.filter(item__code="T-0001").count() == 1
+
+    changed = rows(3)
+    changed[1]["promised_days"] = 2
+    report = do_import_catalogue(changed, None)
+    assert report.updated == ["T-0001"] and len(report.unchanged) == 2
+    versions = list(ItemVersion.objects.filter(item__code="T-0001").order_by("number"))
+    assert [(v.number, v.state) for v in versions] == [(1, "superseded"), (2, "published")]
+    assert ServiceItem.objects.get(code="T-0001").current_id == versions[1].pk
+
+
+def test_import_as_drafts_leaves_the_published_guide() -> None:
+    do_import_catalogue(rows(2), None)
+    changed = rows(2)
+    changed[0]["name"] = "改名后的事项"
+    report = do_import_catalogue(changed, None, publish=False)
+    assert report.updated == ["T-0000"]
+    item = ServiceItem.objects.select_related("current").get(code="T-0000")
+    assert item.name == "测试事项0号" and item.current.name == "测试事项0号"
+    draft = item.versions.get(state="draft")
+    assert draft.name == "改名后的事项"
+    # a second draft import edits the same draft
+    changed[0]["name"] = "再次改名"
+    do_import_catalogue(changed, None, publish=False)
+    assert item.versions.filter(state="draft").get().name == "再次改名"
+
+
+def test_import_by_a_non_editor_is_refused() -> None:
+    with pytest.raises(IllegalStep):
+        do_import_catalogue(rows(1), user("gridworker"))
+    assert not ServiceItem.objects.filter(code="T-0000").exists()
+
+
+def test_import_664_items_is_fast() -> None:
+    batch = rows(664, prefix="BULK")
+    t0 = time.perf_counter()
+    report = do_import_catalogue(batch, None)
+    took = time.perf_counter() - t0
+    assert report.ok and len(report.created) == 664
+    assert ServiceItem.objects.filter(code__startswith="BULK-", current__isnull=False).count() \
+        == 664
+    assert took < 3.0, took
+
+
+# --- drafts and publishing --------------------------------------------------------------
+
+
+def test_publish_keeps_the_old_version_for_its_applications() -> None:
+    admin = user("center_admin")
+    do_import_catalogue([item_row("T-9")], admin)
+    item = ServiceItem.objects.select_related("current").get(code="T-9")
+    old = item.current
+    app = Application.objects.create(no="YS-TEST-1", item=item, version=old,
+                                     department=item.department, channel="public",
+                                     applicant_name="张三")
+    materials = [*old.materials, {"key": "income", "name": "家庭收入证明", "form": "original",
+                                  "count": 1, "required": True, "condition": "", "note": ""}]
+    draft = do_save_draft(admin, "T-9", {"materials": materials, "change_note": "增加收入证明"})
+    assert draft.state == "draft" and draft.number == 2
+    # one draft per item: saving again edits it
+    assert do_save_draft(admin, "T-9", {"promised_days": 3}).pk == draft.pk
+    published = do_publish(admin, draft)
+    old.refresh_from_db()
+    item.refresh_from_db()
+    assert old.state == "superseded" and published.state == "published"
+    assert item.current_id == published.pk and published.promised_days == 3
+    assert published.change_note == "增加收入证明"
+    app.refresh_from_db()
+    assert [m["key"] for m in app.version.materials] == ["id_card", "photo", "hukou"]
+    assert [m["key"] for m in item.current.materials][-1] == "income"
+    with pytest.raises(IllegalStep):
+        do_publish(admin, published)
+
+
+def test_draft_is_checked_whole_and_names_the_field() -> None:
+    do_import_catalogue([item_row("T-8")], None)
+    with pytest.raises(ServiceError) as e:
+        do_save_draft(user("center_admin"), "T-8", {"promised_days": 99})
+    assert e.value.field == "promised_days"
+    assert not ItemVersion.objects.filter(item__code="T-8", state="draft").exists()
+    with pytest.raises(ServiceError) as e:
+        do_save_draft(user("center_admin"), "NOPE", {"name": "x"})
+    assert e.value.field == "item_code"
+
+
+def test_drafts_and_publishing_are_for_editors_only() -> None:
+    do_import_catalogue([item_row("T-7")], None)
+    with pytest.raises(IllegalStep):
+        do_save_draft(user("civil_affairs"), "T-7", {"name": "改"})
+    draft = do_save_draft(user("center_admin"), "T-7", {"name": "改"})
+    with pytest.raises(IllegalStep):
+        do_publish(user("gridworker"), draft)
+    do_discard_draft(user("center_admin"), draft)
+    assert not ItemVersion.objects.filter(pk=draft.pk).exists()
+
+
+def test_withdraw_and_reactivate() -> None:
+    from wangge.services.access import visible_items
+    do_import_catalogue([item_row("T-6")], None)
+    admin = user("center_admin")
+    with pytest.raises(ServiceError) as e:
+        do_withdraw_item(admin, "T-6", "")
+    assert e.value.field == "reason"
+    do_withdraw_item(admin, "T-6", "职能调整")
+    assert not visible_items().filter(code="T-6").exists()
+    with pytest.raises(IllegalStep):
+        do_withdraw_item(admin, "T-6", "again")
+    do_reactivate_item(admin, "T-6")
+    assert visible_items().filter(code="T-6").exists()
+    assert OutboxMessage.objects.filter(topic="services.item_withdrawn",
+                                        payload__code="T-6").exists()
