@@ -1,15 +1,692 @@
-"""Proxy handling (代办), door to door. Placeholder until the proxy slice lands: the
-pre-review slice calls on_application_decided when an application of a proxy request is
-decided."""
+"""Proxy handling (代办), door to door: the only place a proxy request is written.
+
+The trip is a state machine kept as data (`STEPS`): each state lists the steps it allows,
+and each step says who may take it. Every step is one transaction that locks the request,
+appends a `ProxyEvent` (the timeline is never edited), writes an audit entry and an outbox
+message (`services.proxy_<step>`, masked data only: numbers, codes and ids, never a name or
+a phone) and restarts the stage clock (`clocks.stage_deadline(new state)`; None where the
+stage has no clock of its own, e.g. in review, which runs on the application's clock).
+
+At the door the worker's phone has already sent its photos and signatures as fieldwork
+uploads (by SHA-256, `fieldwork.actions.uploads`), so a step names them by hash; the
+materials become MaterialFiles of the request's Application (channel proxy), made by the
+pre-review slice's helpers inside this step's transaction.
+
+The field app sends the door steps as envelopes (`proxy.book` … `proxy.rate`, registered at
+the bottom): the sync engine keeps the client key, so a phone that retries makes one
+record and gets the first answer again. A refusal of this module is translated there:
+ServiceError → the field named (invalid), IllegalStep → a conflict with the request as the
+server holds it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from wangge.services.models import Application
+from wangge.core import audit, crypto, outbox
+from wangge.fieldwork.access import person_of, worker_grid
+from wangge.fieldwork.actions.sync import resolve_key
+from wangge.fieldwork.envelopes import Envelope, register
+from wangge.fieldwork.errors import Conflict, FieldworkError
+from wangge.fieldwork.models import Appointment, Upload
+from wangge.org.access import AnyUser, can_see_path, current_roles
+from wangge.org.models import Role, RoleAssignment
+from wangge.registry.identity import (
+    IdentityError,
+    mask_id_number,
+    mask_phone,
+    normalise_phone,
+    parse_id_number,
+)
+from wangge.registry.models import House, Resident
+from wangge.services import access
+from wangge.services.actions import clocks
+from wangge.services.actions.numbers import PROXY_PREFIX, next_no
+from wangge.services.errors import IllegalStep, ServiceError
+from wangge.services.models import (
+    Application,
+    Authorization,
+    ProxyEvent,
+    ProxyRequest,
+    ServiceItem,
+)
+from wangge.territory.models import Grid, Level
+from wangge.workcal import calendar
+
+S = ProxyRequest.State
+
+# -- the state machine, as data --------------------------------------------------------------
+
+#: who may take a step: "door" (access.can_work_at_door: the assigned worker, the station and
+#: grid chief above the grid), "department" (staff of the item's department, center admins),
+#: "resident" (no login: the caller checked the follow code), "system" (the pre-review
+#: decision, called by the applications slice)
+DOOR, DEPARTMENT, RESIDENT, SYSTEM = "door", "department", "resident", "system"
+
+#: step → (from states, to state, who may take it)
+STEPS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
+    "collect": (frozenset({S.BOOKED}), S.COLLECTED, frozenset({DOOR})),
+    "submit": (frozenset({S.COLLECTED}), S.IN_REVIEW, frozenset({DOOR})),
+    "passed": (frozenset({S.IN_REVIEW}), S.HANDLING, frozenset({SYSTEM})),
+    "returned": (frozenset({S.IN_REVIEW}), S.RETURNED, frozenset({SYSTEM})),
+    "rejected": (frozenset({S.IN_REVIEW}), S.REJECTED, frozenset({SYSTEM})),
+    "recollect": (frozenset({S.RETURNED}), S.COLLECTED, frozenset({DOOR})),
+    "ready": (frozenset({S.HANDLING}), S.READY, frozenset({DEPARTMENT})),
+    "deliver": (frozenset({S.READY}), S.DELIVERED, frozenset({DOOR})),
+    "rate": (frozenset({S.DELIVERED}), S.RATED, frozenset({DOOR, RESIDENT})),
+    "cancel": (frozenset({S.BOOKED}), S.CANCELLED, frozenset({DOOR})),
+}
+
+#: the states whose request is still the worker's to act on (offline bundle, board)
+OPEN_STATES = (S.BOOKED, S.COLLECTED, S.RETURNED, S.READY)
+
+#: what the timeline says for each action
+ACTION_LABELS: dict[str, str] = {
+    "book": "预约代办", "collect": "上门收件", "submit": "提交部门预审",
+    "passed": "预审通过，部门办理中", "returned": "预审退回补正", "rejected": "不予办理",
+    "recollect": "补正材料已收取", "ready": "已出证，待送达", "deliver": "送证上门",
+    "rate": "居民评价", "cancel": "已取消",
+}
+
+#: the 5-level satisfaction, 5 best
+RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+MAX_PHOTOS_PER_MATERIAL = 9
+MAX_ORIGINALS = 20
 
 
-def on_application_decided(application: Application, actor: AbstractBaseUser) -> None:
+def allowed_steps(state: str) -> list[str]:
+    """The steps a request in `state` allows (for messages and the pages' buttons)."""
+    return [step for step, (froms, _to, _who) in STEPS.items() if state in froms]
+
+
+def _may(user: AnyUser | None, proxy: ProxyRequest, who: frozenset[str]) -> bool:
+    if user is None:
+        return RESIDENT in who
+    if DOOR in who and access.can_work_at_door(user, proxy):
+        return True
+    return DEPARTMENT in who and user.is_authenticated and (
+        user.is_superuser or any(r.role == Role.ADMIN for r in current_roles(user))
+        or proxy.item.department_id in access.review_departments(user))
+
+
+def _check_step(user: AnyUser | None, proxy: ProxyRequest, step: str) -> str:
+    """The state the step leads to; IllegalStep naming the state and what it allows."""
+    froms, to, who = STEPS[step]
+    state_label = ProxyRequest.State(proxy.state).label
+    if proxy.state not in froms:
+        allowed = "、".join(ACTION_LABELS[s] for s in allowed_steps(proxy.state)
+                           if STEPS[s][2] != {SYSTEM}) or _("无")
+        raise IllegalStep(_("代办 %(no)s 当前为“%(state)s”，不能%(step)s；可进行：%(allowed)s") % {
+            "no": proxy.no, "state": state_label, "step": ACTION_LABELS[step],
+            "allowed": allowed})
+    if SYSTEM not in who and not _may(user, proxy, who):
+        raise IllegalStep(_("代办 %(no)s 当前为“%(state)s”，您无权%(step)s") % {
+            "no": proxy.no, "state": state_label, "step": ACTION_LABELS[step]})
+    return to
+
+
+def _lock(proxy: ProxyRequest) -> ProxyRequest:
+    return (ProxyRequest.objects.select_for_update(of=("self",))
+            .select_related("item", "grid", "worker", "application").get(pk=proxy.pk))
+
+
+def _move(user: AnyUser | None, proxy: ProxyRequest, action: str, to: str, *,
+          now: dt.datetime, note: str = "", data: dict[str, Any] | None = None,
+          fields: tuple[str, ...] = ()) -> ProxyRequest:
+    """The common tail of every step: state, stage clock, event, audit, outbox."""
+    before = proxy.state
+    proxy.state = to
+    proxy.stage_due_at = clocks.stage_deadline(to, now)
+    proxy.warned_at = proxy.breached_at = None
+    proxy.save(update_fields=["state", "stage_due_at", "warned_at", "breached_at",
+                              "updated_at", *fields])
+    actor = user if user is not None and user.is_authenticated else None
+    ProxyEvent.objects.create(proxy=proxy, actor=actor, action=action, from_state=before,
+                              to_state=to, note=note[:500], data=data or {})
+    audit.record(f"services.proxy_{action}", actor=actor, object_type="services.proxy",
+                 object_id=proxy.pk, no=proxy.no, from_state=before, to_state=to)
+    outbox.enqueue(f"services.proxy_{action}", {
+        "proxy_id": proxy.pk, "no": proxy.no, "item": proxy.item.code,
+        "grid": proxy.grid.code, "worker_id": proxy.worker_id, "from_state": before,
+        "state": to, "at": now.isoformat(),
+        "stage_due_at": proxy.stage_due_at.isoformat() if proxy.stage_due_at else None})
+    return proxy
+
+
+# -- input helpers ---------------------------------------------------------------------------
+
+def _text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ServiceError(field, _("须为文字"))
+    value = value.strip()
+    if required and not value:
+        raise ServiceError(field, _("必填"), "required")
+    if len(value) > max_length:
+        raise ServiceError(field, _("最多 %(n)d 个字") % {"n": max_length}, "too_long")
+    return value
+
+
+def _moment(value: Any, field: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ServiceError(field, _("须为日期时间（ISO 8601）")) from None
+    if not isinstance(value, dt.datetime):
+        raise ServiceError(field, _("须为日期时间（ISO 8601）"))
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if not dt.datetime(2000, 1, 1, tzinfo=dt.UTC) <= value <= dt.datetime(
+            2100, 1, 1, tzinfo=dt.UTC):
+        raise ServiceError(field, _("日期超出范围"))
+    return value
+
+
+def _upload(user: AnyUser | None, sha: Any, field: str) -> Upload:
+    """The user's own upload with this hash (the phone sends the picture first)."""
+    found = None
+    if user is not None and user.is_authenticated and isinstance(sha, str):
+        found = Upload.objects.filter(uploaded_by=user, sha256=sha.strip().lower()).first()
+    if found is None:
+        raise ServiceError(field, _("没有这张照片（请先上传）"), "unknown_upload")
+    return found
+
+
+def _read(upload: Upload) -> bytes:
+    with upload.file.open("rb") as f:
+        return f.read()
+
+
+def next_morning(now: dt.datetime) -> dt.datetime:
+    """09:00 of the next working day (the appointment when the resident gave no time)."""
+    cal = calendar.current()
+    day = timezone.localtime(now).date()
+    for _i in range(30):
+        day += dt.timedelta(days=1)
+        try:
+            if cal.is_workday(day):
+                break
+        except Exception:  # a year the calendar does not cover: weekdays only
+            if day.weekday() < 5:
+                break
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+
+
+def _sealed_applicant(applicant: Any, resident: Resident | None) -> dict[str, Any]:
+    """Name in clear, ID number and phone sealed, hashed and masked, as the register keeps
+    them; a resident of the register gives their own (never re-typed at the door)."""
+    if resident is not None:
+        return {"applicant_name": resident.name,
+                "id_number_enc": resident.id_number_enc,
+                "id_number_hash": resident.id_number_hash,
+                "id_number_masked": resident.id_number_masked,
+                "phone_enc": resident.phone_enc, "phone_hash": resident.phone_hash,
+                "phone_masked": resident.phone_masked}
+    if not isinstance(applicant, dict):
+        raise ServiceError("applicant", _("须填写申请人"), "required")
+    name = _text(applicant.get("name"), "applicant.name", max_length=50, required=True)
+    out: dict[str, Any] = {"applicant_name": name}
+    number = _text(applicant.get("id_number"), "applicant.id_number", max_length=18)
+    if number:
+        try:
+            number = parse_id_number(number.upper()).number
+        except (IdentityError, AttributeError):
+            raise ServiceError("applicant.id_number", _("身份证号码不正确")) from None
+        out.update(id_number_enc=crypto.seal(number), id_number_hash=crypto.blind_index(number),
+                   id_number_masked=mask_id_number(number))
+    phone = _text(applicant.get("phone"), "applicant.phone", max_length=20)
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except IdentityError:
+            raise ServiceError("applicant.phone", _("电话号码不正确")) from None
+        out.update(phone_enc=crypto.seal(phone), phone_hash=crypto.blind_index(phone),
+                   phone_masked=mask_phone(phone))
+    return out
+
+
+def _open(value: Any) -> str:
+    return crypto.open_sealed(value) if value else ""
+
+
+def short_name(item: ServiceItem) -> str:
+    """What a worker's plan says for the item: its shortest alias when shorter, e.g.
+    老年证年审 for 老年人优待证（老年证）办理与年审."""
+    aliases = [a for a in (item.current.aliases if item.current_id else []) or []
+               if isinstance(a, str) and a.strip()]
+    best = min(aliases, key=len, default=item.name)
+    return best if len(best) < len(item.name) else item.name
+
+
+# -- booking ---------------------------------------------------------------------------------
+
+def do_book_proxy(actor: AnyUser | None, *, item_code: str, grid_id: int,
+                  applicant: dict[str, Any] | None = None, at: dt.datetime | None = None,
+                  channel: str = ProxyRequest.Channel.IN_PERSON, house_id: int | None = None,
+                  resident_id: int | None = None, note: str = "") -> ProxyRequest:
+    """A resident asks for a proxy (the QR page or the guide: no actor), or a worker records
+    a request taken in person or by phone. The grid's responsible worker gets it, with an
+    appointment in their day plan."""
+    item = (ServiceItem.objects.select_related("current")
+            .filter(code=item_code if isinstance(item_code, str) else "").first())
+    if item is None or not item.active or item.current_id is None:
+        raise ServiceError("item_code", _("没有这个在办事项"), "not_found")
+    if not item.proxy_eligible:
+        raise ServiceError("item_code", _("该事项不能由网格员代办"), "not_proxy_eligible")
+    grid = Grid.objects.filter(pk=grid_id if isinstance(grid_id, int) else None).first()
+    if grid is None or (actor is not None and actor.is_authenticated and not (
+            actor.is_superuser or can_see_path(actor, grid.path,
+                                               access.DOOR_ROLES | access.BOARD_ROLES))):
+        raise ServiceError("grid_id", _("没有这个网格"), "not_found")
+    if grid.level != Level.BASIC:
+        raise ServiceError("grid_id", _("须为基层网格"), "not_basic")
+    if channel not in ProxyRequest.Channel.values:
+        raise ServiceError("channel", _("来源不正确"), "choice")
+    note = _text(note, "note", max_length=300)
+    resident = house = None
+    if resident_id is not None:
+        resident = Resident.objects.select_related("house__building").filter(
+            pk=resident_id, grid=grid).first()
+        if resident is None:
+            raise ServiceError("resident_id", _("该网格没有这位居民"), "not_found")
+        house = resident.house
+    if house_id is not None:
+        house = House.objects.select_related("building").filter(pk=house_id, grid=grid).first()
+        if house is None:
+            raise ServiceError("house_id", _("该网格没有这处房屋"), "not_found")
+    sealed = _sealed_applicant(applicant, resident)
+    now = timezone.now()
+    at = _moment(at, "at") or next_morning(now)
+    responsible = (RoleAssignment.objects.filter(grid=grid, role=Role.GRID_WORKER,
+                                                 responsible=True, ended_on__isnull=True)
+                   .select_related("person").first())
+    if responsible is None:
+        raise ServiceError("grid_id", _("该网格暂无责任网格员"), "no_worker")
+    creator = actor if actor is not None and actor.is_authenticated else None
+    address = ""
+    if house is not None:
+        address = f"{house.building.address} {house}"[:200]
+    with transaction.atomic():
+        appointment = Appointment.objects.create(
+            worker=responsible.person, grid=grid, at=at, purpose=Appointment.Purpose.PROXY,
+            resident=resident, house=house, note=short_name(item)[:200])
+        proxy = ProxyRequest.objects.create(
+            no=next_no(PROXY_PREFIX, now), item=item, resident=resident, grid=grid,
+            house=house, address=address, worker=responsible.person, appointment=appointment,
+            channel=channel, note=note, created_by=creator,
+            stage_due_at=clocks.stage_deadline(S.BOOKED, now), **sealed)
+        ProxyEvent.objects.create(proxy=proxy, actor=creator, action="book", to_state=S.BOOKED,
+                                  note=note, data={"channel": channel, "at": at.isoformat()})
+        audit.record("services.proxy_book", actor=creator, object_type="services.proxy",
+                     object_id=proxy.pk, no=proxy.no, item=item.code, grid=grid.code,
+                     channel=channel)
+        outbox.enqueue("services.proxy_book", {
+            "proxy_id": proxy.pk, "no": proxy.no, "item": item.code, "grid": grid.code,
+            "worker_id": responsible.person_id, "appointment_id": appointment.pk,
+            "state": S.BOOKED, "at": at.isoformat(), "channel": channel})
+    return proxy
+
+
+# -- at the door -----------------------------------------------------------------------------
+
+def _material_uploads(user: AnyUser, application: Application | None, item: ServiceItem,
+                      materials: Any, *, all_required: bool) -> list[tuple[str, Upload]]:
+    """(key, upload) for each named photo; keys must be the guide's materials."""
+    if not isinstance(materials, dict) or not materials:
+        raise ServiceError("materials", _("请拍摄申请材料"), "required")
+    version = application.version if application is not None else item.current
+    known = {m.get("key"): m for m in version.materials}
+    out: list[tuple[str, Upload]] = []
+    for key, hashes in materials.items():
+        if key not in known:
+            raise ServiceError(f"materials.{key}", _("不是该事项的申请材料"), "unknown_material")
+        if not isinstance(hashes, list) or not hashes:
+            raise ServiceError(f"materials.{key}", _("请至少拍摄一张"), "required")
+        if len(hashes) > MAX_PHOTOS_PER_MATERIAL:
+            raise ServiceError(f"materials.{key}", _("最多 %(n)d 张") % {
+                "n": MAX_PHOTOS_PER_MATERIAL}, "too_many")
+        out += [(key, _upload(user, h, f"materials.{key}.{i}")) for i, h in enumerate(hashes)]
+    if all_required:
+        for m in version.materials:
+            if m.get("required") and m.get("key") not in materials:
+                raise ServiceError(f"materials.{m.get('key')}",
+                                   _("缺少必需材料：%(name)s") % {"name": m.get("name", "")},
+                                   "required")
+    return out
+
+
+def _originals(value: Any) -> list[dict[str, Any]]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or len(value) > MAX_ORIGINALS:
+        raise ServiceError("originals", _("原件清单须为列表，最多 %(n)d 项") % {"n": MAX_ORIGINALS})
+    out = []
+    for i, row in enumerate(value):
+        if not isinstance(row, dict):
+            raise ServiceError(f"originals.{i}", _("须写明名称和份数"))
+        name = _text(row.get("name"), f"originals.{i}.name", max_length=100, required=True)
+        count = row.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 99:
+            raise ServiceError(f"originals.{i}.count", _("份数须为 1 到 99"))
+        out.append({"name": name, "count": count})
+    return out
+
+
+def do_collect(actor: AnyUser, proxy: ProxyRequest, *, materials: dict[str, list[str]],
+               signature: str, signer_name: str, originals: list[dict[str, Any]] | None = None,
+               at: dt.datetime | None = None) -> ProxyRequest:
+    """At the door: the materials photographed (they become the Application's files), the
+    委托书 signed on the phone's screen, a receipt of the originals taken; the appointment
+    is done."""
+    from wangge.services.actions.applications import do_open_application, store_material
+
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "collect")
+        uploads = _material_uploads(actor, None, proxy.item, materials, all_required=True)
+        sign = _upload(actor, signature, "signature")
+        signer = _text(signer_name, "signer_name", max_length=50, required=True)
+        taken = _originals(originals)
+        now = timezone.now()
+        when = _moment(at, "at") or now
+        application = do_open_application(
+            actor, item_code=proxy.item.code,
+            applicant={"name": proxy.applicant_name, "id_number": _open(proxy.id_number_enc),
+                       "phone": _open(proxy.phone_enc)},
+            grid_id=proxy.grid_id, resident_id=proxy.resident_id,
+            channel=Application.Channel.PROXY)
+        for key, upload in uploads:
+            store_material(application, key, _read(upload), upload.content_type, actor)
+        Authorization.objects.create(
+            proxy=proxy, signer_name=signer, signature=sign, signed_at=when,
+            text=_("本人%(signer)s委托网格员%(worker)s代为办理“%(item)s”，并提交相关材料。") % {
+                "signer": signer, "worker": proxy.worker.name, "item": proxy.item.name})
+        if proxy.appointment_id:
+            Appointment.objects.filter(pk=proxy.appointment_id).update(
+                state=Appointment.State.DONE)
+        proxy.application, proxy.originals, proxy.collected_at = application, taken, when
+        return _move(actor, proxy, "collect", to, now=now, fields=(
+            "application", "originals", "collected_at"), data={
+            "materials": {k: list(v) for k, v in materials.items()}, "signature": sign.sha256,
+            "originals": taken})
+
+
+def do_submit_proxy(actor: AnyUser, proxy: ProxyRequest) -> ProxyRequest:
+    """The collected materials go to the department's pre-review."""
+    from wangge.services.actions.applications import do_submit
+
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "submit")
+        if proxy.application is None:  # collected always made one; a guard for old rows
+            raise IllegalStep(_("代办 %(no)s 没有收取材料") % {"no": proxy.no})
+        application = do_submit(actor, proxy.application)
+        return _move(actor, proxy, "submit", to, now=timezone.now(),
+                     data={"application": application.no, "round": application.round})
+
+
+def do_recollect(actor: AnyUser, proxy: ProxyRequest, *,
+                 materials: dict[str, list[str]]) -> ProxyRequest:
+    """The materials the department asked to correct, photographed again at the door (a new
+    round of files; the history stays). Submitting again sends them back to review."""
+    from wangge.services.actions.applications import store_material
+
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "recollect")
+        application = Application.objects.select_for_update().select_related("version").get(
+            pk=proxy.application_id)
+        uploads = _material_uploads(actor, application, proxy.item, materials,
+                                    all_required=False)
+        for key, upload in uploads:
+            store_material(application, key, _read(upload), upload.content_type, actor)
+        return _move(actor, proxy, "recollect", to, now=timezone.now(),
+                     data={"materials": {k: list(v) for k, v in materials.items()}})
+
+
+def on_application_decided(application: Application, actor: AnyUser) -> None:
     """Move the proxy request of `application` on (passed → handling, returned → returned,
-    rejected → rejected). Called inside the decision's transaction."""
-    raise NotImplementedError("the proxy slice implements this")
+    rejected → rejected). Called by the applications slice inside the decision's
+    transaction; an application decided twice moves the request once."""
+    proxy = ProxyRequest.objects.filter(application=application).first()
+    if proxy is None:
+        return
+    proxy = _lock(proxy)
+    step = {Application.State.PASSED: "passed", Application.State.RETURNED: "returned",
+            Application.State.REJECTED: "rejected"}.get(application.state)
+    if step is None or proxy.state not in STEPS[step][0]:
+        return
+    _move(actor, proxy, step, STEPS[step][1], now=timezone.now(), note=application.reason,
+          data={"application": application.no, "round": application.round})
+
+
+def do_mark_ready(actor: AnyUser, proxy: ProxyRequest, note: str = "") -> ProxyRequest:
+    """The department has the certificate or result ready and hands it to the worker."""
+    note = _text(note, "note", max_length=300)
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "ready")
+        now = timezone.now()
+        proxy.ready_at = now
+        return _move(actor, proxy, "ready", to, now=now, note=note, fields=("ready_at",))
+
+
+def do_deliver(actor: AnyUser, proxy: ProxyRequest, *, recipient_name: str, signature: str,
+               photo: str, originals_returned: bool = False) -> ProxyRequest:
+    """送证上门: the recipient signs on the phone, a photo of the handover, the originals
+    returned (required when originals were taken)."""
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "deliver")
+        recipient = _text(recipient_name, "recipient_name", max_length=50, required=True)
+        sign = _upload(actor, signature, "signature")
+        picture = _upload(actor, photo, "photo")
+        if not isinstance(originals_returned, bool):
+            raise ServiceError("originals_returned", _("须为是或否"))
+        if proxy.originals and not originals_returned:
+            raise ServiceError("originals_returned", _("收取过原件，须当面归还后再确认送达"),
+                               "originals_not_returned")
+        now = timezone.now()
+        proxy.recipient_name, proxy.delivery_signature, proxy.delivery_photo = (
+            recipient, sign, picture)
+        proxy.delivered_at = now
+        fields = ["recipient_name", "delivery_signature", "delivery_photo", "delivered_at"]
+        if proxy.originals:
+            proxy.originals_returned_at = now
+            fields.append("originals_returned_at")
+        return _move(actor, proxy, "deliver", to, now=now, fields=tuple(fields), data={
+            "signature": sign.sha256, "photo": picture.sha256,
+            "originals_returned": bool(proxy.originals)})
+
+
+def do_rate_proxy(actor: AnyUser | None, proxy: ProxyRequest, rating: int,
+                  comment: str = "") -> ProxyRequest:
+    """The resident's satisfaction (非常满意 … 非常不满意), from the worker's phone or the
+    resident's own status page (actor None: the page checked the follow code)."""
+    if not isinstance(rating, int) or isinstance(rating, bool) or rating not in RATING_LABELS:
+        raise ServiceError("rating", _("满意度须为 1 到 5"), "choice")
+    comment = _text(comment, "comment", max_length=300)
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "rate")
+        proxy.rating, proxy.rating_comment = rating, comment
+        return _move(actor, proxy, "rate", to, now=timezone.now(), note=comment,
+                     fields=("rating", "rating_comment"),
+                     data={"rating": rating, "label": RATING_LABELS[rating]})
+
+
+def do_cancel(actor: AnyUser, proxy: ProxyRequest, reason: str) -> ProxyRequest:
+    """Before collection only: the resident no longer needs it (or did it themselves)."""
+    reason = _text(reason, "reason", max_length=300, required=True)
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        to = _check_step(actor, proxy, "cancel")
+        if proxy.appointment_id:
+            Appointment.objects.filter(pk=proxy.appointment_id).update(
+                state=Appointment.State.CANCELLED)
+        return _move(actor, proxy, "cancel", to, now=timezone.now(), note=reason)
+
+
+# -- the request as the phone holds it -------------------------------------------------------
+
+def proxy_row(p: ProxyRequest) -> dict[str, Any]:
+    """The answer of every envelope kind and the offline section's rows (masked data only:
+    the applicant's name, as the worker's register shows it, and masked ID and phone)."""
+    version = p.application.version if p.application_id else p.item.current
+    building = p.house.building if p.house_id else None
+    appointment = p.appointment
+    events = list(p.events.all())
+    return {
+        "id": p.pk, "no": p.no, "state": p.state,
+        "state_label": str(ProxyRequest.State(p.state).label),
+        "item": {"code": p.item.code, "name": p.item.name, "short_name": short_name(p.item),
+                 "materials": [{k: m.get(k) for k in ("key", "name", "form", "count",
+                                                      "required", "condition", "note")}
+                               for m in (version.materials if version else [])]},
+        "applicant_masked": {"name": p.applicant_name, "id_number": p.id_number_masked,
+                             "phone": p.phone_masked},
+        "address": p.address, "building": building.name if building else None,
+        "building_id": building.pk if building else None,
+        "grid": p.grid.code, "worker_id": p.worker_id, "resident_id": p.resident_id,
+        "house_id": p.house_id,
+        "at": appointment.at.isoformat() if appointment else None,
+        "originals": list(p.originals),
+        "originals_returned": p.originals_returned_at is not None,
+        "application": ({"id": p.application_id, "no": p.application.no,
+                         "state": p.application.state} if p.application_id else None),
+        "stage_due_at": p.stage_due_at.isoformat() if p.stage_due_at else None,
+        "rating": p.rating,
+        "allowed": allowed_steps(p.state),
+        "events": [{"at": e.at.isoformat(), "action": e.action,
+                    "label": ACTION_LABELS.get(e.action, e.action)} for e in events],
+    }
+
+
+def _full(pk: int) -> ProxyRequest:
+    return (ProxyRequest.objects.select_related(
+        "item__current", "grid", "house__building", "appointment", "application__version")
+        .prefetch_related("events").get(pk=pk))
+
+
+def proxy_answer(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+    return proxy_row(_full(pk))
+
+
+def open_proxies(user: AbstractBaseUser, grid: Grid) -> list[dict[str, Any]]:
+    """The offline section `proxies`: the worker's open requests with the checklist."""
+    person = person_of(user)
+    if person is None:
+        return []
+    rows = (access.visible_proxies(user).filter(worker=person, state__in=OPEN_STATES)
+            .select_related("item__current", "grid", "house__building", "appointment",
+                            "application__version")
+            .prefetch_related("events").order_by("appointment__at", "id"))
+    return [proxy_row(p) for p in rows]
+
+
+# -- field-app envelopes ---------------------------------------------------------------------
+
+OBJECT_TYPE = "services.proxy"
+
+
+def _fieldwork_errors(apply: Callable[[AbstractBaseUser, Envelope], int]
+                      ) -> Callable[[AbstractBaseUser, Envelope], int]:
+    """The sync engine knows fieldwork's refusals: a ServiceError names the payload's field
+    (invalid), an IllegalStep is a conflict answered with the request as it stands."""
+    @functools.wraps(apply)
+    def wrapped(user: AbstractBaseUser, env: Envelope) -> int:
+        try:
+            return apply(user, env)
+        except ServiceError as e:
+            raise FieldworkError(e.field, e.msg, e.code) from None
+        except IllegalStep as e:
+            pk = _proxy_id(user, env.payload, quiet=True)
+            current = proxy_answer(user, pk) if pk else {}
+            raise Conflict(str(e), current) from None
+    return wrapped
+
+
+def _proxy_id(user: AbstractBaseUser, p: dict[str, Any], quiet: bool = False) -> int | None:
+    try:
+        if p.get("proxy_key"):
+            return resolve_key(user, str(p["proxy_key"]), OBJECT_TYPE, "proxy_key")
+        pk = p.get("proxy_id")
+        if not isinstance(pk, int) or isinstance(pk, bool) or pk < 1:
+            raise ServiceError("proxy_id", _("须指明代办（proxy_id 或 proxy_key）"), "required")
+        return pk
+    except (FieldworkError, ServiceError):
+        if quiet:
+            return None
+        raise
+
+
+def _target(user: AbstractBaseUser, p: dict[str, Any]) -> ProxyRequest:
+    """The request the envelope names, in the user's scope (else Http404: not_found)."""
+    pk = _proxy_id(user, p)
+    assert pk is not None
+    return access.access_proxy(user, pk)
+
+
+@register("proxy.book", OBJECT_TYPE, answer=proxy_answer)
+@_fieldwork_errors
+def apply_book(user: AbstractBaseUser, env: Envelope) -> int:
+    p = env.payload
+    grid_id = p.get("grid_id")
+    if grid_id is None and (own := worker_grid(user)) is not None:
+        grid_id = own.pk
+    return do_book_proxy(
+        user, item_code=p.get("item_code", ""), grid_id=grid_id,
+        applicant=p.get("applicant"), at=p.get("at"),
+        channel=p.get("channel", ProxyRequest.Channel.IN_PERSON),
+        house_id=p.get("house_id"), resident_id=p.get("resident_id"),
+        note=p.get("note", "")).pk
+
+
+@register("proxy.collect", f"{OBJECT_TYPE}.collect", answer=proxy_answer)
+@_fieldwork_errors
+def apply_collect(user: AbstractBaseUser, env: Envelope) -> int:
+    p = env.payload
+    return do_collect(user, _target(user, p), materials=p.get("materials"),
+                      signature=p.get("signature"), signer_name=p.get("signer_name"),
+                      originals=p.get("originals"), at=p.get("at")).pk
+
+
+@register("proxy.submit", f"{OBJECT_TYPE}.submit", answer=proxy_answer)
+@_fieldwork_errors
+def apply_submit(user: AbstractBaseUser, env: Envelope) -> int:
+    return do_submit_proxy(user, _target(user, env.payload)).pk
+
+
+@register("proxy.recollect", f"{OBJECT_TYPE}.recollect", answer=proxy_answer)
+@_fieldwork_errors
+def apply_recollect(user: AbstractBaseUser, env: Envelope) -> int:
+    p = env.payload
+    return do_recollect(user, _target(user, p), materials=p.get("materials")).pk
+
+
+@register("proxy.deliver", f"{OBJECT_TYPE}.deliver", answer=proxy_answer)
+@_fieldwork_errors
+def apply_deliver(user: AbstractBaseUser, env: Envelope) -> int:
+    p = env.payload
+    return do_deliver(user, _target(user, p), recipient_name=p.get("recipient_name"),
+                      signature=p.get("signature"), photo=p.get("photo"),
+                      originals_returned=p.get("originals_returned", False)).pk
+
+
+@register("proxy.rate", f"{OBJECT_TYPE}.rate", answer=proxy_answer)
+@_fieldwork_errors
+def apply_rate(user: AbstractBaseUser, env: Envelope) -> int:
+    p = env.payload
+    return do_rate_proxy(user, _target(user, p), p.get("rating"), p.get("comment", "")).pk
