@@ -26,6 +26,7 @@ APP_STATIC = (
     "fieldwork/app/app.css",
     "fieldwork/app/queue.js",
     "fieldwork/app/screens.js",
+    "fieldwork/app/proxy.js",
     "fieldwork/app/app.js",
     "dexie/dexie.min.js",
 )
@@ -52,6 +53,42 @@ def messages() -> dict[str, str]:
         "residents": _("居民"), "houses": _("房屋"), "edit": _("修改"),
         "phone": _("联系电话"), "save": _("保存"), "checked_in": _("今日已报到"),
         "discard": _("放弃这条"), "discarded": _("已放弃"), "resolved": _("已处理"),
+        **proxy_messages(),
+    }
+
+
+def proxy_messages() -> dict[str, str]:
+    """The words of the 代办 screens (static/fieldwork/app/proxy.js)."""
+    return {
+        "proxy.none": _("没有待办的代办事项"), "proxy.no_building": _("其他地址"),
+        "proxy.no": _("代办编号"), "proxy.applicant": _("申请人"), "proxy.address": _("上门地址"),
+        "proxy.state": _("状态"), "proxy.at": _("预约时间"), "proxy.item": _("事项"),
+        "proxy.originals": _("收取原件"),
+        "proxy.photos": _("张照片"), "proxy.take_photo": _("拍照"),
+        "proxy.required": _("必交"), "proxy.optional": _("视情况"),
+        "proxy.original_name": _("原件名称"), "proxy.count": _("份数"),
+        "proxy.remove": _("删除"),
+        "proxy.auth_text": _("本人{signer}委托本网格网格员代为办理“{item}”，同意网格员收取、"
+                             "拍照提交上述材料并代为领取办理结果。所收原件办结后归还本人。"),
+        "proxy.auth_signer": _("（签字人）"),
+        "proxy.need_photo": _("请先拍摄材料：{name}"),
+        "proxy.need_signer": _("请填写委托人姓名"), "proxy.need_sign": _("请居民签名"),
+        "proxy.need_recipient": _("请填写签收人姓名"),
+        "proxy.need_recipient_sign": _("请签收人签名"),
+        "proxy.need_delivery_photo": _("请拍一张送达照片"),
+        "proxy.need_rating": _("请选择满意度"),
+        "proxy.collected": _("已收件，等待同步后送部门预审"),
+        "proxy.delivered": _("已送达，请居民评价"), "proxy.rated": _("已评价，等待同步"),
+        "proxy.local_collected": _("已收件（待同步）"),
+        "proxy.local_in_review": _("已收件，待同步后预审"),
+        "proxy.local_delivered": _("已送达（待同步）"),
+        "proxy.local_rated": _("已评价（待同步）"),
+        "proxy.wait": _("部门预审或办理中，结果出来后再送证上门"),
+        "proxy.refused": _("未通过，请处理："),
+        "proxy.kind.proxy.collect": _("代办收件"), "proxy.kind.proxy.submit": _("代办提交预审"),
+        "proxy.kind.proxy.recollect": _("代办补正材料"),
+        "proxy.kind.proxy.deliver": _("送证上门"), "proxy.kind.proxy.rate": _("代办评价"),
+        "proxy.kind.proxy.book": _("代办预约"),
     }
 
 

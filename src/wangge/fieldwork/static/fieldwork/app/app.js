@@ -23,12 +23,14 @@
     document.body.dataset.current = name;
     if (name === "sync") S.renderSync();
     if (name === "grid" && data) S.renderRegister(data, $("grid-search").value);
+    if (window.FieldProxy) window.FieldProxy.shown(name);  // the 代办 screens (proxy.js)
     window.scrollTo(0, 0);
   }
 
   async function render() {
     data = await Q.getKv("offline", null);
     await S.renderSync();
+    if (window.FieldProxy) await window.FieldProxy.render(data);
     if (!data) { $("plan-list").replaceChildren(S.el("li", {className: "empty"}, T.no_data)); return; }
     // plan ticks still waiting to sync show as the worker left them
     const pendingDone = new Map();
@@ -299,7 +301,11 @@
     const target = ev.target.closest("[data-go]");
     if (target) go(target.dataset.go);
   });
-  $("back").addEventListener("click", () => go("home"));
+  // a screen opened from a list goes back to its list (data-back), the others home
+  $("back").addEventListener("click", () => {
+    const here = document.querySelector(`[data-screen="${document.body.dataset.current}"]`);
+    go((here && here.dataset.back) || "home");
+  });
   $("sync-now").addEventListener("click", async () => {
     try { await Q.sync(); toast(T.synced); } catch (e) { toast(T.sync_failed); }
     await render();
@@ -323,6 +329,6 @@
     }
   }
 
-  window.FieldApp = {go, render, sync: Q.sync, queue: Q};
+  window.FieldApp = {go, render, toast, sync: Q.sync, queue: Q};
   start();
 })();

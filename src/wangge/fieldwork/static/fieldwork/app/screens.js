@@ -116,6 +116,8 @@
 
   function describe(e) {
     const p = e.payload || {};
+    const step = T["proxy.kind." + e.kind];  // a 代办 step names itself (proxy.js)
+    if (step) return step + " " + (p.signer_name || p.recipient_name || "");
     return (p.title || p.content || p.text || p.kind || "") + "";
   }
 
