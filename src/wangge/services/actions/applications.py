@@ -55,6 +55,7 @@ from wangge.services.models import (
     ServiceItem,
 )
 from wangge.territory.models import Grid
+from wangge.workcal.deadlines import CalendarNotCovered
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -359,13 +360,19 @@ def do_submit(actor: Actor, application: Application) -> Application:
         application.round = round_no
         application.state = Application.State.SUBMITTED
         application.submitted_at = now
-        application.due_at = prereview_deadline(application.version, now)
+        try:
+            application.due_at = prereview_deadline(application.version, now)
+        except CalendarNotCovered as e:  # never refuse an application for a missing year
+            application.due_at, calendar_missing = None, e.year
+        else:
+            calendar_missing = None
         application.warned_at = application.breached_at = application.escalated_at = None
         application.save(update_fields=["round", "state", "submitted_at", "due_at", "warned_at",
                                         "breached_at", "escalated_at"])
         action = "resubmitted" if before == Application.State.RETURNED else "submitted"
         _event(application, actor, action, before, round=round_no,
-               due_at=application.due_at.isoformat())
+               due_at=application.due_at.isoformat() if application.due_at else None,
+               calendar_missing=calendar_missing)
         _audit(action, actor, application, round=round_no)
         outbox.enqueue("services.application_submitted", facts(application))
     return application

@@ -1,0 +1,211 @@
+"""Online pre-review, as the applicant and the reviewer see it: a material returned for
+correction, corrected and passed with both rounds kept; a rejection; illegal steps refused;
+personal data sealed and masked; a retried open with the same client key makes one
+application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.http import Http404
+
+from wangge.core.models import OutboxMessage
+from wangge.services.actions import applications as apps
+from wangge.services.errors import IllegalStep, ServiceError
+from wangge.services.models import Application, MaterialCheck, MaterialFile
+from wangge.services.tests.prereview_helpers import ID_NUMBER, PHONE, make_item, pdf, png, user
+from wangge.territory.models import Grid
+
+pytestmark = pytest.mark.django_db
+
+
+def worker_grid() -> Grid:
+    from wangge.org.access import scope_paths
+
+    path = scope_paths(user("gridworker"))[0]  # type: ignore[index]
+    return Grid.objects.get(path=path)
+
+
+def opened(**extra: Any) -> Application:
+    make_item()
+    return apps.do_open_application(
+        None, item_code="T-MZ-001",
+        applicant={"name": "王秀英", "id_number": ID_NUMBER, "phone": PHONE}, **extra)
+
+
+def submitted() -> Application:
+    a = opened()
+    apps.do_upload_material(None, a, "id_card", png(), "image/png")
+    apps.do_upload_material(None, a, "hukou", pdf(), "application/pdf")
+    return apps.do_submit(None, a)
+
+
+def test_returned_corrected_and_passed_keeps_both_rounds() -> None:
+    reviewer = user("civil_affairs")
+    a = submitted()
+    assert a.state == "submitted" and a.round == 1 and a.due_at is not None
+    apps.do_check_material(reviewer, a, "id_card", "accepted")
+    apps.do_check_material(reviewer, a, "hukou", "correct", "户口簿页面不清晰")
+    with pytest.raises(ServiceError) as e:
+        apps.do_decide(reviewer, a, "pass")
+    assert e.value.field == "decision" and "户口簿" in e.value.msg
+    a = apps.do_decide(reviewer, a, "return")
+    assert a.state == "returned" and "户口簿页面不清晰" in a.reason
+    # the accepted ID card is not asked again; the household book is
+    with pytest.raises(ServiceError) as e:
+        apps.do_submit(None, a)
+    assert e.value.field == "materials" and "户口簿" in e.value.msg
+    with pytest.raises(ServiceError) as e:
+        apps.do_upload_material(None, a, "id_card", png("blue"), "image/png")
+    assert e.value.field == "material_key"
+    apps.do_upload_material(None, a, "hukou", png("green"), "image/png")
+    a = apps.do_submit(None, a)
+    assert a.state == "submitted" and a.round == 2
+    apps.do_check_material(reviewer, a, "hukou", "accepted")
+    a = apps.do_decide(reviewer, a, "pass")
+    assert a.state == "passed" and a.decided_by == reviewer
+    files = list(MaterialFile.objects.filter(application=a).order_by("round", "material_key")
+                 .values_list("round", "material_key"))
+    assert files == [(1, "hukou"), (1, "id_card"), (2, "hukou")]
+    checks = list(MaterialCheck.objects.filter(application=a).order_by("round", "material_key")
+                  .values_list("round", "material_key", "verdict"))
+    assert checks == [(1, "hukou", "correct"), (1, "id_card", "accepted"),
+                      (2, "hukou", "accepted")]
+    actions = list(a.events.values_list("action", flat=True))
+    assert actions[:1] == ["opened"] and "return" in actions and actions[-1] == "pass"
+    assert "resubmitted" in actions
+    decided = OutboxMessage.objects.filter(topic="services.application_decided",
+                                           payload__no=a.no)
+    assert decided.count() == 2
+    assert ID_NUMBER not in str(list(decided.values_list("payload", flat=True)))
+
+
+def test_rejected_needs_a_reason_and_ends_the_application() -> None:
+    reviewer = user("civil_affairs")
+    a = submitted()
+    with pytest.raises(ServiceError) as e:
+        apps.do_decide(reviewer, a, "reject")
+    assert e.value.field == "reason"
+    a = apps.do_decide(reviewer, a, "reject", "申请人不符合受理条件（未满60周岁）")
+    assert a.state == "rejected" and a.reason.startswith("申请人不符合")
+    with pytest.raises(IllegalStep, match="不予通过"):
+        apps.do_decide(reviewer, a, "pass")
+    with pytest.raises(IllegalStep, match="不予通过"):
+        apps.do_upload_material(None, a, "hukou", png(), "image/png")
+    with pytest.raises(IllegalStep):
+        apps.do_withdraw(None, a)
+
+
+def test_return_needs_a_material_to_correct() -> None:
+    a = submitted()
+    with pytest.raises(ServiceError) as e:
+        apps.do_decide(user("civil_affairs"), a, "return", "请补正")
+    assert e.value.code == "nothing_to_correct"
+
+
+def test_correct_verdict_needs_a_reason() -> None:
+    a = submitted()
+    with pytest.raises(ServiceError) as e:
+        apps.do_check_material(user("civil_affairs"), a, "hukou", "correct")
+    assert e.value.field == "reason"
+
+
+def test_submit_needs_every_required_material() -> None:
+    a = opened()
+    apps.do_upload_material(None, a, "id_card", png(), "image/png")
+    with pytest.raises(ServiceError) as e:
+        apps.do_submit(None, a)
+    assert e.value.field == "materials" and "户口簿" in e.value.msg
+    a.refresh_from_db()
+    assert a.state == "draft" and a.due_at is None
+
+
+def test_other_departments_staff_cannot_review() -> None:
+    a = submitted()
+    with pytest.raises(Http404):
+        apps.do_check_material(user("water"), a, "hukou", "accepted")
+    with pytest.raises(Http404):
+        apps.do_decide(user("water"), a, "reject", "x")
+    # the center's dispatcher sees it but does not review it
+    with pytest.raises(IllegalStep):
+        apps.do_decide(user("dispatcher"), a, "reject", "x")
+    a.refresh_from_db()
+    assert a.state == "submitted"
+
+
+def test_reviewer_cannot_submit_for_the_applicant() -> None:
+    a = opened()
+    with pytest.raises(Http404):  # the reviewer sees only submitted work of the department
+        apps.do_upload_material(user("water"), a, "hukou", png(), "image/png")
+
+
+def test_item_without_online_prereview_is_refused() -> None:
+    make_item("T-NO-ONLINE", online=False)
+    with pytest.raises(ServiceError) as e:
+        apps.do_open_application(None, item_code="T-NO-ONLINE", applicant={"name": "李四"})
+    assert e.value.field == "item_code"
+    # a proxy request's application may still be opened
+    a = apps.do_open_application(None, item_code="T-NO-ONLINE", applicant={"name": "李四"},
+                                 channel=Application.Channel.PROXY)
+    assert a.channel == "proxy"
+
+
+@pytest.mark.parametrize(("field", "applicant"), [
+    ("applicant.name", {"name": "  "}),
+    ("applicant.id_number", {"name": "张三", "id_number": "110105194912310021"}),
+    ("applicant.phone", {"name": "张三", "phone": "12345"}),
+])
+def test_bad_applicant_is_refused_naming_the_field(field: str, applicant: dict) -> None:
+    make_item()
+    before = Application.objects.count()
+    with pytest.raises(ServiceError) as e:
+        apps.do_open_application(None, item_code="T-MZ-001", applicant=applicant)
+    assert e.value.field == field
+    assert Application.objects.count() == before
+
+
+def test_personal_data_is_sealed_and_masked() -> None:
+    a = opened()
+    row = Application.objects.filter(pk=a.pk).values(
+        "id_number_enc", "id_number_masked", "phone_enc", "phone_masked", "id_number_hash").get()
+    assert ID_NUMBER.encode() not in bytes(row["id_number_enc"])
+    assert PHONE.encode() not in bytes(row["phone_enc"])
+    assert row["id_number_masked"] == "110105********002X"
+    assert row["phone_masked"] == "138****5678"
+    assert ID_NUMBER not in row["id_number_hash"]
+    assert a.no.startswith("YS") and a.version.number == 1
+    assert a.department.code == "civil-affairs"
+
+
+def test_grid_comes_from_the_argument_or_the_residents_house() -> None:
+    from wangge.registry.models import Resident
+
+    grid = worker_grid()
+    a = opened(grid_id=grid.pk, channel=Application.Channel.WORKER)
+    assert a.grid_id == grid.pk
+    resident = Resident.objects.select_related("house").first()
+    assert resident is not None
+    b = apps.do_open_application(None, item_code="T-MZ-001", applicant={"name": "赵六"},
+                                 resident_id=resident.pk)
+    assert b.grid_id == resident.house.grid_id and b.resident_id == resident.pk
+
+
+def test_retried_open_with_the_same_client_key_makes_one_application() -> None:
+    make_item()
+    worker = user("gridworker")
+    grid = worker_grid()
+    kwargs: dict[str, Any] = {"item_code": "T-MZ-001", "applicant": {"name": "王秀英"},
+                              "grid_id": grid.pk, "channel": "worker", "client_key": "k-1"}
+    before = Application.objects.count()
+    first = apps.do_open_application(worker, **kwargs)
+    again = apps.do_open_application(worker, **kwargs)
+    assert first.pk == again.pk and Application.objects.count() == before + 1
+
+
+def test_withdraw_from_submitted() -> None:
+    a = submitted()
+    a = apps.do_withdraw(None, a)
+    assert a.state == "withdrawn"
+    with pytest.raises(IllegalStep, match="已撤回"):
+        apps.do_submit(None, a)
