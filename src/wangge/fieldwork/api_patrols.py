@@ -46,6 +46,10 @@ class ItemOut(Schema):
     case_id: int | None
     resident_id: int | None
     household_id: int | None
+    #: appointments of one building sharing a visit: its building and heading
+    #: ("胜利路12栋：5位居民，老年证年审"); None for everything else
+    building_id: int | None
+    visit: str | None
 
 
 class PlanOut(Schema):
@@ -61,7 +65,12 @@ class PlanOut(Schema):
 
 
 def plan_dict(user: Any, plan: DayPlan) -> dict[str, Any]:
-    items = access.visible_plan_items(user, plan).order_by("order", "id")
+    items = list(access.visible_plan_items(user, plan).order_by("order", "id"))
+    visits = sources.building_visits(items)
+    for i in items:
+        visit = visits.get(i.pk)
+        i.building_id = visit.building_id if visit else None  # type: ignore[attr-defined]
+        i.visit = visit.title if visit else None  # type: ignore[attr-defined]
     return {"id": plan.pk, "worker_id": plan.worker_id, "worker": plan.worker.name,
             "grid": plan.grid.code, "day": plan.day, "version": str(plan.version),
             "built_at": plan.built_at, "can_edit": access.can_plan(user, plan.grid),

@@ -37,6 +37,7 @@ from wangge.fieldwork.models import (
     Task,
     VisitKind,
 )
+from wangge.fieldwork.plan_sources import building_visits
 from wangge.fieldwork.register_rows import (
     building_row,
     compact,
@@ -75,13 +76,17 @@ def _plan(user: AbstractBaseUser, grid: Grid, day: dt.date) -> dict[str, Any]:
     if plan is None:
         return {"day": day.isoformat(), "items": []}
     # a task's item only when the task is visible (a confidential one: its own worker)
-    items = PlanItem.objects.filter(
+    items = list(PlanItem.objects.filter(
         Q(task__isnull=True) | Q(task__in=access.visible_tasks(user)), plan=plan,
-    ).order_by("order", "id")
+    ).order_by("order", "id"))
+    # appointments of one building: "bi" its building, "bv" the visit's heading
+    visits = building_visits(items)
     return {"day": plan.day.isoformat(), "id": plan.pk, "items": [compact({
         "i": it.pk, "k": it.kind, "t": it.title, "at": it.at.strftime("%H:%M") if it.at else None,
         "pa": it.patrol_area_id, "ta": it.task_id, "ca": it.case_id, "re": it.resident_id,
-        "hh": it.household_id, "d": it.done or None}) for it in items]}
+        "hh": it.household_id, "d": it.done or None,
+        "bi": visits[it.pk].building_id if it.pk in visits else None,
+        "bv": visits[it.pk].title if it.pk in visits else None}) for it in items]}
 
 
 def _build_plan(user: AbstractBaseUser, person: Any, day: dt.date) -> DayPlan | None:

@@ -96,9 +96,15 @@ def rules_for(grids: list[Grid]) -> dict[int, FieldRule]:
 def appointments(people: dict[int, Grid], day: dt.date) -> dict[int, list[Draft]]:
     start, end = day_bounds(day)
     out: dict[int, list[Draft]] = defaultdict(list)
-    rows = (Appointment.objects.filter(worker_id__in=people, state=Appointment.State.BOOKED,
-                                       at__gte=start, at__lt=end)
-            .select_related("resident", "house").order_by("at", "id"))
+    rows = list(Appointment.objects.filter(worker_id__in=people, state=Appointment.State.BOOKED,
+                                           at__gte=start, at__lt=end)
+                .select_related("resident", "house").order_by("at", "id"))
+    # one building, one visit: a worker's appointments in the same building sit together,
+    # at the time of the building's first one
+    first: dict[tuple[int, int], tuple[dt.datetime, int]] = {}
+    for a in rows:
+        first.setdefault(_visit_key(a), (a.at, a.pk))
+    rows.sort(key=lambda a: (first[_visit_key(a)], a.at, a.pk))
     for a in rows:
         who = a.resident.name if a.resident else (str(a.house) if a.house else "")
         title = f"{a.get_purpose_display()}：{who}" if who else a.get_purpose_display()
@@ -108,6 +114,59 @@ def appointments(people: dict[int, Grid], day: dt.date) -> dict[int, list[Draft]
                                       timezone.localtime(a.at).time().replace(second=0,
                                                                               microsecond=0),
                                       {"appointment_id": a.pk}))
+    return out
+
+
+def _visit_key(a: Appointment) -> tuple[int, int]:
+    """(worker, building) — an appointment without a house is a visit of its own."""
+    building = a.house.building_id if a.house_id else None
+    return a.worker_id, building if building is not None else -a.pk
+
+
+@dataclass
+class BuildingVisit:
+    """Appointments of one worker in one building on one day: one visit at the door of
+    each, one trip ("胜利路12栋：5位居民，老年证年审")."""
+
+    building_id: int
+    building: str
+    title: str
+    item_ids: list[int]
+
+
+def building_visits(items: list[PlanItem]) -> dict[int, BuildingVisit]:
+    """plan item id → its building visit, for the appointment items of a plan that share a
+    building with another one (a single appointment is no group). Sets `visit` (the
+    BuildingVisit or None) and `visit_first` (the group's first item) on every item, for
+    the pages and the phone to draw one heading per building."""
+    appointment_ids = [i.appointment_id for i in items if i.appointment_id]
+    found = {a.pk: a for a in Appointment.objects.filter(pk__in=appointment_ids)
+             .select_related("house__building")}
+    groups: dict[int, list[tuple[PlanItem, Appointment]]] = defaultdict(list)
+    for i in items:
+        a = found.get(i.appointment_id) if i.appointment_id else None
+        if a is not None and a.house_id:
+            groups[a.house.building_id].append((i, a))
+    out: dict[int, BuildingVisit] = {}
+    for building_id, rows in groups.items():
+        if len(rows) < 2:
+            continue
+        residents = {a.resident_id or -a.pk for _i, a in rows}
+        what = list(dict.fromkeys(a.note or a.get_purpose_display() for _i, a in rows))
+        name = rows[0][1].house.building.name
+        visit = BuildingVisit(building_id, name, _short(
+            _("%(building)s：%(n)d位居民，%(what)s") % {
+                "building": name, "n": len(residents), "what": "、".join(what)}),
+            [i.pk for i, _a in rows])
+        for i, _a in rows:
+            out[i.pk] = visit
+    seen: set[int] = set()
+    for i in items:
+        visit = out.get(i.pk)
+        i.visit = visit  # type: ignore[attr-defined]
+        i.visit_first = visit is not None and visit.building_id not in seen  # type: ignore[attr-defined]
+        if visit is not None:
+            seen.add(visit.building_id)
     return out
 
 

@@ -140,6 +140,7 @@ def worker_plan(request: HttpRequest, person_id: int) -> HttpResponse:
 def plan_page(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan(request, plan_id)
     items = list(access.visible_plan_items(request.user, plan).order_by("order", "id"))
+    sources.building_visits(items)  # one heading per building with several appointments
     return render(request, "fieldwork/patrol/plan.html", {
         "plan": plan, "items": items, "can_edit": access.can_plan(request.user, plan.grid),
         "own": plan.worker.user_id == request.user.pk,

@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from wangge.fieldwork.access import person_of
+from wangge.fieldwork.models import Upload
 from wangge.org.access import (
     TERRITORY_READ_ROLES,
     AnyUser,
@@ -37,6 +38,7 @@ from wangge.org.models import Role
 from wangge.registry.models import Building, House
 from wangge.services.models import (
     Application,
+    Authorization,
     ItemVersion,
     MaterialFile,
     ProxyRequest,
@@ -193,6 +195,25 @@ def can_work_at_door(user: AnyUser, proxy: ProxyRequest) -> bool:
         return True
     return any(r.role in (DOOR_ROLES - {Role.GRID_WORKER}) and proxy.grid.path.startswith(r.path)
                for r in current_roles(user))
+
+
+def proxy_signature(user: AnyUser, pk: int) -> Upload:
+    """The 委托书 signature of a proxy request the user may read (else 404)."""
+    found = Authorization.objects.select_related("signature").filter(
+        proxy__in=visible_proxies(user), proxy_id=pk).first()
+    if found is None:
+        raise Http404("no signature")
+    return found.signature
+
+
+def proxy_delivery(user: AnyUser, pk: int, what: str) -> Upload:
+    """The delivery `signature` or `photo` of a proxy request the user may read (else 404)."""
+    proxy = access_proxy(user, pk)
+    upload_id = (proxy.delivery_signature_id if what == "signature"
+                 else proxy.delivery_photo_id)
+    if upload_id is None:
+        raise Http404("not delivered")
+    return Upload.objects.get(pk=upload_id)
 
 
 def can_see_proxy_board(user: AnyUser, grid_path: str) -> bool:

@@ -59,6 +59,7 @@ from wangge.services.models import (
 )
 from wangge.territory.models import Grid, Level
 from wangge.workcal import calendar
+from wangge.workcal.deadlines import CalendarNotCovered
 
 S = ProxyRequest.State
 
@@ -133,6 +134,15 @@ def _check_step(user: AnyUser | None, proxy: ProxyRequest, step: str) -> str:
     return to
 
 
+def _deadline(state: str, now: dt.datetime) -> dt.datetime | None:
+    """The stage clock; a year the work calendar does not cover runs no clock (a request
+    is never refused for it)."""
+    try:
+        return clocks.stage_deadline(state, now)
+    except CalendarNotCovered:
+        return None
+
+
 def _lock(proxy: ProxyRequest) -> ProxyRequest:
     return (ProxyRequest.objects.select_for_update(of=("self",))
             .select_related("item", "grid", "worker", "application").get(pk=proxy.pk))
@@ -144,7 +154,7 @@ def _move(user: AnyUser | None, proxy: ProxyRequest, action: str, to: str, *,
     """The common tail of every step: state, stage clock, event, audit, outbox."""
     before = proxy.state
     proxy.state = to
-    proxy.stage_due_at = clocks.stage_deadline(to, now)
+    proxy.stage_due_at = _deadline(to, now)
     proxy.warned_at = proxy.breached_at = None
     proxy.save(update_fields=["state", "stage_due_at", "warned_at", "breached_at",
                               "updated_at", *fields])
@@ -218,7 +228,7 @@ def next_morning(now: dt.datetime) -> dt.datetime:
         try:
             if cal.is_workday(day):
                 break
-        except Exception:  # a year the calendar does not cover: weekdays only
+        except CalendarNotCovered:  # a year the calendar does not cover: weekdays only
             if day.weekday() < 5:
                 break
     return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
@@ -326,7 +336,7 @@ def do_book_proxy(actor: AnyUser | None, *, item_code: str, grid_id: int,
             no=next_no(PROXY_PREFIX, now), item=item, resident=resident, grid=grid,
             house=house, address=address, worker=responsible.person, appointment=appointment,
             channel=channel, note=note, created_by=creator,
-            stage_due_at=clocks.stage_deadline(S.BOOKED, now), **sealed)
+            stage_due_at=_deadline(S.BOOKED, now), **sealed)
         ProxyEvent.objects.create(proxy=proxy, actor=creator, action="book", to_state=S.BOOKED,
                                   note=note, data={"channel": channel, "at": at.isoformat()})
         audit.record("services.proxy_book", actor=creator, object_type="services.proxy",
