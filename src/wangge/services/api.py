@@ -6,4 +6,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from wangge.services.api_proxy import router as proxy_router
+
 router = Router(tags=["services"])
+router.add_router("", proxy_router)

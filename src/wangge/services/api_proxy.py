@@ -1,0 +1,345 @@
+"""`/api/v1/services/proxies`: proxy requests (代办), thin over services.access and
+services.actions.proxy.
+
+The steps the field app also sends offline (book, collect, submit, recollect, deliver, rate)
+go through the sync engine as envelopes (`fieldwork.api_common.send`), so a retried POST
+with the same `client_key` and a replayed envelope are one rule: 201 the first time, 200
+with the same request after. An illegal step answers 409 with the request as it stands
+(`current`), bad input 422 naming the field, a request outside the caller's scope 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import FileResponse, Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from wangge.core.models import IdempotencyKey
+from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
+from wangge.fieldwork.api_common import send
+from wangge.fieldwork.models import Upload
+from wangge.services import access
+from wangge.services.actions import proxy as actions
+from wangge.services.models import ProxyRequest
+from wangge.territory.models import Grid
+
+router = Router(tags=["services"])
+
+ClientKey = ModelText(IdempotencyKey, "key")
+Sha = Text(64)
+Limit = Annotated[int, Query(ge=1, le=200)]
+State = Literal[tuple(ProxyRequest.State.values)]  # type: ignore[valid-type]
+Channel = Literal[tuple(ProxyRequest.Channel.values)]  # type: ignore[valid-type]
+
+
+# -- shapes ----------------------------------------------------------------------------------
+
+class MaterialOut(Schema):
+    key: str | None
+    name: str | None
+    form: str | None
+    count: int | None
+    required: bool | None
+    condition: str | None
+    note: str | None
+
+
+class ItemOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    materials: list[MaterialOut]
+
+
+class ApplicantOut(Schema):
+    name: str
+    id_number: str
+    phone: str
+
+
+class ApplicationLink(Schema):
+    id: int
+    no: str
+    state: str
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    label: str
+
+
+class ProxyOut(Schema):
+    """The request as the phone holds it (the answer of every envelope kind)."""
+
+    id: int
+    no: str
+    state: str
+    state_label: str
+    item: ItemOut
+    applicant_masked: ApplicantOut
+    address: str
+    building: str | None
+    building_id: int | None
+    grid: str
+    worker_id: int
+    resident_id: int | None
+    house_id: int | None
+    at: dt.datetime | None
+    originals: list[dict[str, Any]]
+    originals_returned: bool
+    application: ApplicationLink | None
+    stage_due_at: dt.datetime | None
+    rating: int | None
+    allowed: list[str]
+    events: list[EventOut]
+
+
+class TimelineOut(Schema):
+    at: dt.datetime
+    action: str
+    label: str
+    from_state: str
+    to_state: str
+    note: str
+    actor: str | None
+
+
+class AuthorizationOut(Schema):
+    signer_name: str
+    signed_at: dt.datetime
+    text: str
+    signature_url: str
+
+
+class DeliveryOut(Schema):
+    recipient_name: str
+    delivered_at: dt.datetime | None
+    originals_returned_at: dt.datetime | None
+    signature_url: str | None
+    photo_url: str | None
+
+
+class ProxyDetailOut(ProxyOut):
+    worker: str
+    channel: str
+    note: str
+    follow_code: str
+    overdue: bool
+    timeline: list[TimelineOut]
+    authorization: AuthorizationOut | None
+    delivery: DeliveryOut | None
+    rating_label: str | None
+    rating_comment: str
+
+
+class ProxyPage(Schema):
+    total: int
+    items: list[ProxyOut]
+
+
+class ApplicantIn(Schema):
+    name: Text(50) = ""  # type: ignore[valid-type]
+    phone: Text(20) = ""  # type: ignore[valid-type]
+    id_number: Text(18) = ""  # type: ignore[valid-type]
+
+
+class BookIn(Schema):
+    item_code: Code  # type: ignore[valid-type]
+    grid_id: Id | None = None
+    applicant: ApplicantIn | None = None
+    at: dt.datetime | None = None
+    channel: Channel = ProxyRequest.Channel.IN_PERSON  # type: ignore[valid-type]
+    house_id: Id | None = None
+    resident_id: Id | None = None
+    note: Text(300) = ""  # type: ignore[valid-type]
+    client_key: ClientKey | None = None  # type: ignore[valid-type]
+
+
+class OriginalIn(Schema):
+    name: Text(100)  # type: ignore[valid-type]
+    count: int = Field(1, ge=1, le=99)
+
+
+Materials = Annotated[dict[Text(40), Annotated[list[Sha], Field(min_length=1, max_length=9)]],  # type: ignore[valid-type]
+                      Field(min_length=1, max_length=40)]
+
+
+class CollectIn(Schema):
+    materials: Materials
+    signature: Sha  # type: ignore[valid-type]
+    signer_name: Text(50)  # type: ignore[valid-type]
+    originals: Annotated[list[OriginalIn], Field(max_length=20)] = []
+    at: dt.datetime | None = None
+    client_key: ClientKey | None = None  # type: ignore[valid-type]
+
+
+class StepIn(Schema):
+    client_key: ClientKey | None = None  # type: ignore[valid-type]
+
+
+class RecollectIn(Schema):
+    materials: Materials
+    client_key: ClientKey | None = None  # type: ignore[valid-type]
+
+
+class DeliverIn(Schema):
+    recipient_name: Text(50)  # type: ignore[valid-type]
+    signature: Sha  # type: ignore[valid-type]
+    photo: Sha  # type: ignore[valid-type]
+    originals_returned: bool = False
+    client_key: ClientKey | None = None  # type: ignore[valid-type]
+
+
+class RateIn(Schema):
+    rating: int = Field(ge=1, le=5)
+    comment: Text(300) = ""  # type: ignore[valid-type]
+    client_key: ClientKey | None = None  # type: ignore[valid-type]
+
+
+class ReadyIn(Schema):
+    note: Text(300) = ""  # type: ignore[valid-type]
+
+
+class CancelIn(Schema):
+    reason: Text(300)  # type: ignore[valid-type]
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+def _list_rows(user: AbstractBaseUser, qs: Any) -> list[dict[str, Any]]:
+    rows = qs.select_related("item__current", "grid", "house__building", "appointment",
+                             "application__version").prefetch_related("events")
+    return [actions.proxy_row(p) for p in rows]
+
+
+@router.get("/proxies", response=responses(ProxyPage), summary="代办列表（本人范围）")
+def list_proxies(request: HttpRequest, state: State | None = None,  # type: ignore[valid-type]
+                 grid: Code = "", worker: Id | None = None,  # type: ignore[valid-type]
+                 limit: Limit = 50, offset: Offset = 0) -> Any:
+    qs = access.visible_proxies(request.auth)
+    if state:
+        qs = qs.filter(state=state)
+    if grid:
+        found = Grid.objects.filter(code=grid).first()
+        qs = qs.filter(grid__path__startswith=found.path) if found else qs.none()
+    if worker is not None:
+        qs = qs.filter(worker_id=worker)
+    total = qs.count()
+    page = qs.order_by("-created_at", "-id")[offset:offset + limit]
+    return {"total": total, "items": _list_rows(request.auth, page)}
+
+
+def _url(pk: int, what: str) -> str:
+    return f"/api/v1/services/proxies/{pk}/{what}"
+
+
+def detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+    """Everything a reader in scope sees of one request: the timeline with who did what,
+    the 委托书, the originals, the delivery and the application's link."""
+    proxy = access.access_proxy(user, pk)
+    p = (ProxyRequest.objects.select_related(
+        "item__current", "grid", "house__building", "appointment", "application__version",
+        "worker", "authorization").prefetch_related("events__actor").get(pk=proxy.pk))
+    row = actions.proxy_row(p)
+    auth = getattr(p, "authorization", None)
+    delivered = p.delivered_at is not None
+    row.update({
+        "worker": p.worker.name, "channel": p.channel, "note": p.note,
+        "follow_code": p.follow_code,
+        "overdue": bool(p.stage_due_at and p.stage_due_at < timezone.now()),
+        "timeline": [{"at": e.at, "action": e.action,
+                      "label": actions.ACTION_LABELS.get(e.action, e.action),
+                      "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
+                      "actor": (e.actor.get_full_name() or e.actor.get_username())
+                      if e.actor else None} for e in p.events.all()],
+        "authorization": ({"signer_name": auth.signer_name, "signed_at": auth.signed_at,
+                           "text": auth.text, "signature_url": _url(p.pk, "signature")}
+                          if auth else None),
+        "delivery": ({"recipient_name": p.recipient_name, "delivered_at": p.delivered_at,
+                      "originals_returned_at": p.originals_returned_at,
+                      "signature_url": _url(p.pk, "delivery-signature"),
+                      "photo_url": _url(p.pk, "delivery-photo")} if delivered else None),
+        "rating_label": actions.RATING_LABELS.get(p.rating) if p.rating else None,
+        "rating_comment": p.rating_comment,
+    })
+    return row
+
+
+@router.get("/proxies/{pk}", response=responses(ProxyDetailOut), summary="一件代办")
+def get_proxy(request: HttpRequest, pk: Id) -> Any:
+    return detail(request.auth, pk)
+
+
+def _file(upload: Upload) -> FileResponse:
+    try:
+        handle = upload.file.open("rb")
+    except FileNotFoundError as e:
+        raise Http404("the file is missing") from e
+    return FileResponse(handle, content_type=upload.content_type)
+
+
+@router.get("/proxies/{pk}/signature", response=responses({}), summary="委托书签名")
+def get_signature(request: HttpRequest, pk: Id) -> FileResponse:
+    return _file(access.proxy_signature(request.auth, pk))
+
+
+@router.get("/proxies/{pk}/delivery-signature", response=responses({}), summary="签收签名")
+def get_delivery_signature(request: HttpRequest, pk: Id) -> FileResponse:
+    return _file(access.proxy_delivery(request.auth, pk, "signature"))
+
+
+@router.get("/proxies/{pk}/delivery-photo", response=responses({}), summary="送达照片")
+def get_delivery_photo(request: HttpRequest, pk: Id) -> FileResponse:
+    return _file(access.proxy_delivery(request.auth, pk, "photo"))
+
+
+# -- steps -----------------------------------------------------------------------------------
+
+Created = responses({201: ProxyOut, 200: ProxyOut})
+
+
+@router.post("/proxies", response=Created, summary="预约代办")
+def book(request: HttpRequest, body: BookIn) -> Any:
+    return send(request, "proxy.book", body)
+
+
+@router.post("/proxies/{pk}/collect", response=Created, summary="上门收件")
+def collect(request: HttpRequest, pk: Id, body: CollectIn) -> Any:
+    return send(request, "proxy.collect", body, proxy_id=pk)
+
+
+@router.post("/proxies/{pk}/submit", response=Created, summary="提交部门预审")
+def submit(request: HttpRequest, pk: Id, body: StepIn) -> Any:
+    return send(request, "proxy.submit", body, proxy_id=pk)
+
+
+@router.post("/proxies/{pk}/recollect", response=Created, summary="补正收件")
+def recollect(request: HttpRequest, pk: Id, body: RecollectIn) -> Any:
+    return send(request, "proxy.recollect", body, proxy_id=pk)
+
+
+@router.post("/proxies/{pk}/deliver", response=Created, summary="送证上门")
+def deliver(request: HttpRequest, pk: Id, body: DeliverIn) -> Any:
+    return send(request, "proxy.deliver", body, proxy_id=pk)
+
+
+@router.post("/proxies/{pk}/rate", response=Created, summary="满意度评价")
+def rate(request: HttpRequest, pk: Id, body: RateIn) -> Any:
+    return send(request, "proxy.rate", body, proxy_id=pk)
+
+
+@router.post("/proxies/{pk}/ready", response=responses(ProxyOut), summary="出证待送（部门）")
+def ready(request: HttpRequest, pk: Id, body: ReadyIn) -> Any:
+    proxy = actions.do_mark_ready(request.auth, access.access_proxy(request.auth, pk),
+                                  body.note)
+    return actions.proxy_answer(request.auth, proxy.pk)
+
+
+@router.post("/proxies/{pk}/cancel", response=responses(ProxyOut), summary="取消代办")
+def cancel(request: HttpRequest, pk: Id, body: CancelIn) -> Any:
+    proxy = actions.do_cancel(request.auth, access.access_proxy(request.auth, pk), body.reason)
+    return actions.proxy_answer(request.auth, proxy.pk)
