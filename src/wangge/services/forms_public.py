@@ -52,10 +52,15 @@ class ApplicantForm(TokenForm):
     """网上预审的申请人：姓名必填；身份证号码和手机号码必填并校验（预审部门要凭它们核对和联系）。"""
 
     name = forms.CharField(label=_("申请人姓名"), max_length=50,
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}),
                            error_messages={"required": _("申请人姓名：请填写。")})
     id_number = forms.CharField(label=_("身份证号码"), max_length=30,
+                                widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                              "autocapitalize": "characters"}),
                                 error_messages={"required": _("身份证号码：请填写。")})
     phone = forms.CharField(label=_("手机号码"), max_length=30,
+                            widget=forms.TextInput(attrs={"inputmode": "tel",
+                                                          "autocomplete": "tel"}),
                             error_messages={"required": _("手机号码：请填写，用于通知预审结果。")})
 
     def clean_name(self) -> str:
@@ -86,6 +91,7 @@ class BookForm(TokenForm):
                            error_messages={"required": _("您的姓名：请填写。")})
     phone = forms.CharField(
         label=_("联系电话"), max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
         error_messages={"required": _("联系电话：请填写，网格员会先打电话约时间。")})
     at = forms.DateTimeField(
         label=_("希望上门的时间（选填）"), required=False,
