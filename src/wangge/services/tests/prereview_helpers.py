@@ -53,3 +53,24 @@ def pdf() -> bytes:
 
 def user(username: str) -> Any:
     return get_user_model().objects.get(username=username)
+
+
+def make_other_worker() -> Any:
+    """A login for the grid worker of another grid of the same community."""
+    from wangge.org.models import Person, Role, RoleAssignment
+
+    mine = user("gridworker").person.roles.get(role=Role.GRID_WORKER, ended_on__isnull=True)
+    row = RoleAssignment.objects.filter(role=Role.GRID_WORKER, ended_on__isnull=True,
+                                        grid__parent=mine.grid.parent).exclude(
+        person=mine.person).first()
+    assert row is not None
+    other = get_user_model().objects.create(username="other_worker")
+    Person.objects.filter(pk=row.person_id).update(user=other)
+    return other
+
+
+def worker_grid_id() -> int:
+    from wangge.org.models import Role
+
+    return int(user("gridworker").person.roles.get(role=Role.GRID_WORKER,
+                                                   ended_on__isnull=True).grid_id)
