@@ -17,6 +17,8 @@
     wangge analytics rebuild [--from DATE] | status   the daily rollups of the counters
     wangge subscriptions add --name N --topic 'case.*' --kind log|webhook [--url U] ; list
     wangge fieldwork plans [--date D] | areas --grid CODE | seed   day plans, patrol areas
+    wangge services import FILE [--user U] [--draft]   the service catalogue (.json / .xlsx)
+    wangge services export [-o FILE] [--format json|xlsx] | reindex   catalogue, search index
     wangge manage ...                       any Django management command
 """
 
@@ -27,7 +29,8 @@ import sys
 
 #: subcommands that are our own management commands
 COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
-            "sla", "worker", "subscriptions", "backup", "restore", "analytics", "fieldwork")
+            "sla", "worker", "subscriptions", "backup", "restore", "analytics", "fieldwork",
+            "services")
 
 
 def main(argv: list[str] | None = None) -> None:

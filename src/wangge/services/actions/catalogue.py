@@ -58,6 +58,9 @@ MATERIAL_DEFAULTS: dict[str, Any] = {"form": MaterialForm.COPY.value, "count": 1
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 KEY_RE = re.compile(r"^[a-z0-9_-]{1,40}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: what separates aliases in one spreadsheet cell, so an alias may not hold it
+ALIAS_SEPARATORS = re.compile(r"[、，,；;]")
 #: longest text per field (characters), within the model's columns
 TEXT_LIMITS: dict[str, int] = {"name": 200, "legal_basis": 4000, "conditions": 4000,
                                "fee": 200, "place": 200, "hours": 200, "phone": 40}
@@ -99,12 +102,17 @@ class ImportReport:
 # validation
 
 
-def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
+def _text(value: Any, name: str, limit: int, *, required: bool = False,
+          one_line: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ServiceError(name, "应为文本", "type")
-    value = value.strip()
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if CONTROL_RE.search(value):
+        raise ServiceError(name, "含有不可见的控制字符", "control")
+    if one_line and "\n" in value:
+        raise ServiceError(name, "不能换行", "newline")
     if required and not value:
         raise ServiceError(name, "必填", "required")
     if len(value) > limit:
@@ -137,9 +145,10 @@ def _list(value: Any, name: str) -> list[Any]:
 
 
 def _choice(value: Any, name: str, choices: type) -> str:
-    allowed = [c.value for c in choices]  # type: ignore[attr-defined]
-    if value not in allowed:
-        raise ServiceError(name, f"应为以下之一：{'、'.join(allowed)}", "choice")
+    pairs = choices.choices  # type: ignore[attr-defined]
+    if value not in [code for code, _ in pairs]:
+        allowed = "、".join(f"{code}（{label}）" for code, label in pairs)
+        raise ServiceError(name, f"应为以下之一：{allowed}", "choice")
     return str(value)
 
 
@@ -149,7 +158,7 @@ def _material(raw: Any, name: str) -> dict[str, Any]:
     unknown = sorted(set(raw) - set(MATERIAL_FIELDS))
     if unknown:
         raise ServiceError(f"{name}.{unknown[0]}", "未知字段", "unknown")
-    m = {**MATERIAL_DEFAULTS, **raw}
+    m = {**MATERIAL_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
     key = m.get("key")
     if not isinstance(key, str) or not KEY_RE.match(key):
         raise ServiceError(f"{name}.key", "应为1至40位小写字母、数字、下划线或连字符", "key")
@@ -183,10 +192,13 @@ def clean_item(row: Mapping[str, Any], *,
     if not isinstance(code, str) or not CODE_RE.match(code.strip()):
         raise ServiceError("code", "应为1至40位字母、数字、点、下划线或连字符", "code")
     out["code"] = code.strip()
-    out["name"] = _text(r["name"], "name", TEXT_LIMITS["name"], required=True)
+    out["name"] = _text(r["name"], "name", TEXT_LIMITS["name"], required=True, one_line=True)
     aliases: list[str] = []
     for i, a in enumerate(_list(r["aliases"], "aliases")):
-        a = _text(a, f"aliases.{i}", 40, required=True)
+        a = _text(a, f"aliases.{i}", 40, required=True, one_line=True)
+        if ALIAS_SEPARATORS.search(a):
+            raise ServiceError(f"aliases.{i}", "每个俗称单独一项，不能含「、」「，」「；」",
+                               "separator")
         if a not in aliases:
             aliases.append(a)
     out["aliases"] = aliases
@@ -210,7 +222,7 @@ def clean_item(row: Mapping[str, Any], *,
             raise ServiceError(f"materials.{i}.key", f"材料键 {m['key']} 重复", "duplicate")
         seen.add(m["key"])
     out["materials"] = materials
-    out["steps"] = [_text(s, f"steps.{i}", 300, required=True)
+    out["steps"] = [_text(s, f"steps.{i}", 300, required=True, one_line=True)
                     for i, s in enumerate(_list(r["steps"], "steps"))]
     out["legal_days"] = _int(r["legal_days"], "legal_days", 0, MAX_DAYS)
     out["promised_days"] = _int(r["promised_days"], "promised_days", 0, MAX_DAYS)
