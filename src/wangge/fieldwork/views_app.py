@@ -68,8 +68,7 @@ def proxy_messages() -> dict[str, str]:
         "proxy.required": _("必交"), "proxy.optional": _("视情况"),
         "proxy.original_name": _("原件名称"), "proxy.count": _("份数"),
         "proxy.remove": _("删除"),
-        "proxy.auth_text": _("本人{signer}委托本网格网格员代为办理“{item}”，同意网格员收取、"
-                             "拍照提交上述材料并代为领取办理结果。所收原件办结后归还本人。"),
+        "proxy.auth_text": _("本人{signer}委托本网格网格员代为办理“{item}”，并提交相关材料。"),
         "proxy.auth_signer": _("（签字人）"),
         "proxy.need_photo": _("请先拍摄材料：{name}"),
         "proxy.need_signer": _("请填写委托人姓名"), "proxy.need_sign": _("请居民签名"),

@@ -20,7 +20,7 @@
   const STEP_STATE = {"proxy.collect": "collected", "proxy.recollect": "collected",
                       "proxy.submit": "in_review", "proxy.deliver": "delivered",
                       "proxy.rate": "rated"};
-  const RATED = ["rated"];
+  const RECENT_MS = 12 * 3600 * 1000;
 
   let data = null;
   let current = null;        // id of the request on the proxy-open screen
@@ -118,20 +118,24 @@
       const id = e.payload && e.payload.proxy_id;
       if (id === undefined) continue;
       let row = out.get(id);
-      const rec = e.outcome && e.outcome.record;
-      if (e.state === "done" && rec) {
+      // a synced step answers the request as it then stood; a refused one (conflict) too
+      const rec = e.outcome && (e.outcome.record || e.outcome.current);
+      if ((e.state === "done" || e.state === "conflict") && rec && rec.id === id) {
         if (!row) { row = {p: rec, local: null, pending: [], refused: []}; out.set(id, row); }
         else if ((rec.events || []).length > (row.p.events || []).length) row.p = rec;
       }
       if (!row) continue;
       if (e.state === "pending") { row.local = STEP_STATE[e.kind] || row.local; row.pending.push(e.kind); }
-      if (e.state === "failed") row.refused.push(e);
+      if (e.state === "failed" || e.state === "conflict") row.refused.push(e);
+      if (e.synced_at) row.synced = Math.max(row.synced || 0, e.synced_at);
     }
-    // a request the bundle no longer holds (rated, closed) is kept only while it has a
-    // step of today still to show
+    // the bundle holds the requests still the worker's to act on; one it no longer holds is
+    // kept while a step waits in the queue, the resident has still to rate it, or it was
+    // synced in the last hours (in review, rated: the worker sees it went through)
+    const bundle = new Set(((data && data.proxies) || []).map((p) => p.id));
     for (const [id, row] of out) {
-      const inBundle = ((data && data.proxies) || []).some((p) => p.id === id);
-      if (!inBundle && !row.pending.length && RATED.includes(row.p.state)) out.delete(id);
+      if (bundle.has(id) || row.pending.length || row.p.state === "delivered") continue;
+      if (!row.synced || Date.now() - row.synced > RECENT_MS) out.delete(id);
     }
     return out;
   }
@@ -153,10 +157,21 @@
     return String(b);
   }
 
-  function timeOf(p) {
-    if (!p.at) return "";
-    const day = p.at.slice(0, 10), hm = p.at.slice(11, 16);
+  /* an ISO moment (the server answers UTC) in the phone's time: "09:30", or "12-01 09:30"
+     on another day */
+  function when(iso) {
+    if (!iso) return "";
+    const local = Q.isoNow(new Date(iso));
+    const day = local.slice(0, 10), hm = local.slice(11, 16);
     return day === Q.today() ? hm : day.slice(5) + " " + hm;
+  }
+  function timeOf(p) { return when(p.at); }
+
+  /* the applicant as the register shows them: name, masked phone */
+  function applicant(p) {
+    const a = p.applicant_masked;
+    if (!a || typeof a !== "object") return a ? String(a) : "";
+    return [a.name, a.phone].filter(Boolean).join(" ");
   }
 
   /* what the worker may do next, from the state the phone knows */
@@ -186,7 +201,7 @@
         const button = el("button", {type: "button", className: "proxy-open-button",
                                      "data-proxy": p.id, "data-state": stateOf(row)});
         button.append(el("b", {className: "item"}, (p.item && p.item.name) || ""),
-                      el("span", {className: "who"}, (p.applicant_masked || "") + " · " + timeOf(p)),
+                      el("span", {className: "who"}, applicant(p) + " · " + timeOf(p)),
                       el("span", {className: "where"}, p.address || ""),
                       el("span", {className: "state"}, stateLabel(row)));
         li.append(button);
@@ -205,8 +220,8 @@
     const li = el("li", {className: "material", "data-material": m.key});
     const head = el("div", {className: "material-head"});
     head.append(el("b", {}, m.name || m.key),
-                el("span", {className: "tag" + (m.required === false ? "" : " required")},
-                   m.required === false ? T["proxy.optional"] : T["proxy.required"]));
+                el("span", {className: "tag" + (m.required ? " required" : "")},
+                   m.required ? T["proxy.required"] : T["proxy.optional"]));
     li.append(head);
     const extra = [m.count ? m.count + T["proxy.count"] : "", m.condition || "", m.note || ""]
       .filter(Boolean).join(" · ");
@@ -258,7 +273,7 @@
     const dl = $("proxy-facts");
     dl.replaceChildren();
     fact(dl, T["proxy.no"], p.no);
-    fact(dl, T["proxy.applicant"], p.applicant_masked);
+    fact(dl, T["proxy.applicant"], applicant(p));
     fact(dl, T["proxy.address"], (buildingName(p) !== T["proxy.no_building"] ? buildingName(p) + " " : "") + (p.address || ""));
     fact(dl, T["proxy.at"], timeOf(p));
     fact(dl, T["proxy.state"], stateLabel(row));
@@ -270,8 +285,10 @@
     row.refused.forEach((e) => {
       const li = el("li", {className: "outcome failed"});
       li.append(el("b", {}, T["proxy.refused"] + (T["proxy.kind." + e.kind] || e.kind)));
-      ((e.outcome && e.outcome.errors) || []).forEach((x) =>
-        li.append(el("p", {className: "error"}, (x.loc || []).join(".") + ": " + x.msg)));
+      ((e.outcome && e.outcome.errors) || []).forEach((x) => {
+        const where = (x.loc || []).filter((l) => l !== "base_version").join(".");
+        li.append(el("p", {className: "error"}, where ? where + ": " + x.msg : x.msg));
+      });
       refused.append(li);
     });
 
@@ -303,7 +320,7 @@
 
     const events = $("proxy-events");
     events.replaceChildren(...(p.events || []).map((ev) =>
-      el("li", {}, (ev.at || "").slice(5, 16).replace("T", " ") + " " + (ev.label || ev.action || ""))));
+      el("li", {}, when(ev.at) + " " + (ev.label || ev.action || ""))));
     row.pending.forEach((kind) => events.append(el("li", {className: "pending"},
       (T["proxy.kind." + kind] || kind) + " · " + T.pending)));
     requestAnimationFrame(fitPads);
@@ -343,7 +360,7 @@
     const p = row.p;
     const full = form.dataset.mode !== "recollect";
     for (const m of (p.item && p.item.materials) || []) {
-      if (m.required !== false && !(photos.get(m.key) || []).length) {
+      if (full && m.required && !(photos.get(m.key) || []).length) {
         toast(T["proxy.need_photo"].replace("{name}", m.name || m.key));
         return;
       }

@@ -140,7 +140,8 @@
         li.append(el("button", {type: "button", className: "discard", "data-resolve": "discard", "data-seq": e.seq}, T.discard));
       }
       if (e.state === "conflict") {
-        li.append(el("p", {}, T.mine + ": " + JSON.stringify(e.payload.changes)));
+        if (e.payload.changes) li.append(el("p", {}, T.mine + ": " + JSON.stringify(e.payload.changes)));
+        else li.append(el("p", {}, describe(e)));
         const cur = e.outcome.current || {};
         li.append(el("p", {className: "server-copy"}, T.server_copy + ": " + (cur.n || "") + " " + (cur.p || "")));
         li.append(el("button", {type: "button", className: "keep-server", "data-resolve": "server", "data-seq": e.seq}, T.keep_server),
