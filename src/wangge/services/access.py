@@ -97,6 +97,19 @@ def _territory(user: AnyUser, field: str) -> Q:
     return q
 
 
+def is_reviewer(user: AnyUser) -> bool:
+    """A department's pre-reviewer, or the center's admins (who review for any department):
+    who gets the reviewer inbox."""
+    return user.is_authenticated and (bool(review_departments(user))
+                                      or can_edit_catalogue(user))
+
+
+def sees_some_proxy_board(user: AnyUser) -> bool:
+    """Whether the user reads the proxy board of some subtree (the menu's question)."""
+    return user.is_authenticated and (user.is_superuser or any(
+        r.role in BOARD_ROLES for r in current_roles(user)))
+
+
 def visible_applications(user: AnyUser) -> QuerySet[Application]:
     if not user.is_authenticated:
         return Application.objects.none()

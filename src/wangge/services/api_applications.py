@@ -125,6 +125,7 @@ class MaterialOut(Schema):
 class EventOut(Schema):
     at: dt.datetime
     action: str
+    label: str
     from_state: str
     to_state: str
     note: str

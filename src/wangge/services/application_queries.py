@@ -12,9 +12,18 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wangge.services.actions.applications import mask_name, verdicts
 from wangge.services.models import Application, MaterialCheck, MaterialFile
+
+#: what each timeline action is called on the pages
+EVENT_LABELS = {
+    "opened": _("创建办件"), "uploaded": _("上传材料"), "submitted": _("提交预审"),
+    "resubmitted": _("补正后再次提交"), "checked": _("审查材料"), "pass": _("预审通过"),
+    "return": _("退回补正"), "reject": _("不予通过"), "withdrawn": _("撤回"),
+    "clock_warning": _("临近预审期限"), "escalated": _("预审超期，已督办"),
+}
 
 
 def is_overdue(a: Application, now: dt.datetime | None = None) -> bool:
@@ -83,7 +92,9 @@ def events(a: Application, *, public: bool = False) -> list[dict[str, Any]]:
     """The timeline; the public one leaves out who acted and internal notes."""
     out = []
     for e in a.events.all():
-        item: dict[str, Any] = {"at": e.at, "action": e.action, "from_state": e.from_state,
+        item: dict[str, Any] = {"at": e.at, "action": e.action,
+                                "label": str(EVENT_LABELS.get(e.action, e.action)),
+                                "from_state": e.from_state,
                                 "to_state": e.to_state, "note": e.note,
                                 "round": e.data.get("round")}
         if public:

@@ -209,3 +209,60 @@ def test_withdraw_from_submitted() -> None:
     assert a.state == "withdrawn"
     with pytest.raises(IllegalStep, match="已撤回"):
         apps.do_submit(None, a)
+
+
+# ---------------------------------------------------------------------------- console
+
+
+def test_menu_and_landing_send_the_reviewer_to_the_inbox(login_as: Any) -> None:
+    reviewer = login_as("civil_affairs")
+    page = reviewer.get("/console/cases/").content.decode()
+    assert "/console/services/" in page and "便民服务" in page
+    r = reviewer.get("/console/services/")
+    assert r.status_code == 302 and r["Location"] == "/console/services/review/"
+    assert "便民服务" not in login_as("gridworker").get("/console/cases/").content.decode()
+    assert login_as("gridworker").get("/console/services/review/").status_code == 404
+
+
+def test_inbox_puts_overdue_first_and_the_reviewer_decides(login_as: Any) -> None:
+    import datetime as dt
+
+    from wangge.services.actions.clocks import sweep_clocks
+
+    late = submitted()
+    fresh = apps.do_submit(None, _second_draft())
+    assert late.due_at is not None
+    Application.objects.filter(pk=late.pk).update(due_at=late.due_at - dt.timedelta(days=5))
+    late.refresh_from_db()
+    sweep_clocks(late.due_at + dt.timedelta(minutes=1))  # type: ignore[operator]
+    reviewer = login_as("civil_affairs")
+    page = reviewer.get("/console/services/review/").content.decode()
+    overdue_at = page.index('id="overdue"')
+    waiting_at = page.index('id="waiting"')
+    assert overdue_at < page.index(late.no) < waiting_at < page.index(fresh.no)
+    assert "已督办" in page and "王秀英" not in page and "王*" in page
+    assert login_as("water").get("/console/services/review/").content.decode().count(
+        late.no) == 0
+    assert login_as("water").get(f"/console/services/review/{late.pk}/").status_code == 404
+    detail = reviewer.get(f"/console/services/review/{late.pk}/").content.decode()
+    assert f"/console/services/review/{late.pk}/files/" in detail and "<img" in detail
+    r = reviewer.post(f"/console/services/review/{late.pk}/check/",
+                      {"material_key": "hukou", "verdict": "correct", "reason": ""})
+    assert r.status_code == 302
+    assert not MaterialCheck.objects.filter(application=late).exists()
+    for key in ("id_card", "hukou"):
+        reviewer.post(f"/console/services/review/{late.pk}/check/",
+                      {"material_key": key, "verdict": "accepted"})
+    r = reviewer.post(f"/console/services/review/{late.pk}/decide/", {"decision": "pass"})
+    assert r.status_code == 302
+    late.refresh_from_db()
+    assert late.state == "passed"
+    page = reviewer.get("/console/services/review/").content.decode()
+    assert page.index('id="decided"') < page.index(late.no)
+
+
+def _second_draft() -> Application:
+    a = apps.do_open_application(None, item_code="T-MZ-001", applicant={"name": "陈桂香"})
+    apps.do_upload_material(None, a, "id_card", png("yellow"), "image/png")
+    apps.do_upload_material(None, a, "hukou", pdf(), "application/pdf")
+    return a
