@@ -404,3 +404,16 @@ def test_creates_are_capped_per_address_per_hour(item: ServiceItem) -> None:
     assert applied.status_code == 429  # applications count against the same cap
     other = _book(Client(REMOTE_ADDR="198.51.100.20"), {"t": grid.qr_token})
     assert other.status_code == 302  # another address is not held back
+
+
+def test_the_qr_page_leads_to_the_hall_with_its_token(item: ServiceItem) -> None:
+    grid = _worker_grid()
+    client = Client()
+    html = client.get(f"/q/{grid.qr_token}").content.decode()
+    assert "办事指南 / 请网格员帮我办" in html
+    assert f'href="/services/?t={grid.qr_token}"' in html
+    hall = client.get("/services/", {"t": grid.qr_token, "q": "银发优待证"}).content.decode()
+    assert grid.name in hall  # the hall knows where the resident lives
+    assert f"/services/items/{CODE}/?t={grid.qr_token}" in hall
+    guide = client.get(f"/services/items/{CODE}/", {"t": grid.qr_token}).content.decode()
+    assert f"/services/items/{CODE}/proxy/?t={grid.qr_token}" in guide
