@@ -7,8 +7,10 @@ from __future__ import annotations
 from ninja import Router
 
 from wangge.services.api_applications import router as applications_router
+from wangge.services.api_items import router as items_router
 from wangge.services.api_proxy import router as proxy_router
 
 router = Router(tags=["services"])
+router.add_router("", items_router)
 router.add_router("", proxy_router)
 router.add_router("", applications_router)
