@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import FileResponse, Http404, HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from wangge.core.models import IdempotencyKey
@@ -24,6 +23,7 @@ from wangge.fieldwork.models import Upload
 from wangge.services import access
 from wangge.services.actions import proxy as actions
 from wangge.services.models import ProxyRequest
+from wangge.services.proxy_queries import detail
 from wangge.territory.models import Grid
 
 router = Router(tags=["services"])
@@ -231,42 +231,6 @@ def list_proxies(request: HttpRequest, state: State | None = None,  # type: igno
     total = qs.count()
     page = qs.order_by("-created_at", "-id")[offset:offset + limit]
     return {"total": total, "items": _list_rows(request.auth, page)}
-
-
-def _url(pk: int, what: str) -> str:
-    return f"/api/v1/services/proxies/{pk}/{what}"
-
-
-def detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
-    """Everything a reader in scope sees of one request: the timeline with who did what,
-    the 委托书, the originals, the delivery and the application's link."""
-    proxy = access.access_proxy(user, pk)
-    p = (ProxyRequest.objects.select_related(
-        "item__current", "grid", "house__building", "appointment", "application__version",
-        "worker", "authorization").prefetch_related("events__actor").get(pk=proxy.pk))
-    row = actions.proxy_row(p)
-    auth = getattr(p, "authorization", None)
-    delivered = p.delivered_at is not None
-    row.update({
-        "worker": p.worker.name, "channel": p.channel, "note": p.note,
-        "follow_code": p.follow_code,
-        "overdue": bool(p.stage_due_at and p.stage_due_at < timezone.now()),
-        "timeline": [{"at": e.at, "action": e.action,
-                      "label": actions.ACTION_LABELS.get(e.action, e.action),
-                      "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
-                      "actor": (e.actor.get_full_name() or e.actor.get_username())
-                      if e.actor else None} for e in p.events.all()],
-        "authorization": ({"signer_name": auth.signer_name, "signed_at": auth.signed_at,
-                           "text": auth.text, "signature_url": _url(p.pk, "signature")}
-                          if auth else None),
-        "delivery": ({"recipient_name": p.recipient_name, "delivered_at": p.delivered_at,
-                      "originals_returned_at": p.originals_returned_at,
-                      "signature_url": _url(p.pk, "delivery-signature"),
-                      "photo_url": _url(p.pk, "delivery-photo")} if delivered else None),
-        "rating_label": actions.RATING_LABELS.get(p.rating) if p.rating else None,
-        "rating_comment": p.rating_comment,
-    })
-    return row
 
 
 @router.get("/proxies/{pk}", response=responses(ProxyDetailOut), summary="一件代办")

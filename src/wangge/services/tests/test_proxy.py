@@ -305,3 +305,30 @@ def test_actions_refuse_directly(login_as) -> None:  # type: ignore[no-untyped-d
         from wangge.services import access
 
         access.access_proxy(user("civil_affairs"), p.pk)  # no application yet: not theirs
+
+
+def test_board_and_request_page(login_as, django_user_model) -> None:  # type: ignore[no-untyped-def]
+    worker = login_as("gridworker")
+    p = booked(worker)
+    code, _c = post(worker, f"{API}/{p['id']}/collect", {
+        "materials": materials(elderly_item()), "signature": photo(), "signer_name": "王秀英"})
+    ProxyRequest.objects.filter(pk=p["id"]).update(
+        stage_due_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))  # overdue
+    station = login_as("station")
+    page = station.get("/console/services/proxies/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for heading in ("预约", "已收件", "预审中", "待送达", "已送达"):
+        assert heading in html
+    assert f'data-proxy="{p["id"]}"' in html and "超期" in html
+    assert ID_NUMBER not in html
+    detail = station.get(f"/console/services/proxies/{p['id']}/")
+    assert detail.status_code == 200 and "上门收件" in detail.content.decode()
+    # the center picks a community; a grid outside one's scope is 404
+    center = login_as("dispatcher")
+    community = worker_grid().parent
+    assert center.get(f"/console/services/proxies/?grid={community.code}").status_code == 200
+    assert station.get("/console/services/proxies/?grid=999999999999").status_code == 404
+    other_worker_login(django_user_model)
+    assert login_as("other_worker").get(
+        f"/console/services/proxies/{p['id']}/").status_code == 404
