@@ -4,12 +4,20 @@ paths here: catalogue (views_catalogue), review inbox (views_review), proxy boar
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-from wangge.services import views_proxy
+from wangge.services import views_proxy, views_review
 
 app_name = "services"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views_review.home, name="home"),
+    path("review/", views_review.inbox, name="review"),
+    path("review/<int:pk>/", views_review.application, name="review_application"),
+    path("review/<int:pk>/check/", views_review.check, name="review_check"),
+    path("review/<int:pk>/decide/", views_review.decide, name="review_decide"),
+    path("review/<int:pk>/files/<int:file_id>/", views_review.material_file,
+         name="application_file"),
+]
 
 urlpatterns += views_proxy.urlpatterns  # the proxy board and a request's page
