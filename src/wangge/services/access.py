@@ -81,6 +81,28 @@ def editable_versions(user: AnyUser) -> QuerySet[ItemVersion]:
     return ItemVersion.objects.all()
 
 
+def catalogue_items(user: AnyUser) -> QuerySet[ServiceItem]:
+    """The console's catalogue: every item for its editors (withdrawn ones and items with
+    only a draft too), what the service hall lists for everyone else logged in."""
+    if not user.is_authenticated:
+        return ServiceItem.objects.none()
+    return ServiceItem.objects.all() if can_edit_catalogue(user) else visible_items()
+
+
+def access_catalogue_item(user: AnyUser, code: str) -> ServiceItem:
+    item = catalogue_items(user).select_related("current", "department").filter(
+        code=code).first()
+    if item is None:
+        raise Http404("no such service item")
+    return item
+
+
+def item_versions(user: AnyUser, item: ServiceItem) -> QuerySet[ItemVersion]:
+    """An item's history: drafts only for the catalogue's editors."""
+    qs = item.versions.select_related("department", "created_by", "published_by")
+    return qs if can_edit_catalogue(user) else qs.exclude(state=ItemVersion.State.DRAFT)
+
+
 def review_departments(user: AnyUser) -> list[int]:
     """The departments whose applications the user reviews."""
     return sorted({r.department_id for r in current_roles(user)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from wangge.services import views_proxy, views_review
+from wangge.services import views_catalogue, views_proxy, views_review
 
 app_name = "services"
 
@@ -18,6 +18,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("review/<int:pk>/decide/", views_review.decide, name="review_decide"),
     path("review/<int:pk>/files/<int:file_id>/", views_review.material_file,
          name="application_file"),
+    path("catalogue/", views_catalogue.catalogue, name="catalogue"),
+    path("catalogue/export/", views_catalogue.export, name="catalogue_export"),
+    path("catalogue/import/", views_catalogue.upload, name="catalogue_import"),
+    path("catalogue/<str:code>/", views_catalogue.item, name="catalogue_item"),
+    path("catalogue/<str:code>/edit/", views_catalogue.edit, name="catalogue_edit"),
+    path("catalogue/<str:code>/publish/", views_catalogue.publish, name="catalogue_publish"),
+    path("catalogue/<str:code>/discard/", views_catalogue.discard, name="catalogue_discard"),
+    path("catalogue/<str:code>/active/", views_catalogue.set_active, name="catalogue_active"),
 ]
 
 urlpatterns += views_proxy.urlpatterns  # the proxy board and a request's page

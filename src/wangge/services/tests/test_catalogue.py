@@ -3,6 +3,7 @@ an unchanged item), drafts, publishing with history, withdrawing."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -217,3 +218,146 @@ def test_withdraw_and_reactivate() -> None:
     assert visible_items().filter(code="T-6").exists()
     assert OutboxMessage.objects.filter(topic="services.item_withdrawn",
                                         payload__code="T-6").exists()
+
+
+# --- the console ----------------------------------------------------------------------------
+
+
+def _form(client, code: str) -> dict:  # type: ignore[no-untyped-def]
+    """The edit form's fields as the browser would send them back unchanged."""
+    from wangge.services.models import ServiceItem as Item
+    item = Item.objects.select_related("current").get(code=code)
+    v = item.current
+    data: dict = {k: getattr(v, k) for k in ("name", "type", "level", "legal_basis",
+                                             "conditions", "fee", "place", "hours", "phone",
+                                             "legal_days", "promised_days", "in_person_times",
+                                             "prereview_days")}
+    data["department"] = v.department.code
+    data["events"] = list(v.events)
+    data["alias"] = list(v.aliases)
+    data["step"] = list(v.steps)
+    for k in ("key", "name", "form", "count", "condition", "note"):
+        data[f"m_{k}"] = [m[k] for m in v.materials]
+    data["m_required"] = ["yes" if m["required"] else "no" for m in v.materials]
+    data["faq_q"] = [qa["q"] for qa in v.faq]
+    data["faq_a"] = [qa["a"] for qa in v.faq]
+    if v.proxy_eligible:
+        data["proxy_eligible"] = "on"
+    if v.online_prereview:
+        data["online_prereview"] = "on"
+    return data
+
+
+def test_console_edit_publish_and_diff(login_as) -> None:  # type: ignore[no-untyped-def]
+    do_import_catalogue([item_row("C-1")], None)
+    admin = login_as("center_admin")
+    r = admin.get("/console/services/catalogue/C-1/edit/")
+    assert r.status_code == 200 and "居民身份证" in r.content.decode()
+    data = _form(admin, "C-1")
+    data["m_key"].append("income")
+    data["m_name"].append("家庭收入证明")
+    data["m_form"].append("original")
+    data["m_count"].append("1")
+    data["m_required"].append("yes")
+    data["m_condition"].append("")
+    data["m_note"].append("")
+    data["alias"] = ["老年证", ""]          # a cleared row is dropped
+    data["change_note"] = "增加收入证明"
+    r = admin.post("/console/services/catalogue/C-1/edit/", data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    draft = ItemVersion.objects.get(item__code="C-1", state="draft")
+    assert draft.aliases == ["老年证"] and draft.materials[-1]["key"] == "income"
+    # not published yet: the service hall still shows v1
+    assert ServiceItem.objects.get(code="C-1").current.number == 1
+    r = admin.post("/console/services/catalogue/C-1/publish/")
+    assert r.status_code == 302
+    page = admin.get("/console/services/catalogue/C-1/?v=2").content.decode()
+    assert "第2版相对第1版的修改" in page and "家庭收入证明" in page and "增加收入证明" in page
+    assert "敬老证" in page  # the removed alias shows as deleted text
+    assert admin.get("/console/services/catalogue/C-1/?v=1").status_code == 200
+    assert admin.get("/console/services/catalogue/C-1/?v=9").status_code == 404
+
+
+def test_console_edit_error_names_the_field_and_saves_nothing(login_as) -> None:  # type: ignore[no-untyped-def]
+    do_import_catalogue([item_row("C-2")], None)
+    admin = login_as("center_admin")
+    data = _form(admin, "C-2")
+    data["promised_days"] = "30"
+    r = admin.post("/console/services/catalogue/C-2/edit/", data)
+    assert r.status_code == 422
+    body = r.content.decode()
+    assert "承诺办结时限" in body and "承诺时限不能超过法定时限" in body
+    assert 'value="30"' in body  # what was typed is kept
+    assert not ItemVersion.objects.filter(item__code="C-2", state="draft").exists()
+    # "more rows" without JavaScript: blank rows, nothing saved
+    data["promised_days"] = "5"
+    data["more"] = "materials"
+    r = admin.post("/console/services/catalogue/C-2/edit/", data)
+    assert r.status_code == 200 and r.content.decode().count('name="m_key"') == 3 + 4 + 1
+    assert not ItemVersion.objects.filter(item__code="C-2", state="draft").exists()
+
+
+@pytest.mark.parametrize("who", ["gridworker", "civil_affairs", "leader"])
+def test_non_editors_read_but_never_reach_edit_pages(login_as, who: str) -> None:  # type: ignore[no-untyped-def]
+    do_import_catalogue([item_row("C-3")], None)
+    admin = user("center_admin")
+    do_save_draft(admin, "C-3", {"name": "草稿里的新名称"})
+    c = login_as(who)
+    r = c.get("/console/services/catalogue/")
+    assert r.status_code == 200
+    page = c.get("/console/services/catalogue/C-3/").content.decode()
+    assert "老年人优待证" in page and "草稿里的新名称" not in page
+    assert c.get("/console/services/catalogue/C-3/?v=2").status_code == 404
+    for url in ("C-3/edit/", "import/"):
+        assert c.get(f"/console/services/catalogue/{url}").status_code == 404
+    for url in ("C-3/edit/", "C-3/publish/", "C-3/discard/", "C-3/active/", "import/"):
+        assert c.post(f"/console/services/catalogue/{url}", {"reason": "x"}).status_code == 404
+    assert ItemVersion.objects.get(item__code="C-3", state="draft").name == "草稿里的新名称"
+    assert ServiceItem.objects.get(code="C-3").active
+
+
+def test_console_list_filters_and_counts(login_as) -> None:  # type: ignore[no-untyped-def]
+    do_import_catalogue(rows(26, prefix="CL"), None)
+    c = login_as("center_admin")
+    page = c.get("/console/services/catalogue/", {"q": "CL-", "proxy": "yes"}).content.decode()
+    assert '<dd id="count-total">2</dd>' in page  # CL-0000 and CL-0013
+    page = c.get("/console/services/catalogue/", {"q": "CL-", "department": "health"}
+                 ).content.decode()
+    assert '<dd id="count-total">7</dd>' in page
+    assert c.get("/console/services/catalogue/", {"page": "99"}).status_code == 200
+    assert c.get("/console/services/catalogue/").status_code == 200
+
+
+def test_console_withdraw_needs_a_reason(login_as) -> None:  # type: ignore[no-untyped-def]
+    do_import_catalogue([item_row("C-4")], None)
+    c = login_as("center_admin")
+    c.post("/console/services/catalogue/C-4/active/", {"reason": ""})
+    assert ServiceItem.objects.get(code="C-4").active
+    c.post("/console/services/catalogue/C-4/active/", {"reason": "职能划转"})
+    assert not ServiceItem.objects.get(code="C-4").active
+    # the editor still finds it; the others no longer do
+    assert c.get("/console/services/catalogue/C-4/").status_code == 200
+    assert login_as("gridworker").get("/console/services/catalogue/C-4/").status_code == 404
+
+
+def test_console_download_and_upload(login_as) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    do_import_catalogue(rows(2, prefix="UP"), None)
+    c = login_as("center_admin")
+    r = c.get("/console/services/catalogue/export/", {"format": "xlsx"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
+    r = c.get("/console/services/catalogue/export/", {"format": "json"})
+    assert json.loads(r.content)["format"] == "wangge.services.catalogue"
+    assert login_as("gridworker").get("/console/services/catalogue/export/",
+                                      {"format": "json"}).status_code == 200
+    changed = [item_row("UP-0000", name="改过的名称"), item_row("UP-NEW", level="moon")]
+    r = c.post("/console/services/catalogue/import/", {"file": SimpleUploadedFile(
+        "c.json", json.dumps(changed).encode(), "application/json"), "draft": "on"})
+    assert r.status_code == 422 and "第2项 level" in r.content.decode()
+    assert not ServiceItem.objects.filter(code="UP-NEW").exists()
+    changed[1]["level"] = "town"
+    r = c.post("/console/services/catalogue/import/", {"file": SimpleUploadedFile(
+        "c.json", json.dumps(changed).encode(), "application/json"), "draft": "on"})
+    assert r.status_code == 200 and "新增 1 项，更新 1 项" in r.content.decode()
+    assert ItemVersion.objects.get(item__code="UP-0000", state="draft").name == "改过的名称"
