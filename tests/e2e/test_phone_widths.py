@@ -53,7 +53,24 @@ from wangge.org.models import Person
 person = Person.objects.get(user=worker)
 plan = build_day_plan(person, datetime.date.today())
 task = Task.objects.filter(worker=person, confidential=False).order_by("pk").first()
+# the service hall: items from the demo catalogue; a draft and a submitted application and
+# a booking made here, opened on the public status page by number and follow code
+from django.utils import timezone
+from wangge.services.actions.applications import do_open_application
+from wangge.services.actions.proxy import do_book_proxy
+from wangge.services.models import Application, ServiceItem
+published = ServiceItem.objects.filter(active=True, current__isnull=False).order_by("code")
+online_item = published.filter(online_prereview=True, proxy_eligible=True).first()
+draft = do_open_application(None, item_code=online_item.code, applicant={"name": "宽度检查"},
+                            grid_id=grid.pk)
+sent = do_open_application(None, item_code=online_item.code, applicant={"name": "宽度检查"},
+                           grid_id=grid.pk)
+Application.objects.filter(pk=sent.pk).update(state="submitted", submitted_at=timezone.now())
+booked = do_book_proxy(None, item_code=online_item.code, grid_id=grid.pk, at=None,
+                       applicant={"name": "宽度检查", "phone": "13900000000"}, channel="guide")
 print(json.dumps({
+    "item": online_item.code, "draft": [draft.no, draft.follow_code],
+    "sent": [sent.no, sent.follow_code], "booked": [booked.no, booked.follow_code],
     "person": person.pk, "plan": plan.pk, "task": task.pk,
     "grid": grid.code, "spot": [grid.label_lng, grid.label_lat], "grid_qr": grid.qr_token,
     "building_qr": building.qr_token,
@@ -76,6 +93,17 @@ class Visit:
 REPORTED = "/console/cases/<reported>/reported/"
 
 
+def _record(ids: dict, key: str) -> tuple[str, str]:
+    """(number, follow code) of a service-hall record the ids script made."""
+    found = ids[key]
+    return (found[0], found[1]) if isinstance(found, list) else ("", "")
+
+
+def _status(ids: dict, key: str) -> str:
+    no, code = _record(ids, key)
+    return f"/services/status/?no={no}&code={code}"
+
+
 def visits(ids: dict) -> list[Visit]:
     case, open_case, dept_case = ids["assigned_case"], ids["open_case"], ids["dept_case"]
     return [
@@ -87,6 +115,24 @@ def visits(ids: dict) -> list[Visit]:
         Visit("", "/cases/status/", "cases_public:status"),
         Visit("", f"/cases/status/?no={case}", "cases_public:status"),
         Visit("", f"/cases/status/{case}", "cases_public:status_no"),
+        # the service hall (signed out); the status page opens a record for this browser
+        Visit("", "/services/", "services_public:hall"),
+        Visit("", "/services/?q=%E8%80%81%E5%B9%B4%E8%AF%81&proxy=1", "services_public:hall"),
+        Visit("", f"/services/?event=elderly&t={ids['grid_qr']}", "services_public:hall"),
+        Visit("", f"/services/items/{ids['item']}/", "services_public:guide"),
+        Visit("", f"/services/items/{ids['item']}/apply/", "services_public:apply"),
+        Visit("", f"/services/items/{ids['item']}/proxy/", "services_public:book"),
+        Visit("", f"/services/items/{ids['item']}/proxy/?t={ids['building_qr']}",
+              "services_public:book"),
+        Visit("", "/services/status/", "services_public:status"),
+        Visit("", _status(ids, "draft"), "services_public:status"),
+        Visit("", _status(ids, "sent"), "services_public:status"),
+        Visit("", _status(ids, "booked"), "services_public:status"),
+        Visit("", f"/services/applications/{_record(ids, 'draft')[0]}/",
+              "services_public:application"),
+        Visit("", f"/services/applications/{_record(ids, 'sent')[0]}/done/",
+              "services_public:applied"),
+        Visit("", f"/services/proxies/{_record(ids, 'booked')[0]}/", "services_public:booked"),
         # the center's dispatcher
         Visit("dispatcher", "/", "web:home"),
         Visit("dispatcher", "/console/cases/", "cases:queue"),
@@ -184,6 +230,8 @@ NOT_PAGES = {
     "fieldwork:plan_add", "fieldwork:plan_remove", "fieldwork:plan_move",
     "fieldwork:plan_done", "fieldwork:plan_rebuild", "fieldwork:opinion_step",
     "fieldapp:manifest", "fieldapp:sw", "fieldapp:icon",
+    "services_public:search_json", "services_public:upload", "services_public:submit",
+    "services_public:rate",
 }
 
 # Pages other engineers own and had not fixed when this test was written.
