@@ -361,3 +361,20 @@ def test_console_download_and_upload(login_as) -> None:  # type: ignore[no-untyp
         "c.json", json.dumps(changed).encode(), "application/json"), "draft": "on"})
     assert r.status_code == 200 and "新增 1 项，更新 1 项" in r.content.decode()
     assert ItemVersion.objects.get(item__code="UP-0000", state="draft").name == "改过的名称"
+
+
+def test_admin_only_looks(django_user_model, client) -> None:  # type: ignore[no-untyped-def]
+    do_import_catalogue([item_row("AD-1")], None)
+    root = django_user_model.objects.create_superuser("root_catalogue", password="x")
+    client.force_login(root)
+    item = ServiceItem.objects.get(code="AD-1")
+    for model in ("serviceitem", "itemversion", "application", "proxyrequest", "synonym",
+                  "materialfile"):
+        assert client.get(f"/admin/services/{model}/").status_code == 200, model
+        assert client.get(f"/admin/services/{model}/add/").status_code == 403, model
+    page = client.get(f"/admin/services/serviceitem/{item.pk}/change/")
+    assert page.status_code == 200 and "/console/services/catalogue/AD-1/" in \
+        client.get("/admin/services/serviceitem/").content.decode()
+    assert client.post(f"/admin/services/serviceitem/{item.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+    assert ServiceItem.objects.filter(code="AD-1").exists()
