@@ -28,12 +28,14 @@ def submitted() -> Application:
 def test_breach_is_escalated_once() -> None:
     a = submitted()
     assert a.due_at is not None
-    # long before the deadline: nothing
-    counts = sweep_clocks(a.submitted_at + dt.timedelta(minutes=1))  # type: ignore[operator]
-    assert counts["prereview_breached"] == 0
+    # long before the deadline: nothing (the demo's own applications may be swept)
+    sweep_clocks(a.submitted_at + dt.timedelta(minutes=1))  # type: ignore[operator]
+    a.refresh_from_db()
+    assert a.breached_at is None
     after = a.due_at + dt.timedelta(minutes=5)
     counts = sweep_clocks(after)
-    assert counts["prereview_breached"] == 1 and counts["prereview_escalated"] == 1
+    assert counts["prereview_breached"] >= 1  # type: ignore[operator]
+    assert counts["prereview_escalated"] == counts["prereview_breached"]
     a.refresh_from_db()
     assert a.breached_at == after and a.escalated_at == after and a.state == "submitted"
     escalated = OutboxMessage.objects.filter(topic="services.prereview_escalated",
@@ -44,8 +46,12 @@ def test_breach_is_escalated_once() -> None:
                                      object_id=str(a.pk)).count() == 1
     assert a.events.filter(action="escalated").count() == 1
     # a second sweep is a no-op
-    again = sweep_clocks(after + dt.timedelta(hours=1))
+    again = sweep_clocks(after)
     assert again["prereview_breached"] == 0 and again["prereview_warned"] == 0
+    assert again["proxy_breached"] == 0 and again["proxy_warned"] == 0
+    sweep_clocks(after + dt.timedelta(hours=1))
+    a.refresh_from_db()
+    assert a.breached_at == after
     assert escalated.count() == 1 and a.events.filter(action="escalated").count() == 1
 
 
@@ -54,7 +60,7 @@ def test_warning_before_the_deadline_once() -> None:
     assert a.due_at is not None
     before = a.due_at - dt.timedelta(minutes=30)
     counts = sweep_clocks(before)
-    assert counts["prereview_warned"] == 1 and counts["prereview_breached"] == 0
+    assert counts["prereview_warned"] >= 1  # type: ignore[operator]
     a.refresh_from_db()
     assert a.warned_at == before and a.breached_at is None
     assert sweep_clocks(before)["prereview_warned"] == 0
@@ -68,8 +74,10 @@ def test_decided_applications_are_not_swept() -> None:
     a = submitted()
     apps.do_decide(user("civil_affairs"), a, "reject", "不符合条件")
     assert a.due_at is not None
-    counts = sweep_clocks(a.due_at + dt.timedelta(days=3))
-    assert counts["prereview_breached"] == 0
+    sweep_clocks(a.due_at + dt.timedelta(days=3))
+    a.refresh_from_db()
+    assert a.breached_at is None and a.escalated_at is None
+    assert not a.events.filter(action="escalated").exists()
 
 
 def test_resubmission_starts_a_new_clock() -> None:
