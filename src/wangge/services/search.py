@@ -161,11 +161,17 @@ def normalize(text: str) -> str:
 
 def segment(text: str) -> list[str]:
     """jieba's search-mode words of normalised text (a word and its parts), no spaces."""
+    return list(_segment(text, id(_jieba())))
+
+
+@lru_cache(maxsize=50000)
+def _segment(text: str, _tokenizer_id: int) -> tuple[str, ...]:
+    # material names and FAQ questions repeat across items: segment each once
     tk = _jieba()
-    out = []
+    out: list[str] = []
     for part in normalize(text).split():
         out += [w for w in tk.cut_for_search(part, HMM=True) if w.strip()]
-    return out
+    return tuple(out)
 
 
 def bigrams(text: str) -> list[str]:
@@ -248,12 +254,16 @@ def index_items(items: Iterable[ServiceItem]) -> None:
                   .select_related("current", "department"))
     tk = _jieba()
     _add_words(tk, [w for i in loaded if i.current for w in i.current.aliases])
-    rows = [SearchTerm(term=t, item_id=i.pk, weight=round(w, 3))
-            for i in loaded if i.active for t, w in item_terms(i).items()]
-    with transaction.atomic():
+    rows = [(t, i.pk, round(w, 3)) for i in loaded if i.active
+            for t, w in item_terms(i).items()]
+    table = SearchTerm._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
         for chunk in range(0, len(ids), 500):
             SearchTerm.objects.filter(item_id__in=ids[chunk:chunk + 500]).delete()
-        SearchTerm.objects.bulk_create(rows, batch_size=2000)
+        # plain executemany: model instances cost more than jieba does at this size
+        for chunk in range(0, len(rows), 5000):
+            cur.executemany(f"INSERT INTO {table} (term, item_id, weight) VALUES (%s, %s, %s)",
+                            rows[chunk:chunk + 5000])
 
 
 def index_item(item: ServiceItem) -> None:
