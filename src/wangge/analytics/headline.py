@@ -4,7 +4,8 @@ for a user's scope, a grid subtree and a span of days.
 What is counted is what the apps' own access rules let the user count: fieldwork.access.
 field_scope for the grid worker's records, cases.access.territory_cases for events
 (confidential cases are counted there, never listed, exactly as the case statistics count
-them). `raw_headline` counts the records directly: one aggregate per counter over a prefix
+them), field_scope again for the proxy requests delivered (by their grid).
+`raw_headline` counts the records directly: one aggregate per counter over a prefix
 of the grid's materialized path and a range of the record's time column. That is fast for
 a basic grid, and a full scan of a city's or a province's rows otherwise.
 
@@ -24,12 +25,13 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from wangge.analytics.models import DailyTally
-from wangge.analytics.rollup import FIGURES, current_state, day_start
+from wangge.analytics.rollup import DELIVERED, FIGURES, current_state, day_start
 from wangge.cases.access import TERRITORY_ROLES, territory_cases
 from wangge.cases.models import Case
 from wangge.fieldwork.access import field_scope
 from wangge.fieldwork.models import Distribution, Opinion, Visit
 from wangge.org.access import TERRITORY_READ_ROLES, AnyUser, scope_paths
+from wangge.services.models import ProxyRequest
 from wangge.territory.models import Grid
 
 __all__ = ["Headline", "day_start", "headline", "raw_headline"]
@@ -42,7 +44,7 @@ class Headline:
     visits: int  # 走访帮扶人次: the sum of people met
     events: int  # 事件: cases reported
     opinions: int  # 社情民意
-    proxy_items: int  # 代办件数: 0 until proxy handling (services) exists
+    proxy_items: int  # 代办件数: proxy requests delivered (services)
     leaflets: int  # 政策宣传资料（份）: the sum of copies handed out
 
     def as_dict(self) -> dict[str, int]:
@@ -72,7 +74,10 @@ SOURCES: dict[str, tuple[type, str, bool, str | None]] = {
     "events": (Case, "created_at", False, None),
     "opinions": (Opinion, "collected_at", False, None),
     "leaflets": (Distribution, "day", True, "count"),
+    "proxy_items": (ProxyRequest, "delivered_at", False, None),
 }
+#: figure → which of its records count (every one where not named)
+COUNTED: dict[str, Q] = {"proxy_items": DELIVERED}
 
 
 def _total(qs: QuerySet, summed: str | None) -> int:
@@ -89,8 +94,9 @@ def raw_headline(user: AnyUser, *, grid: Grid | None = None, since: dt.date | No
     out = {}
     for name, (model, at, is_date, summed) in SOURCES.items():
         base = territory_cases(user) if model is Case else model.objects.filter(scope)
+        base = base.filter(COUNTED.get(name, Q()))
         out[name] = _total(_within(base, at=at, is_date=is_date, **span), summed)
-    return Headline(proxy_items=0, **out)
+    return Headline(**out)
 
 
 def _pieces(user: AnyUser, roles: frozenset[str], grid: Grid | None
@@ -126,8 +132,8 @@ def _subtrees(paths: list[str] | None) -> Q:
 
 def _raw(name: str, paths: list[str] | None, since: dt.date, until: dt.date) -> int:
     model, at, is_date, summed = SOURCES[name]
-    qs = _within(model.objects.filter(_subtrees(paths)), at=at, grid=None, since=since,
-                 until=until, is_date=is_date)
+    qs = _within(model.objects.filter(_subtrees(paths), COUNTED.get(name, Q())), at=at,
+                 grid=None, since=since, until=until, is_date=is_date)
     return _total(qs, summed)
 
 
@@ -156,7 +162,7 @@ def headline(user: AnyUser, *, grid: Grid | None = None, since: dt.date | None =
         + ([(tallied[1] + ONE_DAY, hi)] if tallied[1] < hi else []))
     field = _pieces(user, TERRITORY_READ_ROLES, grid)
     by_pieces = {"visits": field, "opinions": field, "leaflets": field,
-                 "events": _pieces(user, TERRITORY_ROLES, grid)}
+                 "events": _pieces(user, TERRITORY_ROLES, grid), "proxy_items": field}
     sums: dict[tuple, dict[str, Any]] = {}
     whole: dict[tuple, bool] = {}
     out: dict[str, int] = {}
@@ -178,4 +184,4 @@ def headline(user: AnyUser, *, grid: Grid | None = None, since: dt.date | None =
                     ).aggregate(**{f: Sum(f) for f in FIGURES})
                 n += int(sums[key][name] or 0)
         out[name] = n
-    return Headline(proxy_items=0, **out)
+    return Headline(**out)

@@ -22,6 +22,7 @@ class DailyTally(models.Model):
     events = models.PositiveIntegerField(_("事件"), default=0)
     opinions = models.PositiveIntegerField(_("社情民意"), default=0)
     leaflets = models.PositiveIntegerField(_("政策宣传资料（份）"), default=0)
+    proxy_items = models.PositiveIntegerField(_("代办件数"), default=0)
 
     class Meta:
         verbose_name = _("每日汇总")

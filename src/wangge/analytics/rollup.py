@@ -1,6 +1,6 @@
 """The daily tallies computed from the records: one day at a time, set-wise.
 
-For a day (Asia/Shanghai) each source is read once, grouped by the record's grid (four
+For a day (Asia/Shanghai) each source is read once, grouped by the record's grid (five
 GROUP BY queries on the records' time indexes); the sums are then added up the tree in
 Python to every grid of levels 0–3 above (and including) the record's grid, from a map of
 the tree read once per run. What each figure counts is exactly what the headline's raw
@@ -10,7 +10,9 @@ queries count (wangge.analytics.headline.raw_headline):
 - events: every case created that day, confidential ones included (cases.access.
   territory_cases counts them, the statistics show them as a number);
 - opinions: opinions collected that day;
-- leaflets: the sum of `count` of distributions of that day.
+- leaflets: the sum of `count` of distributions of that day;
+- proxy_items: proxy requests (services) delivered that day (state delivered or rated, by
+  `delivered_at`): 代办件数 counts what reached the resident's door.
 """
 
 from __future__ import annotations
@@ -18,18 +20,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from wangge.analytics.models import RollupState
 from wangge.cases.models import Case
 from wangge.fieldwork.models import Distribution, Opinion, Visit
+from wangge.services.models import ProxyRequest
 from wangge.territory.models import Grid, TerritoryState
 
 #: the levels that get tallies: every grid above the basic level
 ROLLED_LEVELS = (0, 1, 2, 3)
-FIGURES = ("visits", "events", "opinions", "leaflets")
-Row = tuple[int, dt.date, int, int, int, int]
+FIGURES = ("visits", "events", "opinions", "leaflets", "proxy_items")
+Row = tuple[int, dt.date, int, int, int, int, int]
+#: a proxy request counts once delivered; rating it afterwards keeps it counted
+DELIVERED = Q(state__in=(ProxyRequest.State.DELIVERED, ProxyRequest.State.RATED))
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -77,12 +82,14 @@ def day_sources(day: dt.date) -> dict[str, Iterator[tuple[int, int]]]:
         "opinions": _per_grid(Opinion.objects.filter(collected_at__gte=start,
                                                      collected_at__lt=end), Count("id")),
         "leaflets": _per_grid(Distribution.objects.filter(day=day), Sum("count")),
+        "proxy_items": _per_grid(ProxyRequest.objects.filter(
+            DELIVERED, delivered_at__gte=start, delivered_at__lt=end), Count("id")),
     }
 
 
 def day_rows(day: dt.date, up: dict[int, tuple[int, ...]]) -> list[Row]:
-    """The tallies of one day: (grid id, day, visits, events, opinions, leaflets) for every
-    grid of levels 0–3 with something that day."""
+    """The tallies of one day: (grid id, day, *FIGURES) for every grid of levels 0–3 with
+    something that day."""
     sums: dict[int, list[int]] = {}
     for i, (_name, pairs) in enumerate(day_sources(day).items()):
         for grid_id, n in pairs:
@@ -91,7 +98,7 @@ def day_rows(day: dt.date, up: dict[int, tuple[int, ...]]) -> list[Row]:
             for target in up.get(grid_id, ()):
                 row = sums.get(target)
                 if row is None:
-                    row = sums[target] = [0, 0, 0, 0]
+                    row = sums[target] = [0] * len(FIGURES)
                 row[i] += int(n)
     return [(g, day, *r) for g, r in sorted(sums.items())]  # type: ignore[misc]
 
@@ -101,9 +108,10 @@ def first_record_day() -> dt.date | None:
     from django.db.models import Min
 
     firsts: list[dt.date] = []
-    for model, at in ((Visit, "visited_at"), (Case, "created_at"),
-                      (Opinion, "collected_at")):
-        moment = model.objects.aggregate(m=Min(at))["m"]
+    for qs, at in ((Visit.objects, "visited_at"), (Case.objects, "created_at"),
+                   (Opinion.objects, "collected_at"),
+                   (ProxyRequest.objects.filter(DELIVERED), "delivered_at")):
+        moment = qs.aggregate(m=Min(at))["m"]
         if moment is not None:
             firsts.append(timezone.localtime(moment).date())
     if (day := Distribution.objects.aggregate(m=Min("day"))["m"]) is not None:

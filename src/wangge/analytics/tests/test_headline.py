@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from wangge.analytics.headline import day_start, headline
 from wangge.cases.models import Case
 from wangge.fieldwork.models import Distribution, Material, Opinion, OpinionTopic, Visit, VisitKind
-from wangge.org.models import Person, Role, RoleAssignment
+from wangge.org.models import Department, Person, Role, RoleAssignment
+from wangge.services.models import ItemType, ProxyRequest, ServiceItem
 from wangge.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -65,14 +66,38 @@ def write(place: Grid, day: dt.date, people: int, copies: int, case: Case | None
         Case.objects.filter(pk=case.pk).update(grid=place, created_at=at)
 
 
+def proxy_item() -> ServiceItem:
+    item = ServiceItem.objects.filter(proxy_eligible=True).order_by("code").first()
+    if item is None:  # a catalogue-less database: one item is enough to count against
+        item = ServiceItem.objects.create(
+            code="T-HEADLINE", name="测试代办事项", type=ItemType.CONFIRMATION, level="city",
+            department=Department.objects.get(code="civil-affairs"), proxy_eligible=True)
+    return item
+
+
+def deliver(place: Grid, day: dt.date, state: str = ProxyRequest.State.DELIVERED) -> None:
+    """A proxy request of this grid delivered on `day` (counted when delivered or rated;
+    one still ready to deliver carries no delivery time and counts nowhere)."""
+    at = day_start(day) + dt.timedelta(hours=15)
+    done = state in (ProxyRequest.State.DELIVERED, ProxyRequest.State.RATED)
+    n = ProxyRequest.objects.count()
+    ProxyRequest.objects.create(
+        no=f"DBT{day:%Y%m%d}{n:06d}", item=proxy_item(), grid=place, worker=worker_of(place),
+        channel=ProxyRequest.Channel.PHONE, state=state, applicant_name="测试",
+        delivered_at=at if done else None, rating=5 if state == ProxyRequest.State.RATED
+        else None)
+
+
 def counters(client: Client, **query: Any) -> dict[str, int]:
     r = client.get(URL, {"from": "2031-01-01", "to": "2031-12-31", **query})
     assert r.status_code == 200, r.content
     return r.json()
 
 
+PROXY_STATES = (None, ProxyRequest.State.DELIVERED, ProxyRequest.State.RATED,
+                ProxyRequest.State.READY)
 RECORD = st.tuples(st.sampled_from(PLACES), st.integers(0, 364), st.integers(1, 9),
-                   st.integers(1, 300), st.booleans())
+                   st.integers(1, 300), st.booleans(), st.sampled_from(PROXY_STATES))
 
 
 class Rollback(Exception):
@@ -94,9 +119,11 @@ def test_the_counters_are_sums_of_the_records_in_scope(records: list[tuple], log
             "dispatcher": set(PLACES)}
     try:
         with transaction.atomic():
-            for place, offset, people, copies, with_case in records:
+            for place, offset, people, copies, with_case, proxy in records:
                 write(where[place], YEAR + dt.timedelta(days=offset), people, copies,
                       next(spare) if with_case else None)
+                if proxy is not None:
+                    deliver(where[place], YEAR + dt.timedelta(days=offset), proxy)
                 for who, places in sees.items():
                     if place in places:
                         row = expected[who]
@@ -104,6 +131,8 @@ def test_the_counters_are_sums_of_the_records_in_scope(records: list[tuple], log
                         row["opinions"] += 1
                         row["leaflets"] += copies
                         row["events"] += int(with_case)
+                        row["proxy_items"] += int(proxy in (ProxyRequest.State.DELIVERED,
+                                                            ProxyRequest.State.RATED))
             for who, row in expected.items():
                 assert counters(login_as(who)) == row, who
             # a line department reads none of the grid workers' records, nor a territory
@@ -118,6 +147,9 @@ def test_a_grid_and_a_span_narrow_the_figures(login_as) -> None:
     write(where["own"], dt.date(2031, 3, 1), 3, 10, None)
     write(where["sibling"], dt.date(2031, 3, 2), 4, 20, None)
     write(where["own"], dt.date(2031, 4, 1), 5, 40, None)
+    deliver(where["own"], dt.date(2031, 3, 2))
+    deliver(where["sibling"], dt.date(2031, 3, 1), ProxyRequest.State.RATED)
+    deliver(where["sibling"], dt.date(2031, 3, 2), ProxyRequest.State.READY)
     station = login_as("station")
     assert counters(station, grid=where["own"].code)["visits"] == 8
     assert counters(station, grid=where["own"].parent.code)["leaflets"] == 70
@@ -125,6 +157,10 @@ def test_a_grid_and_a_span_narrow_the_figures(login_as) -> None:
     march = counters(station, **{"from": "2031-03-01", "to": "2031-03-02"})
     assert (march["visits"], march["opinions"], march["leaflets"]) == (7, 2, 30)
     assert counters(station, **{"from": "2031-03-02", "to": "2031-03-02"})["visits"] == 4
+    assert march["proxy_items"] == 2  # the one still ready to deliver is not counted
+    assert counters(station, grid=where["own"].code)["proxy_items"] == 1
+    assert counters(login_as("gridworker"), **{"from": "2031-03-01", "to": "2031-03-01"}
+                    )["proxy_items"] == 0  # the sibling's is not the worker's
 
 
 def test_confidential_cases_count_only_for_those_the_case_statistics_count_them_for(
@@ -144,7 +180,11 @@ def test_defaults_are_the_whole_scope_and_all_time(login_as) -> None:
     r = login_as("station").get(URL)
     assert r.status_code == 200
     assert r.json() == everything.as_dict()
-    assert everything.proxy_items == 0
+    # 代办件数: the community's proxy requests delivered (or delivered and rated)
+    community = Grid.objects.get(name="胜利社区第1网格").parent
+    assert everything.proxy_items == ProxyRequest.objects.filter(
+        grid__path__startswith=community.path, delivered_at__isnull=False,
+        state__in=("delivered", "rated")).count()
     # the whole scope is the community's: the city's figure is at least as large
     assert headline(get_user_model().objects.get(username="dispatcher")).events >= \
         everything.events
@@ -194,7 +234,7 @@ def test_the_console_home_shows_the_five_counters_of_the_scope(login_as, who: st
 #: the rollup runs "today" = START + TODAY; records fall on START + 0..DAYS-1
 START, TODAY, DAYS = dt.date(2031, 3, 1), 12, 16
 LATE = st.tuples(st.sampled_from(PLACES), st.integers(0, TODAY), st.integers(1, 9),
-                 st.integers(1, 300), st.booleans())
+                 st.integers(1, 300), st.booleans(), st.sampled_from(PROXY_STATES))
 SPANS = [(None, None), (START, START + dt.timedelta(days=DAYS)), (START + dt.timedelta(3),
          START + dt.timedelta(3)), (START + dt.timedelta(TODAY - 1), START + dt.timedelta(TODAY)),
          (dt.date(2031, 2, 1), START + dt.timedelta(2)), (START + dt.timedelta(TODAY), None),
@@ -238,16 +278,20 @@ def test_the_rollups_give_the_records_figures(records: list[tuple], late: list[t
     spare = iter(Case.objects.filter(confidential=False).order_by("pk")[:len(records) + 4])
     try:
         with transaction.atomic():
-            for place, offset, people, copies, with_case in records:
+            for place, offset, people, copies, with_case, proxy in records:
                 write(where[place], START + dt.timedelta(days=offset), people, copies,
                       next(spare) if with_case else None)
+                if proxy is not None:
+                    deliver(where[place], START + dt.timedelta(days=offset), proxy)
             do_rebuild(START, today=today)
             state = RollupState.objects.get()
             assert (state.covers_from, state.last_day) == (START, today - dt.timedelta(1))
             assert_headline_is_raw(where)
-            for place, offset, people, copies, with_case in late:
+            for place, offset, people, copies, with_case, proxy in late:
                 write(where[place], START + dt.timedelta(days=offset), people, copies,
                       next(spare) if with_case else None)
+                if proxy is not None:
+                    deliver(where[place], START + dt.timedelta(days=offset), proxy)
             do_rollup(today - dt.timedelta(days=35), today - dt.timedelta(1), today=today)
             assert assert_headline_is_raw(where) > 100
             raise Rollback

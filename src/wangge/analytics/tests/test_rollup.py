@@ -15,7 +15,7 @@ from wangge.analytics import jobs
 from wangge.analytics.actions import do_rebuild, do_rollup
 from wangge.analytics.headline import headline, raw_headline
 from wangge.analytics.models import DailyTally, RollupState
-from wangge.analytics.tests.test_headline import grids, write
+from wangge.analytics.tests.test_headline import deliver, grids, write
 from wangge.territory.models import Grid, TerritoryState
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ DAY = dt.timedelta(days=1)
 
 def tallies() -> list[tuple]:
     return list(DailyTally.objects.order_by("grid_id", "day").values_list(
-        "grid_id", "day", "visits", "events", "opinions", "leaflets"))
+        "grid_id", "day", "visits", "events", "opinions", "leaflets", "proxy_items"))
 
 
 def same_as_raw(*who: str, **span: dt.date) -> None:
@@ -59,6 +59,7 @@ def test_rebuild_from_a_day_replaces_only_the_days_from_it(capsys) -> None:
     # records arrive for an old day and for a day inside the span to rebuild
     write(where["own"], yesterday - 10 * DAY, 7, 70, None)
     write(where["own"], yesterday - DAY, 5, 50, None)
+    deliver(where["own"], yesterday - DAY)
     call_command("analytics", "rebuild", "--from", (yesterday - 2 * DAY).isoformat(),
                  stdout=out)
     # the old day is left as it was (a rebuild from an earlier day picks it up) ...
@@ -66,7 +67,7 @@ def test_rebuild_from_a_day_replaces_only_the_days_from_it(capsys) -> None:
     # ... the later days are recomputed
     community = where["own"].parent
     row = DailyTally.objects.get(grid=community, day=yesterday - DAY)
-    assert row.visits >= 5 and row.leaflets >= 50
+    assert row.visits >= 5 and row.leaflets >= 50 and row.proxy_items >= 1
     call_command("analytics", "rebuild", "--from", (yesterday - 30 * DAY).isoformat(),
                  stdout=out)
     assert RollupState.objects.get().covers_from is None  # still all time
@@ -97,6 +98,7 @@ def test_the_job_builds_once_then_keeps_a_window_and_catches_late_records() -> N
     where = grids()
     yesterday = timezone.localdate(now) - DAY
     write(where["own"], yesterday - 3 * DAY, 9, 90, None)  # synced late from a phone
+    deliver(where["own"], yesterday - 3 * DAY)
     user = get_user_model().objects.get(username="station")
     assert headline(user) != raw_headline(user)  # until the next run
     assert "days" in jobs.rollup(now + dt.timedelta(seconds=2 * jobs.ROLLUP_EVERY_S))
