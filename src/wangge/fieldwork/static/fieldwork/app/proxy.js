@@ -294,12 +294,12 @@
 
     const collect = $("proxy-collect-form"), deliver = $("proxy-deliver-form"), rate = $("proxy-rate-form");
     const showCollect = state === "booked" || state === "returned";
-    const wasOpen = collect.dataset.proxy === String(p.id) && !collect.hidden;
+    const wasOpen = collect.dataset.request === String(p.id) && !collect.hidden;
     collect.hidden = !showCollect;
     deliver.hidden = state !== "ready";
     rate.hidden = state !== "delivered";
     if (showCollect && !wasOpen) {
-      collect.dataset.proxy = String(p.id);
+      collect.dataset.request = String(p.id);
       collect.dataset.mode = state === "returned" ? "recollect" : "collect";
       photos = new Map();
       const list = $("proxy-materials");
@@ -336,7 +336,7 @@
     current = id;
     ["proxy-collect-form", "proxy-deliver-form", "proxy-rate-form"].forEach((f) => {
       $(f).hidden = true;
-      $(f).dataset.proxy = "";
+      $(f).dataset.request = "";
     });
     $("proxy-deliver-form").reset();
     $("proxy-rate-form").reset();
@@ -348,7 +348,7 @@
   // -- the steps -----------------------------------------------------------------------------
   async function done(text) {
     toast(text);
-    ["proxy-collect-form", "proxy-deliver-form", "proxy-rate-form"].forEach((f) => { $(f).dataset.proxy = ""; });
+    ["proxy-collect-form", "proxy-deliver-form", "proxy-rate-form"].forEach((f) => { $(f).dataset.request = ""; });
     Object.values(pads).forEach((pad) => pad.clear());
     await renderList();
     await renderOpen();
@@ -431,7 +431,7 @@
   });
 
   document.addEventListener("click", (ev) => {
-    const openButton = ev.target.closest("[data-proxy]");
+    const openButton = ev.target.closest(".proxy-open-button[data-proxy]");
     if (openButton) { open(Number(openButton.dataset.proxy)); return; }
     const resign = ev.target.closest("[data-clear]");
     if (resign) { padOf(resign.dataset.clear).clear(); return; }
