@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from wangge.core import audit, outbox
@@ -290,6 +290,27 @@ def _copy_onto_item(item: ServiceItem, version: ItemVersion) -> None:
     item.updated_at = timezone.now()
 
 
+def _copy_onto_items(items: list[ServiceItem], now: Any) -> None:
+    """`_copy_onto_item` for many items in a few statements: the fields and `current` as
+    subqueries on each item's published version, `events_text` by distinct value.
+    (bulk_update's CASE per row and field cost 5 s of Python for 664 items.)"""
+    published = ItemVersion.objects.filter(item=OuterRef("pk"),
+                                           state=ItemVersion.State.PUBLISHED)
+    by_events: dict[str, list[int]] = {}
+    for item in items:
+        by_events.setdefault(item.events_text, []).append(item.pk)
+    ids = [item.pk for item in items]
+    for chunk in range(0, len(ids), 500):
+        ServiceItem.objects.filter(pk__in=ids[chunk:chunk + 500]).update(
+            current=Subquery(published.values("pk")[:1]),
+            department=Subquery(published.values("department")[:1]),
+            updated_at=now,
+            **{name: Subquery(published.values(name)[:1]) for name in ITEM_FIELDS})
+    for text, pks in by_events.items():
+        for chunk in range(0, len(pks), 500):
+            ServiceItem.objects.filter(pk__in=pks[chunk:chunk + 500]).update(events_text=text)
+
+
 def events_text(events: Iterable[str]) -> str:
     """"|elderly|disability|": one LIKE finds an event on both databases."""
     events = list(events)
@@ -306,16 +327,6 @@ def _published_payload(item: ServiceItem, version: ItemVersion,
             "materials": [m["key"] for m in version.materials],
             "change_note": version.change_note,
             "published_at": version.published_at.isoformat() if version.published_at else None}
-
-
-def _reindex(items: list[ServiceItem]) -> None:
-    """Rebuild the items' search terms (services.search owns the engine)."""
-    index_items = getattr(search, "index_items", None)
-    if index_items is not None:
-        index_items(items)
-    else:  # the skeleton's one-item placeholder, until the search slice lands
-        for item in items:
-            search.index_item(item)
 
 
 def _check_editor(actor: Actor) -> None:
@@ -435,9 +446,7 @@ def do_import_catalogue(rows: list[dict[str, Any]], actor: Actor, *, publish: bo
             for v in new_versions:
                 _copy_onto_item(v.item, v)
                 published_items.append(v.item)
-            ServiceItem.objects.bulk_update(
-                published_items, [*ITEM_FIELDS, "department", "events_text", "current",
-                                  "updated_at"])
+            _copy_onto_items(published_items, now)
             outbox.enqueue_many([
                 ("services.item_published",
                  _published_payload(v.item, v, code_of_dept[v.department_id]))
@@ -447,7 +456,7 @@ def do_import_catalogue(rows: list[dict[str, Any]], actor: Actor, *, publish: bo
                      created=report.created, updated=report.updated,
                      unchanged=len(report.unchanged))
         if published_items:
-            _reindex(published_items)
+            search.index_items(published_items)
     return report
 
 
@@ -535,7 +544,7 @@ def do_publish(actor: Actor, version: ItemVersion) -> ItemVersion:
                      change_note=version.change_note)
         outbox.enqueue("services.item_published",
                        _published_payload(item, version, version.department.code))
-        _reindex([item])
+        search.index_items([item])
     return version
 
 
@@ -553,7 +562,7 @@ def _set_active(actor: Actor, item_code: str, active: bool, reason: str) -> Serv
                      reason=reason)
         outbox.enqueue(action, {"code": item.code, "name": item.name, "active": active,
                                 "reason": reason})
-        _reindex([item])
+        search.index_items([item])
     return item
 
 
