@@ -37,7 +37,7 @@ Channel = Literal[tuple(ProxyRequest.Channel.values)]  # type: ignore[valid-type
 
 # -- shapes ----------------------------------------------------------------------------------
 
-class MaterialOut(Schema):
+class ProxyMaterialOut(Schema):
     key: str | None
     name: str | None
     form: str | None
@@ -47,26 +47,26 @@ class MaterialOut(Schema):
     note: str | None
 
 
-class ItemOut(Schema):
+class ProxyItemOut(Schema):
     code: str
     name: str
     short_name: str
-    materials: list[MaterialOut]
+    materials: list[ProxyMaterialOut]
 
 
-class ApplicantOut(Schema):
+class ProxyApplicantOut(Schema):
     name: str
     id_number: str
     phone: str
 
 
-class ApplicationLink(Schema):
+class ProxyApplicationLink(Schema):
     id: int
     no: str
     state: str
 
 
-class EventOut(Schema):
+class ProxyEventOut(Schema):
     at: dt.datetime
     action: str
     label: str
@@ -79,8 +79,8 @@ class ProxyOut(Schema):
     no: str
     state: str
     state_label: str
-    item: ItemOut
-    applicant_masked: ApplicantOut
+    item: ProxyItemOut
+    applicant_masked: ProxyApplicantOut
     address: str
     building: str | None
     building_id: int | None
@@ -91,14 +91,14 @@ class ProxyOut(Schema):
     at: dt.datetime | None
     originals: list[dict[str, Any]]
     originals_returned: bool
-    application: ApplicationLink | None
+    application: ProxyApplicationLink | None
     stage_due_at: dt.datetime | None
     rating: int | None
     allowed: list[str]
-    events: list[EventOut]
+    events: list[ProxyEventOut]
 
 
-class TimelineOut(Schema):
+class ProxyTimelineOut(Schema):
     at: dt.datetime
     action: str
     label: str
@@ -108,14 +108,14 @@ class TimelineOut(Schema):
     actor: str | None
 
 
-class AuthorizationOut(Schema):
+class ProxyAuthorizationOut(Schema):
     signer_name: str
     signed_at: dt.datetime
     text: str
     signature_url: str
 
 
-class DeliveryOut(Schema):
+class ProxyDeliveryOut(Schema):
     recipient_name: str
     delivered_at: dt.datetime | None
     originals_returned_at: dt.datetime | None
@@ -129,9 +129,9 @@ class ProxyDetailOut(ProxyOut):
     note: str
     follow_code: str
     overdue: bool
-    timeline: list[TimelineOut]
-    authorization: AuthorizationOut | None
-    delivery: DeliveryOut | None
+    timeline: list[ProxyTimelineOut]
+    authorization: ProxyAuthorizationOut | None
+    delivery: ProxyDeliveryOut | None
     rating_label: str | None
     rating_comment: str
 
@@ -141,16 +141,16 @@ class ProxyPage(Schema):
     items: list[ProxyOut]
 
 
-class ApplicantIn(Schema):
+class ProxyApplicantIn(Schema):
     name: Text(50) = ""  # type: ignore[valid-type]
     phone: Text(20) = ""  # type: ignore[valid-type]
     id_number: Text(18) = ""  # type: ignore[valid-type]
 
 
-class BookIn(Schema):
+class ProxyBookIn(Schema):
     item_code: Code  # type: ignore[valid-type]
     grid_id: Id | None = None
-    applicant: ApplicantIn | None = None
+    applicant: ProxyApplicantIn | None = None
     at: dt.datetime | None = None
     channel: Channel = ProxyRequest.Channel.IN_PERSON  # type: ignore[valid-type]
     house_id: Id | None = None
@@ -159,7 +159,7 @@ class BookIn(Schema):
     client_key: ClientKey | None = None  # type: ignore[valid-type]
 
 
-class OriginalIn(Schema):
+class ProxyOriginalIn(Schema):
     name: Text(100)  # type: ignore[valid-type]
     count: int = Field(1, ge=1, le=99)
 
@@ -168,25 +168,25 @@ Materials = Annotated[dict[Text(40), Annotated[list[Sha], Field(min_length=1, ma
                       Field(min_length=1, max_length=40)]
 
 
-class CollectIn(Schema):
+class ProxyCollectIn(Schema):
     materials: Materials
     signature: Sha  # type: ignore[valid-type]
     signer_name: Text(50)  # type: ignore[valid-type]
-    originals: Annotated[list[OriginalIn], Field(max_length=20)] = []
+    originals: Annotated[list[ProxyOriginalIn], Field(max_length=20)] = []
     at: dt.datetime | None = None
     client_key: ClientKey | None = None  # type: ignore[valid-type]
 
 
-class StepIn(Schema):
+class ProxyStepIn(Schema):
     client_key: ClientKey | None = None  # type: ignore[valid-type]
 
 
-class RecollectIn(Schema):
+class ProxyRecollectIn(Schema):
     materials: Materials
     client_key: ClientKey | None = None  # type: ignore[valid-type]
 
 
-class DeliverIn(Schema):
+class ProxyDeliverIn(Schema):
     recipient_name: Text(50)  # type: ignore[valid-type]
     signature: Sha  # type: ignore[valid-type]
     photo: Sha  # type: ignore[valid-type]
@@ -194,17 +194,17 @@ class DeliverIn(Schema):
     client_key: ClientKey | None = None  # type: ignore[valid-type]
 
 
-class RateIn(Schema):
+class ProxyRateIn(Schema):
     rating: int = Field(ge=1, le=5)
     comment: Text(300) = ""  # type: ignore[valid-type]
     client_key: ClientKey | None = None  # type: ignore[valid-type]
 
 
-class ReadyIn(Schema):
+class ProxyReadyIn(Schema):
     note: Text(300) = ""  # type: ignore[valid-type]
 
 
-class CancelIn(Schema):
+class ProxyCancelIn(Schema):
     reason: Text(300)  # type: ignore[valid-type]
 
 
@@ -267,43 +267,43 @@ Created = responses({201: ProxyOut, 200: ProxyOut})
 
 
 @router.post("/proxies", response=Created, summary="预约代办")
-def book(request: HttpRequest, body: BookIn) -> Any:
+def book(request: HttpRequest, body: ProxyBookIn) -> Any:
     return send(request, "proxy.book", body)
 
 
 @router.post("/proxies/{pk}/collect", response=Created, summary="上门收件")
-def collect(request: HttpRequest, pk: Id, body: CollectIn) -> Any:
+def collect(request: HttpRequest, pk: Id, body: ProxyCollectIn) -> Any:
     return send(request, "proxy.collect", body, proxy_id=pk)
 
 
 @router.post("/proxies/{pk}/submit", response=Created, summary="提交部门预审")
-def submit(request: HttpRequest, pk: Id, body: StepIn) -> Any:
+def submit(request: HttpRequest, pk: Id, body: ProxyStepIn) -> Any:
     return send(request, "proxy.submit", body, proxy_id=pk)
 
 
 @router.post("/proxies/{pk}/recollect", response=Created, summary="补正收件")
-def recollect(request: HttpRequest, pk: Id, body: RecollectIn) -> Any:
+def recollect(request: HttpRequest, pk: Id, body: ProxyRecollectIn) -> Any:
     return send(request, "proxy.recollect", body, proxy_id=pk)
 
 
 @router.post("/proxies/{pk}/deliver", response=Created, summary="送证上门")
-def deliver(request: HttpRequest, pk: Id, body: DeliverIn) -> Any:
+def deliver(request: HttpRequest, pk: Id, body: ProxyDeliverIn) -> Any:
     return send(request, "proxy.deliver", body, proxy_id=pk)
 
 
 @router.post("/proxies/{pk}/rate", response=Created, summary="满意度评价")
-def rate(request: HttpRequest, pk: Id, body: RateIn) -> Any:
+def rate(request: HttpRequest, pk: Id, body: ProxyRateIn) -> Any:
     return send(request, "proxy.rate", body, proxy_id=pk)
 
 
 @router.post("/proxies/{pk}/ready", response=responses(ProxyOut), summary="出证待送（部门）")
-def ready(request: HttpRequest, pk: Id, body: ReadyIn) -> Any:
+def ready(request: HttpRequest, pk: Id, body: ProxyReadyIn) -> Any:
     proxy = actions.do_mark_ready(request.auth, access.access_proxy(request.auth, pk),
                                   body.note)
     return actions.proxy_answer(request.auth, proxy.pk)
 
 
 @router.post("/proxies/{pk}/cancel", response=responses(ProxyOut), summary="取消代办")
-def cancel(request: HttpRequest, pk: Id, body: CancelIn) -> Any:
+def cancel(request: HttpRequest, pk: Id, body: ProxyCancelIn) -> Any:
     proxy = actions.do_cancel(request.auth, access.access_proxy(request.auth, pk), body.reason)
     return actions.proxy_answer(request.auth, proxy.pk)
