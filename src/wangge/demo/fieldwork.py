@@ -36,7 +36,7 @@ from django.utils import timezone
 from wangge.cases.models import Case
 from wangge.core.bulk import allocate_ids, db_json, insert_rows
 from wangge.core.bulk import db_date as _db_date
-from wangge.demo import fieldtext
+from wangge.demo import fieldtext, service_story
 from wangge.fieldwork import plan_sources, rota, track
 from wangge.fieldwork.actions.catalogue import do_seed_fieldwork
 from wangge.fieldwork.actions.plan import build_day_plan
@@ -60,7 +60,7 @@ from wangge.fieldwork.models import (
 )
 from wangge.org.models import Person, Role, RoleAssignment
 from wangge.registry.actions import do_mark_visited
-from wangge.registry.models import Building, Household, Resident, SpecialGroup
+from wangge.registry.models import Building, Household, SpecialGroup
 from wangge.territory.models import Grid, Level
 from wangge.workcal.calendar import current as work_calendar
 
@@ -513,17 +513,15 @@ def _stories(today: dt.date, person: Person | None) -> dict[str, int]:
 
 
 def _elderly_bookings(person: Person, grid: Grid, today: dt.date) -> int:
-    """老年证年审: five residents aged 60 or more of one building, booked for today."""
-    born_by = today.replace(year=today.year - ELDERLY_AGE) if not (
-        today.month == 2 and today.day == 29) else dt.date(today.year - ELDERLY_AGE, 2, 28)
-    elderly = Resident.objects.filter(grid=grid, birth_date__lte=born_by,
-                                      moved_out__isnull=True, house__isnull=False)
-    by_building: dict[int, list[Resident]] = defaultdict(list)
-    for r in elderly.select_related("house").order_by("birth_date", "pk"):
-        by_building[r.house.building_id].append(r)
-    if not by_building:
+    """老年证年审: five residents aged 60 or more of one building, booked for today — real
+    proxy requests (services) where the catalogue has the item, plain appointments else."""
+    buildings = service_story.elderly_by_building(grid.pk, today)
+    if not buildings:
         return 0
-    chosen = max(by_building.values(), key=len)[:ELDERLY_BOOKINGS]
+    chosen = buildings[0][:ELDERLY_BOOKINGS]
+    booked = service_story.book_for_today(person, grid.pk, chosen, _at(today, 9 * 60))
+    if booked is not None:
+        return booked
     Appointment.objects.bulk_create([
         Appointment(worker=person, grid=grid, at=_at(today, 9 * 60 + 30 * i),
                     purpose=Appointment.Purpose.PROXY, resident=r, house=r.house,

@@ -138,11 +138,12 @@ def load_demo(
                 register, progress=(lambda n: progress("residents", n)) if progress else None)
         history = load_demo_cases(n=cases, seed=seed, progress=progress) if cases else None
         today = timezone.localdate()
+        # the service hall's 664 items first: the fieldwork demo books proxy requests
+        load_demo_catalogue()
         field = load_demo_fieldwork(
             seed=seed, since=today - dt.timedelta(days=fieldwork_days), until=today,
             progress=progress) if fieldwork_days else None
-        # the service hall: the 664 items, then a year of applications and proxy requests
-        load_demo_catalogue()
+        # the service hall: a year of applications and proxy requests
         services = load_service_year(seed=seed, since=today - dt.timedelta(
             days=fieldwork_days), until=today, progress=progress) if fieldwork_days else None
     return LoadReport(grids=len(specs), people=people, register=counts, cases=history,

@@ -38,6 +38,7 @@ from django.utils import timezone
 from wangge.cases.models import FOLLOW_CODE_ALPHABET, FOLLOW_CODE_LENGTH
 from wangge.core.bulk import allocate_ids, db_json, insert_rows
 from wangge.demo.fieldwork import _big_page_cache as big_page_cache
+from wangge.demo.service_story import five_seniors
 from wangge.fieldwork import plan_sources
 from wangge.fieldwork.models import Appointment
 from wangge.org.models import Role, RoleAssignment
@@ -342,8 +343,9 @@ class Numbers:
 def load_service_year(*, seed: int, since: dt.date, until: dt.date,
                       progress: Progress | None = None) -> dict[str, int]:
     """Proxy requests and online applications booked on the days since ≤ day < until,
-    their timelines cut at now, in one transaction; then the five seniors' story. Returns
-    the counts (and the story's numbers under `story_*`)."""
+    their timelines cut at now, in one transaction; then the five seniors' story
+    (demo.service_story, through the actions). Returns the counts (and the story's numbers
+    under `story_*`)."""
     rng = random.Random(seed * 7919 + 13)
     proxy_items, weights, online_items = _items()
     counts: dict[str, int] = {"proxy_items": len(proxy_items), "online_items": len(
@@ -386,6 +388,7 @@ def load_service_year(*, seed: int, since: dt.date, until: dt.date,
                                     everyone, reviewers))
         if progress:
             progress("applications", counts["applications"])
+        counts.update(five_seniors(until))
     return counts
 
 
