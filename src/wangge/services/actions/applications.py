@@ -304,7 +304,7 @@ def do_upload_material(actor: Actor, application: Application, material_key: str
     """One file of a draft, or of a returned application's materials to correct."""
     _check_applicant_side(actor, application)
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related(
+        application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department").get(pk=application.pk)
         if application.state not in EDITABLE:
             raise IllegalStep(f"办件处于「{_state_label(application)}」状态，不能再上传材料")
@@ -347,7 +347,7 @@ def do_submit(actor: Actor, application: Application) -> Application:
     prereview_days in working days)."""
     _check_applicant_side(actor, application)
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related(
+        application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department", "grid").get(pk=application.pk)
         if application.state not in EDITABLE:
             raise IllegalStep(f"办件处于「{_state_label(application)}」状态，不能提交")
@@ -381,7 +381,7 @@ def do_submit(actor: Actor, application: Application) -> Application:
 def do_withdraw(actor: Actor, application: Application) -> Application:
     _check_applicant_side(actor, application)
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related(
+        application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department", "grid").get(pk=application.pk)
         if application.state not in WITHDRAWABLE:
             raise IllegalStep(f"办件处于「{_state_label(application)}」状态，不能撤回")
@@ -434,7 +434,7 @@ def do_check_material(reviewer: Actor, application: Application, key: str, verdi
     if len(reason) > CHECK_REASON_MAX:
         raise ServiceError("reason", f"理由最多 {CHECK_REASON_MAX} 个字", "too_long")
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related(
+        application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department").get(pk=application.pk)
         if application.state != Application.State.SUBMITTED:
             raise IllegalStep(f"办件处于「{_state_label(application)}」状态，不能审查材料")
@@ -463,7 +463,7 @@ def do_decide(reviewer: Actor, application: Application, decision: str,
     if len(reason) > REASON_MAX:
         raise ServiceError("reason", f"理由最多 {REASON_MAX} 个字", "too_long")
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related(
+        application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department", "grid").get(pk=application.pk)
         if application.state != Application.State.SUBMITTED:
             raise IllegalStep(f"办件处于「{_state_label(application)}」状态，不能作出预审结论")
