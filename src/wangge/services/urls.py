@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from wangge.services import views_catalogue, views_proxy, views_review
+from wangge.services import views_catalogue, views_proxy, views_review, views_stats
 
 app_name = "services"
 
@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("catalogue/<str:code>/publish/", views_catalogue.publish, name="catalogue_publish"),
     path("catalogue/<str:code>/discard/", views_catalogue.discard, name="catalogue_discard"),
     path("catalogue/<str:code>/active/", views_catalogue.set_active, name="catalogue_active"),
+    path("stats/", views_stats.stats_page, name="stats"),
 ]
 
 urlpatterns += views_proxy.urlpatterns  # the proxy board and a request's page
