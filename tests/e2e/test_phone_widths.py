@@ -70,7 +70,8 @@ booked = do_book_proxy(None, item_code=online_item.code, grid_id=grid.pk, at=Non
                        applicant={"name": "宽度检查", "phone": "13900000000"}, channel="guide")
 print(json.dumps({
     "item": online_item.code, "draft": [draft.no, draft.follow_code],
-    "sent": [sent.no, sent.follow_code], "booked": [booked.no, booked.follow_code],
+    "sent": [sent.no, sent.follow_code], "sent_id": sent.pk,
+    "booked": [booked.no, booked.follow_code],
     "person": person.pk, "plan": plan.pk, "task": task.pk,
     "grid": grid.code, "spot": [grid.label_lng, grid.label_lat], "grid_qr": grid.qr_token,
     "building_qr": building.qr_token,
@@ -217,6 +218,11 @@ def visits(ids: dict) -> list[Visit]:
         Visit("dispatcher", "/console/fieldwork/workload/?by=grid", "fieldwork:workload"),
         Visit("dispatcher", "/console/fieldwork/opinions/", "fieldwork:opinions"),
         Visit("center_admin", "/console/fieldwork/outreach/", "fieldwork:outreach"),
+        # the service hall's console: the reviewer inbox and an application under review
+        Visit("civil_affairs", "/console/services/review/", "services:review"),
+        Visit("center_admin", "/console/services/", "services:home"),
+        Visit("center_admin", f"/console/services/review/{ids['sent_id']}/",
+              "services:review_application"),
     ]
 
 
@@ -232,6 +238,7 @@ NOT_PAGES = {
     "fieldapp:manifest", "fieldapp:sw", "fieldapp:icon",
     "services_public:search_json", "services_public:upload", "services_public:submit",
     "services_public:rate",
+    "services:review_check", "services:review_decide", "services:application_file",
 }
 
 # Pages other engineers own and had not fixed when this test was written.

@@ -30,8 +30,9 @@ from wangge.services.actions import applications as actions
 from wangge.services.errors import IllegalStep, ServiceError
 from wangge.services.models import Application, MaterialCheck, MaterialFile
 
-#: rows per decided / returned section (the newest first)
-SECTION_ROWS = 50
+#: rows per section: the overdue and waiting ones by due time (the most urgent first), the
+#: returned and decided ones newest first; the heading gives the whole count
+SECTION_ROWS = 100
 
 
 class CheckForm(forms.Form):
@@ -97,20 +98,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     qs = _inbox_set(request.user)
     now = timezone.now()
     submitted = qs.filter(state=Application.State.SUBMITTED)
-    overdue = list(submitted.filter(due_at__lte=now).order_by("due_at", "pk"))
-    waiting = list(submitted.exclude(pk__in=[a.pk for a in overdue])
-                   .order_by("due_at", "submitted_at", "pk"))
+    overdue = queries.overdue(submitted, now).order_by("due_at", "pk")
+    waiting = submitted.exclude(due_at__lte=now).order_by("due_at", "submitted_at", "pk")
     returned = qs.filter(state=Application.State.RETURNED).order_by("-decided_at", "-pk")
     decided = qs.filter(state__in=[Application.State.PASSED, Application.State.REJECTED]
                         ).order_by("-decided_at", "-pk")
-    sections = [
-        ("overdue", _("超期"), [queries.row(a, now) for a in overdue], len(overdue)),
-        ("waiting", _("待预审"), [queries.row(a, now) for a in waiting], len(waiting)),
-        ("returned", _("退回补正（等待申请人）"),
-         [queries.row(a, now) for a in returned[:SECTION_ROWS]], returned.count()),
-        ("decided", _("已办结"), [queries.row(a, now) for a in decided[:SECTION_ROWS]],
-         decided.count()),
-    ]
+    sections = [(code, label, [queries.row(a, now) for a in rows[:SECTION_ROWS]], rows.count())
+                for code, label, rows in (
+                    ("overdue", _("超期"), overdue), ("waiting", _("待预审"), waiting),
+                    ("returned", _("退回补正（等待申请人）"), returned),
+                    ("decided", _("已办结"), decided))]
     return render(request, "services/review/inbox.html", {"sections": sections})
 
 
