@@ -6,9 +6,9 @@ messages, files and signatures), like the case and fieldwork stories:
   home; the worker collected the five in one visit (photos, the 委托书 signed on the
   phone), `civil_affairs` (民政局) pre-reviewed and passed them and marked the cards ready,
   the worker delivered them with the recipients' signatures and a photo, and each rated it.
-- `book_for_today`: the worker's plan today — elderly residents of another building booked
-  for the same item (the fieldwork demo's appointments, now real proxy requests, so the
-  field app shows them grouped by building).
+- `book_for_today`: the worker's plan today — five other elderly residents of the same
+  building (the five oldest) booked for the same item (the fieldwork demo's appointments,
+  now real proxy requests, so the field app shows them grouped by building).
 
 The signatures and photos are small synthetic PNGs drawn here; the residents are the
 register's synthetic ones.
@@ -115,8 +115,16 @@ def five_seniors(today: dt.date) -> dict[str, int]:
         else []
     if not buildings:
         return {}
-    # the largest building is today's (book_for_today); the story is the next one's
-    seniors = (buildings[1] if len(buildings) > 1 else buildings[0])[:SENIORS]
+    # today's bookings (book_for_today) are the five oldest of the largest building; the
+    # story is the next five there, or five of the next building, never the same people
+    # where the grid has ten
+    first = buildings[0]
+    if len(first) >= 2 * SENIORS:
+        seniors = first[SENIORS:2 * SENIORS]
+    elif len(buildings) > 1:
+        seniors = buildings[1][:SENIORS]
+    else:
+        seniors = first[:SENIORS]
     required = [m["key"] for m in item.current.materials if m.get("required", True)]
     made: list[ProxyRequest] = []
     with transaction.atomic():

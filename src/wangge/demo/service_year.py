@@ -265,7 +265,9 @@ def _proxy_timeline(rng: random.Random, clock: Clock, booked: dt.datetime,
     same_day = timezone.localtime(booked).hour < 11 and rng.random() < 0.3
     collected = t.add("collect", clock.later(rng, booked, 0 if same_day else rng.choice(
         (1, 1, 1, 2))))
-    submitted = t.add("submit", collected + dt.timedelta(minutes=rng.uniform(30, 240)))
+    # sent for pre-review the same afternoon, or the next working morning
+    submitted = t.add("submit", collected + dt.timedelta(minutes=rng.uniform(30, 240))
+                      if rng.random() < 0.7 else clock.later(rng, collected, 1, 8.5 * 60, 10 * 60))
     roll = rng.random()
     if roll < 0.06:  # returned for correction, collected again, then decided
         t.reason = rng.choice(RETURN_REASONS)
@@ -341,7 +343,7 @@ class Numbers:
 
 
 def load_service_year(*, seed: int, since: dt.date, until: dt.date,
-                      progress: Progress | None = None) -> dict[str, int]:
+                      progress: Progress | None = None, story: bool = True) -> dict[str, int]:
     """Proxy requests and online applications booked on the days since ≤ day < until,
     their timelines cut at now, in one transaction; then the five seniors' story
     (demo.service_story, through the actions). Returns the counts (and the story's numbers
@@ -388,7 +390,8 @@ def load_service_year(*, seed: int, since: dt.date, until: dt.date,
                                     everyone, reviewers))
         if progress:
             progress("applications", counts["applications"])
-        counts.update(five_seniors(until))
+        if story:
+            counts.update(five_seniors(until))
     return counts
 
 
