@@ -3,14 +3,17 @@
 the door and collects there — two material photos, the originals taken, the 委托书 signed on
 the screen (re-signed once). The app is closed and opened again offline: the queue is still
 there. Back online one sync makes the application once, with its files, and the
-authorization with a signature PNG. 民政 passes it and marks it ready; the worker reloads,
-delivers (offline again) with the recipient's signature and a photo, the originals returned,
-and the resident rates it. Delivered and rated exactly once; sending the whole queue again
-creates nothing."""
+authorization with a signature PNG. 民政 passes it and marks it ready over the API; the
+worker reloads, delivers (offline again) with the recipient's signature and a photo, the
+originals returned, and the resident rates it. Delivered and rated exactly once; sending the
+whole queue again creates nothing."""
 
 from __future__ import annotations
 
 import io
+import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -107,23 +110,41 @@ print(json.dumps(dict(
 """)
 
 
+def api(server: Server, token: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        f"{server.url}/api/v1/services/{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
 def department_passes(server: Server, proxy_id: int) -> None:
-    """民政's reviewer accepts every material, passes the application and marks the request
-    ready (the actions the console and API call)."""
-    django(server, f"""
+    """民政's reviewer, over the API: accepts every material, passes the application and
+    marks the request ready; marking it ready twice is refused (409)."""
+    made = server.cli("tokens", "create", "--user", "civil_affairs")
+    token = made.stdout.strip().splitlines()[-1]
+    found = django(server, f"""
 import json
-from django.contrib.auth.models import User
-from wangge.services.actions.applications import do_check_material, do_decide
-from wangge.services.actions.proxy import do_mark_ready
 from wangge.services.models import ProxyRequest
-reviewer = User.objects.get(username="civil_affairs")
 p = ProxyRequest.objects.select_related("application").get(pk={proxy_id})
-for key in sorted(set(p.application.files.values_list("material_key", flat=True))):
-    do_check_material(reviewer, p.application, key, "accepted")
-do_decide(reviewer, p.application, "pass")
-do_mark_ready(reviewer, ProxyRequest.objects.get(pk={proxy_id}), note="老年证已制好")
-print(json.dumps(ProxyRequest.objects.get(pk={proxy_id}).state))
+print(json.dumps([p.application_id,
+                  sorted(set(p.application.files.values_list("material_key", flat=True)))]))
 """)
+    application_id, keys = found
+    for key in keys:
+        status, answer = api(server, token, f"applications/{application_id}/checks",
+                             {"material_key": key, "verdict": "accepted"})
+        assert status == 200, (status, answer)
+    status, answer = api(server, token, f"applications/{application_id}/decide",
+                         {"decision": "pass"})
+    assert status == 200 and answer["state"] == "passed", (status, answer)
+    status, answer = api(server, token, f"proxies/{proxy_id}/ready", {"note": "老年证已制好"})
+    assert status == 200 and answer["state"] == "ready", (status, answer)
+    status, _answer = api(server, token, f"proxies/{proxy_id}/ready", {})
+    assert status == 409, status
 
 
 def sign(page: Page, canvas: str) -> None:
