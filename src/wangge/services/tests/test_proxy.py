@@ -310,7 +310,7 @@ def test_actions_refuse_directly(login_as) -> None:  # type: ignore[no-untyped-d
 def test_board_and_request_page(login_as, django_user_model) -> None:  # type: ignore[no-untyped-def]
     worker = login_as("gridworker")
     p = booked(worker)
-    code, _c = post(worker, f"{API}/{p['id']}/collect", {
+    _code, _c = post(worker, f"{API}/{p['id']}/collect", {
         "materials": materials(elderly_item()), "signature": photo(), "signer_name": "王秀英"})
     ProxyRequest.objects.filter(pk=p["id"]).update(
         stage_due_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))  # overdue
