@@ -21,7 +21,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_browser import login
+from tests.e2e.test_browser import login, server_shot
 from tests.e2e.test_field_app import django, open_app, pending, wait_js
 
 pytestmark = pytest.mark.browser
@@ -162,8 +162,10 @@ def sign(page: Page, canvas: str) -> None:
     expect(pad).to_have_attribute("data-signed", "1")
 
 
-def no_sideways(page: Page) -> None:
+def no_sideways(page: Page, server: Server, shot: str) -> None:
+    """No sideways scrolling at 390 px; a full-page shot for the reviewer's eye."""
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(server_shot(server, shot)), full_page=True, scale="css")
 
 
 def sync_now(page: Page) -> None:
@@ -202,7 +204,7 @@ def test_proxy_walk_offline_on_the_phone(browser: Browser, server: Server,
     expect(page.locator("#proxy-list h3.building").filter(has_text=booked["building"])
            ).to_have_count(1)
     assert "13812345678" not in page.locator("#proxy-list").inner_text()
-    no_sideways(page)
+    no_sideways(page, server, "proxy-list.png")
 
     # at the door, without a signal
     context.set_offline(True)
@@ -231,7 +233,7 @@ def test_proxy_walk_offline_on_the_phone(browser: Browser, server: Server,
     form.get_by_role("button", name="重签").click()  # a slip: signed again
     expect(page.locator("#proxy-sign-collect")).to_have_attribute("data-signed", "0")
     sign(page, "proxy-sign-collect")
-    no_sideways(page)
+    no_sideways(page, server, "proxy-collect.png")
     form.get_by_role("button", name="收件").click()
     expect(form).to_be_hidden()
     expect(page.locator("#proxy-note")).to_be_visible()
@@ -281,13 +283,13 @@ def test_proxy_walk_offline_on_the_phone(browser: Browser, server: Server,
     returned = deliver.get_by_label("原件已全部归还")
     expect(returned).to_be_visible()
     returned.check()
-    no_sideways(page)
+    no_sideways(page, server, "proxy-deliver.png")
     deliver.get_by_role("button", name="送达签收").click()
     rate = page.locator("#proxy-rate-form")
     expect(rate).to_be_visible()
     expect(deliver).to_be_hidden()
     rate.get_by_text("非常满意").click()
-    no_sideways(page)
+    no_sideways(page, server, "proxy-rate.png")
     rate.get_by_role("button", name="提交评价").click()
     expect(rate).to_be_hidden()
     assert pending(page) == 2  # proxy.deliver, proxy.rate

@@ -274,7 +274,7 @@
     dl.replaceChildren();
     fact(dl, T["proxy.no"], p.no);
     fact(dl, T["proxy.applicant"], applicant(p));
-    fact(dl, T["proxy.address"], (buildingName(p) !== T["proxy.no_building"] ? buildingName(p) + " " : "") + (p.address || ""));
+    fact(dl, T["proxy.address"], p.address || (p.building ? buildingName(p) : ""));
     fact(dl, T["proxy.at"], timeOf(p));
     fact(dl, T["proxy.state"], stateLabel(row));
     if ((p.originals || []).length) {
