@@ -603,7 +603,17 @@ def open_proxies(user: AbstractBaseUser, grid: Grid) -> list[dict[str, Any]]:
             .select_related("item__current", "grid", "house__building", "appointment",
                             "application__version")
             .prefetch_related("events").order_by("appointment__at", "id"))
-    return [proxy_row(p) for p in rows]
+    return [_without_nulls(proxy_row(p)) for p in rows]
+
+
+def _without_nulls(value: Any) -> Any:
+    """The bundle's convention (fieldwork.offline): rows carry no empty values; the app reads
+    a missing key as it reads null."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 # -- field-app envelopes ---------------------------------------------------------------------
