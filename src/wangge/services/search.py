@@ -52,6 +52,7 @@ import logging
 import math
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ BIGRAM_SHARE, CHAR_SHARE, PINYIN_SHARE = 0.5, 0.3, 0.9
 Q_WORD, Q_BIGRAM, Q_SYNONYM, Q_PREFIX = 1.0, 0.5, 0.8, 0.6
 #: a term found in more than this share of the items is dropped from a query that has
 #: rarer terms (申请, 证明): it hardly ranks and costs the most rows to sum
-COMMON_SHARE = 0.3
+COMMON_SHARE = 0.1
 #: items scoring below this share of the best are not matches (see module docstring)
 MIN_SHARE = 0.12
 #: candidates re-ranked in Python
@@ -378,8 +379,23 @@ def _filters(department: str | None, type: str | None, event: str | None,
     return " AND ".join(sql), params
 
 
-def _weights(terms: dict[str, float], where: str, params: list[Any]) -> dict[str, float]:
-    """term → query weight × idf, for the terms the index holds (prefixes expanded)."""
+_size_cache: tuple[float, int] = (0.0, 0)
+#: seconds the number of items (idf's N) is reused: counting 100,000 rows on every query
+#: costs more than a slightly stale N changes any ranking
+SIZE_TTL = 60.0
+
+
+def _collection_size() -> int:
+    global _size_cache
+    now = time.monotonic()
+    if now - _size_cache[0] > SIZE_TTL or not _size_cache[1]:
+        _size_cache = (now, visible_items().count())
+    return _size_cache[1]
+
+
+def _weights(terms: dict[str, float]) -> dict[str, float]:
+    """term → query weight × idf, for the terms the index holds (prefixes expanded); N
+    is the number of visible items, whatever the filters (idf belongs to the catalogue)."""
     exact: dict[str, float] = {}
     for term, weight in terms.items():
         if term.endswith("*"):
@@ -391,10 +407,8 @@ def _weights(terms: dict[str, float], where: str, params: list[Any]) -> dict[str
         return {}
     marks = ", ".join(["%s"] * len(exact))
     table = SearchTerm._meta.db_table
+    n = _collection_size()
     with connection.cursor() as cur:
-        cur.execute(f"SELECT COUNT(*) FROM {ServiceItem._meta.db_table} i WHERE {where}",
-                    params)
-        n = cur.fetchone()[0]
         cur.execute(f"SELECT term, COUNT(*) FROM {table} WHERE term IN ({marks}) "
                     "GROUP BY term", list(exact))
         df = dict(cur.fetchall())
@@ -408,28 +422,26 @@ def _weights(terms: dict[str, float], where: str, params: list[Any]) -> dict[str
 def _rank(coef: dict[str, float], where: str, params: list[Any],
           window: int) -> tuple[list[tuple[int, float]], int]:
     """The best `window` (item id, score) and the number of items scoring at least
-    MIN_SHARE of the best."""
-    table = SearchTerm._meta.db_table
-    case = "CASE st.term " + " ".join("WHEN %s THEN %s" for _ in coef) + " END"
-    case_params: list[Any] = [x for t, c in coef.items() for x in (t, c)]
-    marks = ", ".join(["%s"] * len(coef))
-    base = (f"FROM {table} st JOIN {ServiceItem._meta.db_table} i ON i.id = st.item_id "
-            f"WHERE st.term IN ({marks}) AND {where} GROUP BY st.item_id")
-    score = f"SUM(st.weight * {case})"
+    MIN_SHARE of the best: one statement, the scores computed once (a materialised CTE,
+    the same SQL on SQLite ≥ 3.35 and PostgreSQL ≥ 12)."""
+    values = ", ".join("(%s, %s)" for _ in coef)
+    sql = (f"WITH q(term, coef) AS (VALUES {values}), "
+           "scored AS MATERIALIZED ("
+           "SELECT st.item_id AS item_id, SUM(st.weight * q.coef) AS score "
+           f"FROM q JOIN {SearchTerm._meta.db_table} st ON st.term = q.term "
+           f"JOIN {ServiceItem._meta.db_table} i ON i.id = st.item_id "
+           f"WHERE {where} GROUP BY st.item_id) "
+           "SELECT item_id, score, (SELECT COUNT(*) FROM scored WHERE score >= "
+           "(SELECT MAX(score) FROM scored) * %s) AS total "
+           "FROM scored ORDER BY score DESC, item_id LIMIT %s")
     with connection.cursor() as cur:
-        cur.execute(f"SELECT st.item_id, {score} AS score {base} "
-                    "ORDER BY score DESC, st.item_id LIMIT %s",
-                    [*case_params, *coef, *params, window])
-        top = [(r[0], float(r[1])) for r in cur.fetchall()]
-        if not top:
-            return [], 0
-        floor = top[0][1] * MIN_SHARE
-        top = [(i, s) for i, s in top if s >= floor]
-        cur.execute(f"SELECT COUNT(*) FROM (SELECT st.item_id {base} "
-                    f"HAVING {score} >= %s) matched",
-                    [*coef, *params, *case_params, floor])
-        total = cur.fetchone()[0]
-    return top, total
+        cur.execute(sql, [*(x for t, c in coef.items() for x in (t, c)), *params,
+                          MIN_SHARE, window])
+        rows = cur.fetchall()
+    if not rows:
+        return [], 0
+    floor = float(rows[0][1]) * MIN_SHARE
+    return [(r[0], float(r[1])) for r in rows if float(r[1]) >= floor], int(rows[0][2])
 
 
 def _rerank(q: str, ranked: list[tuple[int, float]]) -> list[ServiceItem]:
@@ -486,7 +498,7 @@ def search_items(q: str, *, department: str | None = None, type: str | None = No
         if q and normalize(q):
             return SearchResult(0, [])
         return SearchResult(qs.count(), list(qs.order_by("code")[offset:offset + limit]))
-    coef = _weights(terms, where, params)
+    coef = _weights(terms)
     if not coef:
         return SearchResult(0, [])
     window = max(WINDOW, offset + limit)
