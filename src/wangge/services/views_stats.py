@@ -4,17 +4,13 @@ CSV / XLSX download. Thin: parse, compute, render."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from openpyxl import Workbook
 
-from wangge.registry.export import as_text
 from wangge.services import stats
 
 #: the longest period one page computes (a year and a bit: the demo's 400 days)
@@ -38,33 +34,14 @@ def period(request: HttpRequest, default_days: int = 30) -> tuple[dt.date, dt.da
     return max(start, end - dt.timedelta(days=MAX_DAYS - 1)), end
 
 
-def _csv_safe(value: object) -> object:
-    """A text cell starting with = + - @ would be a formula in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def _download(figures: stats.Stats, by: str, fmt: str) -> HttpResponse:
-    head, rows = stats.table(figures, by)
-    name = f"services-stats-{by}-{figures.start:%Y%m%d}-{figures.end:%Y%m%d}"
     if fmt == "xlsx":
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("按事项" if by == "item" else "按部门")
-        ws.append(head)
-        for r in rows:
-            ws.append(as_text(ws, r))
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(out.getvalue(), content_type=(
+        response = HttpResponse(stats.as_xlsx(figures, by), content_type=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     else:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(head)
-        writer.writerows([[_csv_safe(v) for v in r] for r in rows])
-        # a BOM so that Excel opens the Chinese text as UTF-8
-        response = HttpResponse("\ufeff" + text.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(stats.as_csv(figures, by),
+                                content_type="text/csv; charset=utf-8")
+    name = f"services-stats-{by}-{figures.start:%Y%m%d}-{figures.end:%Y%m%d}"
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
