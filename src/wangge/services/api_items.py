@@ -18,6 +18,7 @@ from ninja.errors import ValidationError
 from wangge.core.schema import Offset, Text, responses
 from wangge.org.models import Department
 from wangge.services import access
+from wangge.services.guide import due_dates
 from wangge.services.models import ItemLevel, ItemType, LifeEvent, MaterialForm, ServiceItem
 from wangge.services.search import search_items
 
@@ -85,6 +86,11 @@ class ItemGuideOut(ItemSummaryOut):
     prereview_days: int
     event_labels: list[str]
     faq: list[FaqOut]
+    #: submitted now, the last day of each limit (workcal); null where the calendar of that
+    #: year is not entered yet
+    prereview_by: dt.date | None
+    promised_by: dt.date | None
+    legal_by: dt.date | None
 
 
 def item_summary(item: ServiceItem) -> dict[str, Any]:
@@ -116,7 +122,8 @@ def item_guide(item: ServiceItem) -> dict[str, Any]:
             "fee": v.fee, "place": v.place, "hours": v.hours, "phone": v.phone,
             "in_person_times": v.in_person_times, "prereview_days": v.prereview_days,
             "event_labels": [str(events.get(e, e)) for e in v.events],
-            "faq": [{"q": f.get("q", ""), "a": f.get("a", "")} for f in v.faq]}
+            "faq": [{"q": f.get("q", ""), "a": f.get("a", "")} for f in v.faq],
+            **due_dates(v)}
 
 
 def _refuse(field: str, msg: str) -> ValidationError:

@@ -45,6 +45,7 @@ from wangge.services.forms_public import (
     BookForm,
     RatingForm,
 )
+from wangge.services.guide import due_dates
 from wangge.services.models import (
     Application,
     ApplicationEvent,
@@ -293,6 +294,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         "type_label": ItemType(version.type).label if version.type in ItemType.values else "",
         "events": [LifeEvent(e).label for e in version.events if e in LifeEvent.values],
         "t_qs": urlencode({"t": token}) if token else "",
+        "due": due_dates(version),
     })
 
 

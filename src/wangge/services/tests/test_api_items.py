@@ -84,3 +84,24 @@ def test_unknown_and_withdrawn_items_are_404(login_as: Any) -> None:
     assert get(client, "/GA-0009")[0] == 404
     _, page = get(client, q="办护照")
     assert "GA-0009" not in [i["code"] for i in page["items"]]
+
+
+def test_a_guide_gives_its_limits_as_dates_over_the_working_day_calendar(login_as) -> None:
+    """承诺 N 个工作日 means a date a resident can plan by: holidays are skipped (workcal)."""
+    import datetime as dt
+    import zoneinfo
+
+    from wangge.services.guide import due_dates
+    from wangge.services.models import ServiceItem
+
+    version = ServiceItem.objects.get(code="MZ-0001").current
+    version.promised_days, version.prereview_days = 3, 1
+    # submitted on Tuesday 2026-09-29: 10-01..10-07 are the National Day holidays (the
+    # State Council's 2026 schedule, as the seeded calendar holds it)
+    at = dt.datetime(2026, 9, 29, 15, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    due = due_dates(version, at)
+    assert due["prereview_by"] == dt.date(2026, 9, 30)
+    assert due["promised_by"] == dt.date(2026, 10, 9)  # 9-30, 10-08, 10-09
+    assert due["legal_by"] is not None and due["legal_by"] >= due["promised_by"]
+    body = login_as("gridworker").get("/api/v1/services/items/MZ-0001").json()
+    assert body["promised_by"] >= dt.date.today().isoformat()
