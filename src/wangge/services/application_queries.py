@@ -14,7 +14,8 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wangge.services.actions.applications import mask_name, verdicts
+from wangge.services.actions.applicant import mask_name
+from wangge.services.actions.applications import verdicts
 from wangge.services.models import Application, MaterialCheck, MaterialFile
 
 #: what each timeline action is called on the pages

@@ -32,16 +32,10 @@ from django.utils import timezone
 
 from wangge.cases.errors import CaseError
 from wangge.cases.photos import check_photo
-from wangge.core import audit, crypto, idempotency, outbox
-from wangge.registry.identity import (
-    IdentityError,
-    mask_id_number,
-    mask_phone,
-    normalise_phone,
-    parse_id_number,
-)
+from wangge.core import audit, idempotency, outbox
 from wangge.registry.models import Resident
 from wangge.services import access
+from wangge.services.actions.applicant import mask_name, sealed_applicant
 from wangge.services.actions.clocks import prereview_deadline
 from wangge.services.actions.numbers import APPLICATION_PREFIX, next_no
 from wangge.services.errors import IllegalStep, ServiceError
@@ -69,7 +63,6 @@ WITHDRAWABLE = (Application.State.DRAFT, Application.State.SUBMITTED,
 PDF_CONTENT_TYPE = "application/pdf"
 #: how far from the end a PDF's %%EOF may sit (trailing whitespace, a final newline)
 PDF_TAIL = 1024
-NAME_MAX = Application._meta.get_field("applicant_name").max_length or 50
 REASON_MAX = Application._meta.get_field("reason").max_length or 500
 CHECK_REASON_MAX = MaterialCheck._meta.get_field("reason").max_length or 300
 
@@ -114,44 +107,7 @@ def facts(application: Application) -> dict[str, Any]:
     }
 
 
-def mask_name(name: str) -> str:
-    """张** : the family name and stars, for lists and messages."""
-    name = name.strip()
-    return (name[:1] + "*" * max(1, len(name) - 1)) if name else ""
-
-
 # ---------------------------------------------------------------------------- opening
-
-
-def _clean_applicant(applicant: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(applicant, dict):
-        raise ServiceError("applicant", "申请人信息格式不正确")
-    name = str(applicant.get("name") or "").strip()
-    if not name:
-        raise ServiceError("applicant.name", "请填写申请人姓名", "required")
-    if len(name) > NAME_MAX:
-        raise ServiceError("applicant.name", f"姓名最多 {NAME_MAX} 个字", "too_long")
-    out: dict[str, Any] = {"applicant_name": name}
-    raw_id = str(applicant.get("id_number") or "").strip()
-    if raw_id:
-        try:
-            number = parse_id_number(raw_id).number
-        except IdentityError as e:
-            raise ServiceError("applicant.id_number", f"身份证号码不正确（{e}）") from None
-        ring = crypto.keyring()
-        out.update(id_number_enc=crypto.seal(number, ring),
-                   id_number_hash=crypto.blind_index(number, ring),
-                   id_number_masked=mask_id_number(number))
-    raw_phone = str(applicant.get("phone") or "").strip()
-    if raw_phone:
-        try:
-            phone = normalise_phone(raw_phone)
-        except IdentityError:
-            raise ServiceError("applicant.phone", "请填写正确的手机或固定电话号码") from None
-        ring = crypto.keyring()
-        out.update(phone_enc=crypto.seal(phone, ring), phone_hash=crypto.blind_index(phone, ring),
-                   phone_masked=mask_phone(phone))
-    return out
 
 
 def _open_item(item_code: str, channel: str) -> tuple[ServiceItem, ItemVersion]:
@@ -197,7 +153,7 @@ def do_open_application(actor: Actor, *, item_code: str, applicant: dict[str, An
     except idempotency.KeyRefused as e:
         raise ServiceError("client_key", str(e)) from None
     item, version = _open_item(item_code, channel)
-    sealed = _clean_applicant(applicant)
+    sealed = sealed_applicant(applicant)
     grid, resident = _place(grid_id, resident_id)
     try:
         with transaction.atomic():

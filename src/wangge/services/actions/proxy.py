@@ -38,16 +38,10 @@ from wangge.fieldwork.errors import Conflict, FieldworkError
 from wangge.fieldwork.models import Appointment, Upload
 from wangge.org.access import AnyUser, can_see_path, current_roles
 from wangge.org.models import Role, RoleAssignment
-from wangge.registry.identity import (
-    IdentityError,
-    mask_id_number,
-    mask_phone,
-    normalise_phone,
-    parse_id_number,
-)
 from wangge.registry.models import House, Resident
 from wangge.services import access
 from wangge.services.actions import clocks
+from wangge.services.actions.applicant import sealed_applicant
 from wangge.services.actions.numbers import PROXY_PREFIX, next_no
 from wangge.services.errors import IllegalStep, ServiceError
 from wangge.services.models import (
@@ -234,39 +228,6 @@ def next_morning(now: dt.datetime) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
 
 
-def _sealed_applicant(applicant: Any, resident: Resident | None) -> dict[str, Any]:
-    """Name in clear, ID number and phone sealed, hashed and masked, as the register keeps
-    them; a resident of the register gives their own (never re-typed at the door)."""
-    if resident is not None:
-        return {"applicant_name": resident.name,
-                "id_number_enc": resident.id_number_enc,
-                "id_number_hash": resident.id_number_hash,
-                "id_number_masked": resident.id_number_masked,
-                "phone_enc": resident.phone_enc, "phone_hash": resident.phone_hash,
-                "phone_masked": resident.phone_masked}
-    if not isinstance(applicant, dict):
-        raise ServiceError("applicant", _("须填写申请人"), "required")
-    name = _text(applicant.get("name"), "applicant.name", max_length=50, required=True)
-    out: dict[str, Any] = {"applicant_name": name}
-    number = _text(applicant.get("id_number"), "applicant.id_number", max_length=18)
-    if number:
-        try:
-            number = parse_id_number(number.upper()).number
-        except (IdentityError, AttributeError):
-            raise ServiceError("applicant.id_number", _("身份证号码不正确")) from None
-        out.update(id_number_enc=crypto.seal(number), id_number_hash=crypto.blind_index(number),
-                   id_number_masked=mask_id_number(number))
-    phone = _text(applicant.get("phone"), "applicant.phone", max_length=20)
-    if phone:
-        try:
-            phone = normalise_phone(phone)
-        except IdentityError:
-            raise ServiceError("applicant.phone", _("电话号码不正确")) from None
-        out.update(phone_enc=crypto.seal(phone), phone_hash=crypto.blind_index(phone),
-                   phone_masked=mask_phone(phone))
-    return out
-
-
 def _open(value: Any) -> str:
     return crypto.open_sealed(value) if value else ""
 
@@ -316,7 +277,7 @@ def do_book_proxy(actor: AnyUser | None, *, item_code: str, grid_id: int,
         house = House.objects.select_related("building").filter(pk=house_id, grid=grid).first()
         if house is None:
             raise ServiceError("house_id", _("该网格没有这处房屋"), "not_found")
-    sealed = _sealed_applicant(applicant, resident)
+    sealed = sealed_applicant(applicant, resident)
     now = timezone.now()
     at = _moment(at, "at") or next_morning(now)
     responsible = (RoleAssignment.objects.filter(grid=grid, role=Role.GRID_WORKER,
