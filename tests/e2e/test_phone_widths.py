@@ -71,7 +71,7 @@ booked = do_book_proxy(None, item_code=online_item.code, grid_id=grid.pk, at=Non
 print(json.dumps({
     "item": online_item.code, "draft": [draft.no, draft.follow_code],
     "sent": [sent.no, sent.follow_code], "sent_id": sent.pk,
-    "booked": [booked.no, booked.follow_code],
+    "booked": [booked.no, booked.follow_code], "booked_id": booked.pk,
     "person": person.pk, "plan": plan.pk, "task": task.pk,
     "grid": grid.code, "spot": [grid.label_lng, grid.label_lat], "grid_qr": grid.qr_token,
     "building_qr": building.qr_token,
@@ -223,6 +223,17 @@ def visits(ids: dict) -> list[Visit]:
         Visit("center_admin", "/console/services/", "services:home"),
         Visit("center_admin", f"/console/services/review/{ids['sent_id']}/",
               "services:review_application"),
+        Visit("center_admin", "/console/services/catalogue/", "services:catalogue"),
+        Visit("center_admin", f"/console/services/catalogue/{ids['item']}/",
+              "services:catalogue_item"),
+        Visit("center_admin", f"/console/services/catalogue/{ids['item']}/edit/",
+              "services:catalogue_edit"),
+        Visit("center_admin", "/console/services/catalogue/import/",
+              "services:catalogue_import"),
+        Visit("station", "/console/services/proxies/", "services:proxy_board"),
+        Visit("station", f"/console/services/proxies/{ids['booked_id']}/", "services:proxy"),
+        Visit("station", "/console/services/stats/", "services:stats"),
+        Visit("civil_affairs", "/console/services/stats/?by=department", "services:stats"),
     ]
 
 
@@ -239,6 +250,8 @@ NOT_PAGES = {
     "services_public:search_json", "services_public:upload", "services_public:submit",
     "services_public:rate",
     "services:review_check", "services:review_decide", "services:application_file",
+    "services:catalogue_publish", "services:catalogue_discard", "services:catalogue_active",
+    "services:catalogue_export",
 }
 
 # Pages other engineers own and had not fixed when this test was written.
