@@ -61,8 +61,10 @@ COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
     ("ready", "待送达", (S.READY,)),
     ("delivered", "已送达", (S.DELIVERED, S.RATED)),
 ]
-#: cards per column (the total is always shown)
+#: cards per column (the total is always shown); of the delivered, only the latest: the
+#: board is for what still needs doing, and on a phone the columns stack
 COLUMN_CARDS = 60
+DELIVERED_CARDS = 10
 
 
 def card(p: ProxyRequest, now: Any) -> dict[str, Any]:
@@ -88,8 +90,9 @@ def board(qs: Any) -> list[dict[str, Any]]:
             rows = rows.order_by("-delivered_at", "-pk")
         else:
             rows = rows.order_by("stage_due_at", "appointment__at", "pk")
+        limit = DELIVERED_CARDS if code == "delivered" else COLUMN_CARDS
         page = list(rows.select_related("item__current", "house__building", "worker", "grid",
-                                        "appointment")[:COLUMN_CARDS])
+                                        "appointment")[:limit])
         out.append({"code": code, "label": label, "total": rows.count(),
                     "cards": [card(p, now) for p in page]})
     return out
