@@ -160,12 +160,16 @@ def can_review(user: AnyUser, application: Application) -> bool:
 
 
 def can_apply_for(user: AnyUser, application: Application) -> bool:
-    """The applicant side of a visible application: whoever created it, the territory roles
-    of its grid, the center's admins (a reviewer only reviews)."""
+    """The applicant side of a visible application: whoever created it; for an application
+    a worker made for a resident, also the territory roles of its grid and the center's
+    admins (a reviewer only reviews). A resident's own online application is theirs alone
+    (and whoever holds its follow code): staff never withdraw it for them."""
     if not user.is_authenticated:
         return False
     if user.is_superuser or application.created_by_id == user.pk:
         return True
+    if application.channel == Application.Channel.PUBLIC:
+        return False
     if any(r.role == Role.ADMIN for r in current_roles(user)):
         return True
     if application.grid_id is None:

@@ -205,7 +205,7 @@ def upload_material(request: HttpRequest, pk: Id, material_key: Form[MaterialKey
             summary="材料文件（仅有权查看办件者）")
 def get_file(request: HttpRequest, pk: Id, file_id: Id) -> FileResponse:
     found = access.access_material_file(request.auth, pk, file_id)
-    return queries.serve_file(found)
+    return queries.serve_file(found, request.auth)
 
 
 @router.post("/applications/{pk}/submit", response=responses(ApplicationDetail),

@@ -22,6 +22,7 @@ from wangge.fieldwork.api_common import send
 from wangge.fieldwork.models import Upload
 from wangge.services import access
 from wangge.services.actions import proxy as actions
+from wangge.services.actions.reads import do_log_file_read
 from wangge.services.models import ProxyRequest
 from wangge.services.proxy_queries import detail
 from wangge.territory.models import Grid
@@ -127,7 +128,7 @@ class ProxyDetailOut(ProxyOut):
     worker: str
     channel: str
     note: str
-    follow_code: str
+    follow_code: str | None
     overdue: bool
     timeline: list[ProxyTimelineOut]
     authorization: ProxyAuthorizationOut | None
@@ -238,27 +239,32 @@ def get_proxy(request: HttpRequest, pk: Id) -> Any:
     return detail(request.auth, pk)
 
 
-def _file(upload: Upload) -> FileResponse:
+def _file(request: HttpRequest, pk: int, what: str, upload: Upload) -> FileResponse:
     try:
         handle = upload.file.open("rb")
     except FileNotFoundError as e:
         raise Http404("the file is missing") from e
-    return FileResponse(handle, content_type=upload.content_type)
+    do_log_file_read(request.auth, object_type="services.proxy", object_id=pk, what=what)
+    response = FileResponse(handle, content_type=upload.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @router.get("/proxies/{pk}/signature", response=responses({}), summary="委托书签名")
 def get_signature(request: HttpRequest, pk: Id) -> FileResponse:
-    return _file(access.proxy_signature(request.auth, pk))
+    return _file(request, pk, "signature", access.proxy_signature(request.auth, pk))
 
 
 @router.get("/proxies/{pk}/delivery-signature", response=responses({}), summary="签收签名")
 def get_delivery_signature(request: HttpRequest, pk: Id) -> FileResponse:
-    return _file(access.proxy_delivery(request.auth, pk, "signature"))
+    return _file(request, pk, "delivery-signature",
+                 access.proxy_delivery(request.auth, pk, "signature"))
 
 
 @router.get("/proxies/{pk}/delivery-photo", response=responses({}), summary="送达照片")
 def get_delivery_photo(request: HttpRequest, pk: Id) -> FileResponse:
-    return _file(access.proxy_delivery(request.auth, pk, "photo"))
+    return _file(request, pk, "delivery-photo", access.proxy_delivery(request.auth, pk, "photo"))
 
 
 # -- steps -----------------------------------------------------------------------------------

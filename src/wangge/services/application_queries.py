@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.services.actions.applicant import mask_name
 from wangge.services.actions.applications import verdicts
+from wangge.services.actions.reads import do_log_file_read
 from wangge.services.models import Application, MaterialCheck, MaterialFile
 
 #: what each timeline action is called on the pages
@@ -113,13 +115,17 @@ def detail(a: Application, *, follow_code: bool = False) -> dict[str, Any]:
     return out
 
 
-def serve_file(found: MaterialFile) -> FileResponse:
+def serve_file(found: MaterialFile, user: AbstractBaseUser | AnonymousUser | None = None
+               ) -> FileResponse:
     """A material file the caller was given by services.access: pictures inline, PDFs as a
-    download (never rendered in our origin), private caching only."""
+    download (never rendered in our origin), private caching only; the read is recorded."""
     try:
         handle = found.file.open("rb")
     except FileNotFoundError as e:
         raise Http404("the file is missing") from e
+    do_log_file_read(user, object_type="services.application",
+                     object_id=found.application_id,
+                     what=f"{found.material_key}#{found.round}")
     response = FileResponse(handle, content_type=found.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"

@@ -30,7 +30,9 @@ def detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     delivered = p.delivered_at is not None
     row.update({
         "worker": p.worker.name, "channel": p.channel, "note": p.note,
-        "follow_code": p.follow_code,
+        # the resident's key to their status page and rating: for who tells it to them at
+        # the door (the worker, the station), not for every reader of the request
+        "follow_code": p.follow_code if access.can_work_at_door(user, p) else None,
         "overdue": bool(p.stage_due_at and p.stage_due_at < timezone.now()),
         "timeline": [{"at": e.at, "action": e.action,
                       "label": actions.ACTION_LABELS.get(e.action, e.action),

@@ -513,7 +513,7 @@ def _book(request: HttpRequest, item: ServiceItem, grid: Any, channel: str,
         made = proxy.do_book_proxy(
             None, item_code=item.code, grid_id=grid.pk,
             applicant={"name": data["name"], "phone": data["phone"]}, at=data.get("at"),
-            channel=channel, house_id=data.get("house"), note=data.get("note", ""))
+            channel=channel, house_id=data.get("house") or None, note=data.get("note", ""))
     except ServiceError as e:
         field = BOOK_FIELDS.get(e.field)
         form.add_error(field if field in form.fields else None, e.msg)

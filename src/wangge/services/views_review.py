@@ -184,4 +184,5 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 def material_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     if pk > MAX_ID or file_id > MAX_ID:
         raise Http404("no such file")
-    return queries.serve_file(access.access_material_file(request.user, pk, file_id))
+    return queries.serve_file(access.access_material_file(request.user, pk, file_id),
+                              request.user)

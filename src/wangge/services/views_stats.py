@@ -17,11 +17,17 @@ from wangge.services import stats
 MAX_DAYS = 400
 
 
+#: the days a period may name: beyond them a date is a typo (and 0001-01-01 minus a day
+#: would overflow)
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
 def _date(value: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if value else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return min(max(day, EARLIEST), LATEST) if day else None
 
 
 def period(request: HttpRequest, default_days: int = 30) -> tuple[dt.date, dt.date]:

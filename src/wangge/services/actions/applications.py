@@ -33,6 +33,7 @@ from django.utils import timezone
 from wangge.cases.errors import CaseError
 from wangge.cases.photos import check_photo
 from wangge.core import audit, idempotency, outbox
+from wangge.org.access import can_see_path, in_reach
 from wangge.registry.models import Resident
 from wangge.services import access
 from wangge.services.actions.applicant import mask_name, sealed_applicant
@@ -121,15 +122,23 @@ def _open_item(item_code: str, channel: str) -> tuple[ServiceItem, ItemVersion]:
     return item, version
 
 
-def _place(grid_id: int | None, resident_id: int | None) -> tuple[int | None, int | None]:
-    """(grid id, resident id): the grid named, else the resident's house's grid."""
+def _place(user: AbstractBaseUser | None, grid_id: int | None, resident_id: int | None
+           ) -> tuple[int | None, int | None]:
+    """(grid id, resident id): the grid named, else the resident's house's grid. A logged-in
+    applicant names only residents and grids in their own reach: the answer must not tell
+    anyone else whether a resident exists or where they live."""
     resident = None
     if resident_id is not None:
-        resident = Resident.objects.select_related("house").filter(pk=resident_id).first()
+        residents = Resident.objects.select_related("house")
+        if user is not None:
+            residents = residents.filter(in_reach(user))
+        resident = residents.filter(pk=resident_id).first()
         if resident is None:
             raise ServiceError("resident_id", "没有这个登记人口", "not_found")
     if grid_id is not None:
-        if not Grid.objects.filter(pk=grid_id).exists():
+        grid = Grid.objects.filter(pk=grid_id).only("path").first()
+        if grid is None or (user is not None and not user.is_superuser and not can_see_path(
+                user, grid.path, access.APPLY_ROLES)):
             raise ServiceError("grid_id", "没有这个网格", "not_found")
         return grid_id, resident_id
     if resident is not None:
@@ -154,7 +163,7 @@ def do_open_application(actor: Actor, *, item_code: str, applicant: dict[str, An
         raise ServiceError("client_key", str(e)) from None
     item, version = _open_item(item_code, channel)
     sealed = sealed_applicant(applicant)
-    grid, resident = _place(grid_id, resident_id)
+    grid, resident = _place(user, grid_id, resident_id)
     try:
         with transaction.atomic():
             if user is not None and (earlier := idempotency.replayed(user, client_key,
@@ -236,9 +245,14 @@ def store_material(application: Application, material_key: str, raw: bytes, cont
     return stored
 
 
-def _check_applicant_side(actor: Actor, application: Application) -> None:
+def _check_applicant_side(actor: Actor, application: Application, *,
+                          via_proxy: bool = False) -> None:
     """Anonymous callers were let in by number and follow code; a logged-in one must be able
-    to act for the applicant (see access.can_apply_for)."""
+    to act for the applicant (see access.can_apply_for). The application of a proxy request
+    moves only with its request (services.actions.proxy passes `via_proxy`): submitted or
+    withdrawn on its own, the request would wait for a decision that never reaches it."""
+    if application.channel == Application.Channel.PROXY and not via_proxy:
+        raise IllegalStep("这是代办件的预审办件：由网格员在代办中收件、补正和提交")
     user = _user(actor)
     if user is None:
         return
@@ -298,10 +312,11 @@ def _missing(application: Application, round_no: int) -> list[dict[str, Any]]:
     return [m for m in wanted if m.get("key") not in have]
 
 
-def do_submit(actor: Actor, application: Application) -> Application:
+def do_submit(actor: Actor, application: Application, *, via_proxy: bool = False
+              ) -> Application:
     """Draft or returned → submitted; starts the pre-review clock (the item's
     prereview_days in working days)."""
-    _check_applicant_side(actor, application)
+    _check_applicant_side(actor, application, via_proxy=via_proxy)
     with transaction.atomic():
         application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department", "grid").get(pk=application.pk)

@@ -243,6 +243,19 @@ def short_name(item: ServiceItem) -> str:
 
 # -- booking ---------------------------------------------------------------------------------
 
+#: the largest id a client may name (an integer column's range on both databases)
+MAX_ID = 2**31 - 1
+
+
+def _id(value: Any, field: str) -> int | None:
+    """An id from a form, a JSON body or a phone's envelope: a positive integer or nothing
+    (a string, a float or true is refused naming the field, never a 500 of the whole sync)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        raise ServiceError(field, _("须为正整数编号"), "invalid_id")
+    return value
+
 def do_book_proxy(actor: AnyUser | None, *, item_code: str, grid_id: int,
                   applicant: dict[str, Any] | None = None, at: dt.datetime | None = None,
                   channel: str = ProxyRequest.Channel.IN_PERSON, house_id: int | None = None,
@@ -256,7 +269,9 @@ def do_book_proxy(actor: AnyUser | None, *, item_code: str, grid_id: int,
         raise ServiceError("item_code", _("没有这个在办事项"), "not_found")
     if not item.proxy_eligible:
         raise ServiceError("item_code", _("该事项不能由网格员代办"), "not_proxy_eligible")
-    grid = Grid.objects.filter(pk=grid_id if isinstance(grid_id, int) else None).first()
+    grid_id, house_id, resident_id = (_id(grid_id, "grid_id"), _id(house_id, "house_id"),
+                                      _id(resident_id, "resident_id"))
+    grid = Grid.objects.filter(pk=grid_id).first() if grid_id is not None else None
     if grid is None or (actor is not None and actor.is_authenticated and not (
             actor.is_superuser or can_see_path(actor, grid.path,
                                                access.DOOR_ROLES | access.BOARD_ROLES))):
@@ -403,7 +418,7 @@ def do_submit_proxy(actor: AnyUser, proxy: ProxyRequest) -> ProxyRequest:
         to = _check_step(actor, proxy, "submit")
         if proxy.application is None:  # collected always made one; a guard for old rows
             raise IllegalStep(_("代办 %(no)s 没有收取材料") % {"no": proxy.no})
-        application = do_submit(actor, proxy.application)
+        application = do_submit(actor, proxy.application, via_proxy=True)
         return _move(actor, proxy, "submit", to, now=timezone.now(),
                      data={"application": application.no, "round": application.round})
 

@@ -140,6 +140,13 @@ def test_files_only_with_access(login_as: Any, opened: dict) -> None:
     assert r.status_code in (302, 404)  # the console sends strangers to the login page
     # a file of another application through this one's id: 404
     assert reviewer.get(f"{API}/{pk}/files/{image + 10**6}").status_code == 404
+    # every read that was let in is on record, with who read which material; refusals
+    # read nothing
+    from wangge.core.models import AuditEntry
+    reads = AuditEntry.objects.filter(action="services.file_read", object_id=str(pk))
+    assert reads.count() == 4
+    assert {(e.actor.username, e.detail["file"]) for e in reads} >= {
+        ("civil_affairs", "id_card#1"), ("civil_affairs", "hukou#1"), ("gridworker", "id_card#1")}
 
 
 def test_applicant_by_number_and_follow_code(login_as: Any, opened: dict) -> None:

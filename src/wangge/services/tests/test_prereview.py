@@ -266,3 +266,62 @@ def _second_draft() -> Application:
     apps.do_upload_material(None, a, "id_card", png("yellow"), "image/png")
     apps.do_upload_material(None, a, "hukou", pdf(), "application/pdf")
     return a
+
+
+def _submitted(channel: str, creator: Any) -> Application:
+    from wangge.services.tests.prereview_helpers import worker_grid_id
+
+    make_item()
+    a = apps.do_open_application(creator, item_code="T-MZ-001", applicant={"name": "测试"},
+                                 grid_id=worker_grid_id(), channel=channel)
+    for key in ("id_card", "hukou"):
+        apps.store_material(a, key, png(), "image/png", creator)
+    return apps.do_submit(creator, a, via_proxy=channel == Application.Channel.PROXY)
+
+
+def test_a_proxy_requests_application_moves_only_with_its_request(login_as) -> None:
+    """Withdrawn or submitted on its own, a proxy request's application would leave the
+    request waiting for a decision that never reaches it: refused with 409, nothing moved."""
+    a = _submitted(Application.Channel.PROXY, user("gridworker"))
+    client = login_as("gridworker")
+    for step in ("withdraw", "submit"):
+        r = client.post(f"/api/v1/services/applications/{a.pk}/{step}", "{}",
+                        content_type="application/json")
+        assert r.status_code == 409, (step, r.content)
+        assert "代办" in r.json()["detail"]
+    assert Application.objects.get(pk=a.pk).state == Application.State.SUBMITTED
+
+
+def test_staff_cannot_withdraw_a_residents_own_online_application(login_as) -> None:
+    """A resident's online application is theirs: the station of their grid reads it but
+    neither submits nor withdraws it for them."""
+    a = _submitted(Application.Channel.PUBLIC, None)
+    client = login_as("station")
+    assert client.get(f"/api/v1/services/applications/{a.pk}").status_code == 200
+    r = client.post(f"/api/v1/services/applications/{a.pk}/withdraw", "{}",
+                    content_type="application/json")
+    assert r.status_code == 409
+    assert Application.objects.get(pk=a.pk).state == Application.State.SUBMITTED
+
+
+def test_an_application_names_only_residents_and_grids_in_the_applicants_reach() -> None:
+    """The worker of another grid cannot probe whether a resident exists, or learn their
+    grid, by opening an application for them: refused naming the field, nothing written."""
+    from wangge.registry.models import Resident
+    from wangge.services.tests.prereview_helpers import make_other_worker, worker_grid_id
+
+    make_item()
+    resident = Resident.objects.filter(grid_id=worker_grid_id()).first()
+    before = Application.objects.count()
+    other = make_other_worker()
+    for field, kwargs in (("resident_id", {"resident_id": resident.pk}),
+                          ("grid_id", {"grid_id": worker_grid_id()})):
+        with pytest.raises(ServiceError) as refused:
+            apps.do_open_application(other, item_code="T-MZ-001",
+                                     applicant={"name": "测试"}, **kwargs)
+        assert refused.value.field == field
+    assert Application.objects.count() == before
+    # the worker of that grid may
+    mine = apps.do_open_application(user("gridworker"), item_code="T-MZ-001",
+                                    applicant={"name": "测试"}, resident_id=resident.pk)
+    assert mine.grid_id == worker_grid_id()

@@ -332,3 +332,26 @@ def test_board_and_request_page(login_as, django_user_model) -> None:  # type: i
     other_worker_login(django_user_model)
     assert login_as("other_worker").get(
         f"/console/services/proxies/{p['id']}/").status_code == 404
+
+
+def test_an_envelope_with_a_mistyped_id_is_refused_alone_not_the_whole_sync(login_as) -> None:
+    """A phone's queued booking naming a resident by a string (an old app, a bug) must come
+    back `invalid` naming the field; the envelopes after it in the same sync still apply."""
+    import json as _json
+
+    client = login_as("gridworker")
+    body = {"envelopes": [
+        {"client_key": "bad-id-1", "kind": "proxy.book",
+         "payload": {"item_code": "MZ-0001", "resident_id": "12", "applicant": {"name": "甲"}}},
+        {"client_key": "bad-id-2", "kind": "proxy.book",
+         "payload": {"item_code": "MZ-0001", "house_id": True, "applicant": {"name": "乙"}}},
+        {"client_key": "bad-id-3", "kind": "proxy.book",
+         "payload": {"item_code": "MZ-0001", "applicant": {"name": "丙"}}},
+    ]}
+    r = client.post("/api/v1/fieldwork/sync?version=false", _json.dumps(body),
+                    content_type="application/json")
+    assert r.status_code == 200, r.content
+    results = r.json()["outcomes"]
+    assert [x["status"] for x in results] == ["invalid", "invalid", "created"]
+    assert results[0]["errors"][0]["loc"][-1] == "resident_id"
+    assert results[1]["errors"][0]["loc"][-1] == "house_id"

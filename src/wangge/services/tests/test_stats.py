@@ -195,3 +195,9 @@ def test_a_bad_or_reversed_period_falls_back_and_anonymous_users_log_in(world) -
     reversed_ = world["client"].get(URL, {"from": "2026-03-13", "to": "2026-03-09"})
     assert "测试事项甲" in reversed_.content.decode()
     assert Client().get(URL).status_code == 302
+
+
+def test_a_period_at_the_ends_of_the_calendar_is_a_page_not_a_500(login_as) -> None:
+    client = login_as("station")
+    for query in ("to=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31"):
+        assert client.get(f"/console/services/stats/?{query}").status_code == 200, query
