@@ -63,6 +63,11 @@ PROXY_PER_DAY = 99_407 / (18 * 365.25 / 12)
 ONLINE_PER_PROXY = 0.35
 #: a weekend or holiday books this share of a working day's requests
 OFF_DAY_WEIGHT = 0.3
+#: a working day's rate, so that the calendar days average PROXY_PER_DAY (about 250 of
+#: 365.25 days are working days); ×1.08 because about 8 % are never delivered (open,
+#: rejected, cancelled) and the source counts handled items
+WORKDAY_SHARE = 250 / 365.25
+PROXY_PER_WORKDAY = PROXY_PER_DAY / (WORKDAY_SHARE + (1 - WORKDAY_SHARE) * OFF_DAY_WEIGHT) * 1.08
 #: item name fragments → weight; every other proxy-eligible item weighs 1–3
 FREQUENT: tuple[tuple[str, float], ...] = (
     ("老年人优待证", 16.0), ("高龄津贴", 12.0), ("基本医疗保险参保", 11.0),
@@ -371,7 +376,7 @@ def load_service_year(*, seed: int, since: dt.date, until: dt.date,
         plans = []
         day = since
         while day < until:
-            rate = PROXY_PER_DAY * (1.0 if clock.is_workday(day) else OFF_DAY_WEIGHT) * 1.08
+            rate = PROXY_PER_WORKDAY * (1.0 if clock.is_workday(day) else OFF_DAY_WEIGHT)
             for _ in range(_poisson(rng, rate)):
                 item = rng.choices(proxy_items, weights)[0]
                 grid = rng.choice(grids)
