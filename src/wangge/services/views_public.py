@@ -575,9 +575,14 @@ def _find(request: HttpRequest, no: str, code: str) -> Application | ProxyReques
 def status(request: HttpRequest) -> HttpResponse:
     """办件查询: an application (steps in plain words, each material's verdict and reason,
     corrections after a return) or a proxy request (its steps, the grid worker's public card,
-    the rating after delivery). A wrong number or code answers 404 with the form again."""
-    no = request.GET.get("no", "").strip().upper()[:24]
-    code = request.GET.get("code", "").strip()[:16]
+    the rating after delivery). A wrong number or code answers 404 with the form again.
+
+    The follow code comes in a POST (the form) and never stays in an address: once it
+    matched, this browser holds the record and is sent on to `?no=` alone, so the code is
+    in no history, bookmark or server log (an old link with `&code=` is sent on likewise)."""
+    source = request.POST if request.method == "POST" else request.GET
+    no = source.get("no", "").strip().upper()[:24]
+    code = source.get("code", "").strip()[:16]
     context: dict[str, Any] = {"no": no}
     if not no:
         return render(request, "services/public/status.html", context)
@@ -586,6 +591,10 @@ def status(request: HttpRequest) -> HttpResponse:
         context["missing"] = True
         return render(request, "services/public/status.html", context, status=404)
     _remember(request, found)
+    if code:
+        onward = redirect(reverse("services_public:status") + "?" + urlencode({"no": found.no}))
+        onward.status_code = 303  # see other: the browser asks with GET
+        return onward
     if isinstance(found, Application):
         context.update(a=found, words=APPLICATION_WORDS.get(found.state, ""),
                        steps=_application_steps(found), rows=_material_rows(found),

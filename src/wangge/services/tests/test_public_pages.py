@@ -241,8 +241,11 @@ def test_status_needs_the_follow_code(item: ServiceItem) -> None:
     # nor can the stranger reach its materials page or upload to it
     assert stranger.get(f"/services/applications/{application.no}/").status_code == 404
     assert stranger.post(f"/services/applications/{application.no}/submit/").status_code == 404
-    right = stranger.get("/services/status/", {"no": application.no,
-                                               "code": application.follow_code.lower()})
+    right = stranger.post("/services/status/", {"no": application.no,
+                                                "code": application.follow_code.lower()})
+    # the code never stays in an address: the browser is sent on to the number alone
+    assert right.status_code == 303 and right["Location"].endswith(f"?no={application.no}")
+    right = stranger.get(right["Location"])
     html = right.content.decode()
     assert right.status_code == 200
     assert "待预审" in html and "提交预审" in html and "居民身份证" in html
@@ -375,7 +378,8 @@ def test_rating_after_delivery(item: ServiceItem) -> None:
     stranger = Client()
     assert stranger.post(f"/services/proxies/{booked.no}/rate/",
                          {"rating": "1"}).status_code == 404
-    status = stranger.get("/services/status/", {"no": booked.no, "code": booked.follow_code})
+    status = stranger.post("/services/status/", {"no": booked.no, "code": booked.follow_code},
+                           follow=True)
     html = status.content.decode()
     assert "这次代办您满意吗？" in html and "非常满意" in html
     assert _responsible(grid).name in html
