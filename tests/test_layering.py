@@ -87,3 +87,21 @@ def test_interfaces_write_only_through_actions(path: Path) -> None:
     assert not bad, "write through a do_* action instead:\n" + "\n".join(bad)
     if rel in ALLOWED:  # the allow-list only names what is still there
         assert {name for _, name in found} == allowed
+
+
+def test_api_schema_names_are_unique() -> None:
+    """django-ninja names OpenAPI components after the schema class: two apps' `EventOut`
+    would share one component, and every answer of the other would be documented (and
+    checked by schemathesis) against the wrong shape."""
+    import collections
+
+    names: collections.Counter[str] = collections.Counter()
+    for path in ROOT.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    getattr(b, "id", getattr(b, "attr", "")) in ("Schema", "ModelSchema")
+                    for b in node.bases):
+                names[node.name] += 1
+    assert [n for n, k in names.items() if k > 1] == []

@@ -123,7 +123,7 @@ def board(request: HttpRequest, date: dt.date | None = None, grid: Code = "",
 
 # -- tasks -------------------------------------------------------------------------------
 
-class TaskIn(Schema):
+class FieldTaskIn(Schema):
     worker_id: Id
     kind: Literal["collect", "hazard", "observe", "follow_up", "other"] = "other"
     title: ModelText(Task, "title")  # type: ignore[valid-type]
@@ -170,7 +170,7 @@ def list_tasks(request: HttpRequest, state: Code = "", worker_id: Id | None = No
 
 
 @router.post("/tasks", response=responses({201: TaskOut, 200: TaskOut}), summary="交办任务")
-def give_task(request: HttpRequest, body: TaskIn) -> Any:
+def give_task(request: HttpRequest, body: FieldTaskIn) -> Any:
     return send(request, "task.create", body)
 
 

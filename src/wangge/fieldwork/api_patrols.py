@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from wangge.core.schema import Code, Id, ModelText, Offset, responses
 from wangge.fieldwork import access, track
@@ -33,12 +33,19 @@ Day = Annotated[dt.date, Field(ge=sources.FIRST_DAY, le=sources.LAST_DAY)]
 
 # -- day plans ----------------------------------------------------------------------------
 
+#: a plan item's time of day, local to the city (Asia/Shanghai) and without an offset: the
+#: OpenAPI "time" format is RFC 3339's, which requires one, so it is described as a pattern
+LocalTime = Annotated[dt.time, WithJsonSchema({
+    "type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+    "description": "local time of day (Asia/Shanghai), HH:MM[:SS]"})]
+
+
 class ItemOut(Schema):
     id: int
     kind: str
     title: str
     order: int
-    at: dt.time | None
+    at: LocalTime | None
     done: bool
     patrol_area_id: int | None
     appointment_id: int | None

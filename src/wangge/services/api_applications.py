@@ -46,7 +46,7 @@ class ApplicationIn(Schema):
     channel: Literal["public", "worker"] = "worker"
 
 
-class CheckIn(Schema):
+class VerdictIn(Schema):
     material_key: MaterialKey  # type: ignore[valid-type]
     verdict: Verdict  # type: ignore[valid-type]
     reason: ModelText(MaterialCheck, "reason") = ""  # type: ignore[valid-type]
@@ -99,14 +99,14 @@ class FileOut(Schema):
     uploaded_at: dt.datetime
 
 
-class CheckOut(Schema):
+class VerdictOut(Schema):
     round: int
     verdict: str
     reason: str
     at: dt.datetime
 
 
-class MaterialOut(Schema):
+class ApplicationMaterialOut(Schema):
     key: str
     name: str
     form: str
@@ -119,10 +119,10 @@ class MaterialOut(Schema):
     verdict_round: int | None
     reason: str
     files: list[FileOut]
-    checks: list[CheckOut]
+    checks: list[VerdictOut]
 
 
-class EventOut(Schema):
+class ApplicationEventOut(Schema):
     at: dt.datetime
     action: str
     label: str
@@ -134,8 +134,8 @@ class EventOut(Schema):
 
 class ApplicationDetail(ApplicationOut):
     version: int
-    materials: list[MaterialOut]
-    events: list[EventOut]
+    materials: list[ApplicationMaterialOut]
+    events: list[ApplicationEventOut]
     #: given to whoever acts for the applicant (to hand on to the resident), else null
     follow_code: str | None
 
@@ -217,7 +217,7 @@ def submit(request: HttpRequest, pk: Id) -> Any:
 
 @router.post("/applications/{pk}/checks", response=responses(MaterialCheckOut),
              summary="审查一项材料（合格 / 需补正）")
-def check_material(request: HttpRequest, pk: Id, body: CheckIn) -> Any:
+def check_material(request: HttpRequest, pk: Id, body: VerdictIn) -> Any:
     a = access.access_application(request.auth, pk)
     check = actions.do_check_material(request.auth, a, body.material_key, body.verdict,
                                       body.reason)

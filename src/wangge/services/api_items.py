@@ -52,7 +52,7 @@ class ItemPageOut(Schema):
     items: list[ItemSummaryOut]
 
 
-class MaterialOut(Schema):
+class GuideMaterialOut(Schema):
     key: str
     name: str
     form: str
@@ -75,7 +75,7 @@ class ItemGuideOut(ItemSummaryOut):
     level_label: str
     legal_basis: str
     conditions: str
-    materials: list[MaterialOut]
+    materials: list[GuideMaterialOut]
     steps: list[str]
     legal_days: int
     fee: str
