@@ -309,6 +309,13 @@ def ready(request: HttpRequest, pk: Id, body: ProxyReadyIn) -> Any:
     return actions.proxy_answer(request.auth, proxy.pk)
 
 
+@router.post("/proxies/{pk}/return-originals", response=responses(ProxyOut),
+             summary="未送达而结束的代办：登记原件已归还")
+def return_originals(request: HttpRequest, pk: Id) -> Any:
+    proxy = actions.do_return_originals(request.auth, access.access_proxy(request.auth, pk))
+    return actions.proxy_answer(request.auth, proxy.pk)
+
+
 @router.post("/proxies/{pk}/cancel", response=responses(ProxyOut), summary="取消代办")
 def cancel(request: HttpRequest, pk: Id, body: ProxyCancelIn) -> Any:
     proxy = actions.do_cancel(request.auth, access.access_proxy(request.auth, pk), body.reason)

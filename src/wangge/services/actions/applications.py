@@ -349,8 +349,9 @@ def do_submit(actor: Actor, application: Application, *, via_proxy: bool = False
     return application
 
 
-def do_withdraw(actor: Actor, application: Application) -> Application:
-    _check_applicant_side(actor, application)
+def do_withdraw(actor: Actor, application: Application, *, via_proxy: bool = False
+                ) -> Application:
+    _check_applicant_side(actor, application, via_proxy=via_proxy)
     with transaction.atomic():
         application = Application.objects.select_for_update(of=("self",)).select_related(
             "version", "item", "department", "grid").get(pk=application.pk)

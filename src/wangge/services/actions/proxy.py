@@ -76,8 +76,14 @@ STEPS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
     "ready": (frozenset({S.HANDLING}), S.READY, frozenset({DEPARTMENT})),
     "deliver": (frozenset({S.READY}), S.DELIVERED, frozenset({DOOR})),
     "rate": (frozenset({S.DELIVERED}), S.RATED, frozenset({DOOR, RESIDENT})),
-    "cancel": (frozenset({S.BOOKED}), S.CANCELLED, frozenset({DOOR})),
+    # before the department has the materials: a resident who gives up after the worker
+    # collected (or after a return) is not left with a request that stays open for ever
+    "cancel": (frozenset({S.BOOKED, S.COLLECTED, S.RETURNED}), S.CANCELLED, frozenset({DOOR})),
 }
+
+#: where a request ends without a delivery: originals taken at the door are still to be
+#: brought back (do_return_originals), the state stays
+ENDED_UNDELIVERED = (S.REJECTED, S.CANCELLED)
 
 #: the states whose request is still the worker's to act on (offline bundle, board)
 OPEN_STATES = (S.BOOKED, S.COLLECTED, S.RETURNED, S.READY)
@@ -87,7 +93,7 @@ ACTION_LABELS: dict[str, str] = {
     "book": "预约代办", "collect": "上门收件", "submit": "提交部门预审",
     "passed": "预审通过，部门办理中", "returned": "预审退回补正", "rejected": "不予办理",
     "recollect": "补正材料已收取", "ready": "已出证，待送达", "deliver": "送证上门",
-    "rate": "居民评价", "cancel": "已取消",
+    "rate": "居民评价", "cancel": "已取消", "originals_returned": "原件已归还",
 }
 
 #: the 5-level satisfaction, 5 best
@@ -109,7 +115,9 @@ def _may(user: AnyUser | None, proxy: ProxyRequest, who: frozenset[str]) -> bool
         return True
     return DEPARTMENT in who and user.is_authenticated and (
         user.is_superuser or any(r.role == Role.ADMIN for r in current_roles(user))
-        or proxy.item.department_id in access.review_departments(user))
+        # the department that pre-reviewed it (its version's), even if the item has moved
+        or (proxy.application.department_id if proxy.application_id
+            else proxy.item.department_id) in access.review_departments(user))
 
 
 def _check_step(user: AnyUser | None, proxy: ProxyRequest, step: str) -> str:
@@ -514,15 +522,47 @@ def do_rate_proxy(actor: AnyUser | None, proxy: ProxyRequest, rating: int,
 
 
 def do_cancel(actor: AnyUser, proxy: ProxyRequest, reason: str) -> ProxyRequest:
-    """Before collection only: the resident no longer needs it (or did it themselves)."""
+    """The resident no longer needs it (or did it themselves), before the department has the
+    materials: booked, collected, or returned for correction. Its application is withdrawn
+    in the same transaction; originals taken are then returned with do_return_originals."""
+    from wangge.services.actions.applications import WITHDRAWABLE, do_withdraw
+
     reason = _text(reason, "reason", max_length=300, required=True)
     with transaction.atomic():
         proxy = _lock(proxy)
         to = _check_step(actor, proxy, "cancel")
         if proxy.appointment_id:
-            Appointment.objects.filter(pk=proxy.appointment_id).update(
-                state=Appointment.State.CANCELLED)
+            Appointment.objects.filter(pk=proxy.appointment_id, state=Appointment.State.BOOKED
+                                       ).update(state=Appointment.State.CANCELLED)
+        if proxy.application_id and proxy.application.state in WITHDRAWABLE:
+            do_withdraw(actor, proxy.application, via_proxy=True)
         return _move(actor, proxy, "cancel", to, now=timezone.now(), note=reason)
+
+
+def do_return_originals(actor: AnyUser, proxy: ProxyRequest) -> ProxyRequest:
+    """Originals taken at the door, brought back when the request ended without a delivery
+    (rejected, cancelled): recorded on the timeline, the state stays."""
+    with transaction.atomic():
+        proxy = _lock(proxy)
+        if not access.can_work_at_door(actor, proxy):
+            raise IllegalStep(_("代办 %(no)s：您无权登记原件归还") % {"no": proxy.no})
+        if proxy.state not in ENDED_UNDELIVERED or not proxy.originals \
+                or proxy.originals_returned_at is not None:
+            raise IllegalStep(_("代办 %(no)s 没有待归还的原件（送达时一并归还）") % {
+                "no": proxy.no})
+        now = timezone.now()
+        proxy.originals_returned_at = now
+        proxy.save(update_fields=["originals_returned_at", "updated_at"])
+        user = actor if actor.is_authenticated else None
+        ProxyEvent.objects.create(proxy=proxy, actor=user, action="originals_returned",
+                                  from_state=proxy.state, to_state=proxy.state,
+                                  data={"originals": list(proxy.originals)})
+        audit.record("services.proxy_originals_returned", actor=user,
+                     object_type="services.proxy", object_id=proxy.pk, no=proxy.no)
+        outbox.enqueue("services.proxy_originals_returned", {
+            "proxy_id": proxy.pk, "no": proxy.no, "state": proxy.state,
+            "at": now.isoformat()})
+        return proxy
 
 
 # -- the request as the phone holds it -------------------------------------------------------

@@ -84,12 +84,13 @@ def test_illegal_steps_are_409_naming_the_state(login_as) -> None:  # type: igno
     code, body = post(worker, f"{API}/{p['id']}/submit", {})
     assert code == 409
     p = collected(worker)
+    post(worker, f"{API}/{p['id']}/submit", {})
     code, body = post(worker, f"{API}/{p['id']}/cancel", {"reason": "不需要了"})
-    assert code == 409 and "已收件" in body["detail"]
-    assert ProxyRequest.objects.get(pk=p["id"]).state == "collected"
+    assert code == 409 and "部门预审中" in body["detail"]
+    assert ProxyRequest.objects.get(pk=p["id"]).state == "in_review"
     # nothing half-written: the refused steps left no event
     assert list(ProxyEvent.objects.filter(proxy_id=p["id"]).values_list(
-        "action", flat=True)) == ["book", "collect"]
+        "action", flat=True)) == ["book", "collect", "submit"]
 
 
 def test_cancel_before_collection_frees_the_appointment(login_as) -> None:  # type: ignore[no-untyped-def]
@@ -219,6 +220,40 @@ def test_rejected_application_ends_the_request(login_as) -> None:  # type: ignor
     apps.do_decide(user("civil_affairs"), application, "reject", "不符合年龄条件")
     proxy = ProxyRequest.objects.get(pk=p["id"])
     assert proxy.state == "rejected" and proxy.stage_due_at is None
+
+
+def test_a_request_given_up_after_collection_ends_and_its_originals_go_back(login_as) -> None:  # type: ignore[no-untyped-def]
+    """The resident did it themselves after the worker had collected: cancelled (the
+    application withdrawn with it, no request left open for ever), then the originals
+    taken at the door are brought back and that is on the timeline."""
+    worker = login_as("gridworker")
+    p = collected(worker)
+    code, body = post(worker, f"{API}/{p['id']}/return-originals", {})
+    assert code == 409  # still open: the originals go back at delivery or after an end
+    code, body = post(worker, f"{API}/{p['id']}/cancel", {"reason": "已自行到窗口办理"})
+    assert code == 200 and body["state"] == "cancelled", body
+    application = Application.objects.get(proxy_request=p["id"])
+    assert application.state == Application.State.WITHDRAWN
+    code, body = post(worker, f"{API}/{p['id']}/return-originals", {})
+    assert code == 200, body
+    proxy = ProxyRequest.objects.get(pk=p["id"])
+    assert proxy.state == "cancelled" and proxy.originals_returned_at is not None
+    assert list(ProxyEvent.objects.filter(proxy_id=p["id"]).values_list(
+        "action", flat=True)) == ["book", "collect", "cancel", "originals_returned"]
+    code, _ = post(worker, f"{API}/{p['id']}/return-originals", {})
+    assert code == 409  # once
+
+
+def test_originals_go_back_after_a_rejection(login_as) -> None:  # type: ignore[no-untyped-def]
+    worker = login_as("gridworker")
+    p = collected(worker)
+    post(worker, f"{API}/{p['id']}/submit", {})
+    apps.do_decide(user("civil_affairs"), Application.objects.get(proxy_request=p["id"]),
+                   "reject", "不符合年龄条件")
+    assert post(login_as("civil_affairs"), f"{API}/{p['id']}/return-originals",
+                {})[0] == 409  # the department is not at the door
+    code, body = post(worker, f"{API}/{p['id']}/return-originals", {})
+    assert code == 200 and body["state"] == "rejected"
 
 
 def test_delivery_needs_the_originals_back(login_as) -> None:  # type: ignore[no-untyped-def]
