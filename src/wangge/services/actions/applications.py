@@ -62,6 +62,8 @@ EDITABLE = (Application.State.DRAFT, Application.State.RETURNED)
 WITHDRAWABLE = (Application.State.DRAFT, Application.State.SUBMITTED,
                 Application.State.RETURNED)
 PDF_CONTENT_TYPE = "application/pdf"
+#: files one material may have in one round (the pages of a 户口簿 fit)
+MAX_FILES_PER_MATERIAL = 9
 #: how far from the end a PDF's %%EOF may sit (trailing whitespace, a final newline)
 PDF_TAIL = 1024
 REASON_MAX = Application._meta.get_field("reason").max_length or 500
@@ -236,6 +238,11 @@ def store_material(application: Application, material_key: str, raw: bytes, cont
                                           round=round_no, sha256=digest).first()
     if earlier is not None:
         return earlier
+    if MaterialFile.objects.filter(application=application, material_key=material_key,
+                                   round=round_no).count() >= MAX_FILES_PER_MATERIAL:
+        # pages of one document fit; a draft is not a free file store
+        raise ServiceError("file", f"每项材料最多上传 {MAX_FILES_PER_MATERIAL} 个文件",
+                           "too_many_files")
     stored = MaterialFile(application=application, material_key=material_key, round=round_no,
                           sha256=digest, content_type=kind, size=len(content),
                           uploaded_by=_user(actor))

@@ -325,3 +325,15 @@ def test_an_application_names_only_residents_and_grids_in_the_applicants_reach()
     mine = apps.do_open_application(user("gridworker"), item_code="T-MZ-001",
                                     applicant={"name": "测试"}, resident_id=resident.pk)
     assert mine.grid_id == worker_grid_id()
+
+
+def test_a_material_holds_at_most_nine_files_a_round() -> None:
+    """The pages of one document fit; an open draft is not a free file store."""
+    make_item()
+    a = apps.do_open_application(None, item_code="T-MZ-001", applicant={"name": "测试"})
+    for i in range(apps.MAX_FILES_PER_MATERIAL):
+        apps.store_material(a, "id_card", png(size=(40 + i, 30)), "image/png", None)
+    with pytest.raises(ServiceError) as refused:
+        apps.store_material(a, "id_card", png(size=(99, 30)), "image/png", None)
+    assert refused.value.field == "file"
+    assert MaterialFile.objects.filter(application=a).count() == apps.MAX_FILES_PER_MATERIAL
