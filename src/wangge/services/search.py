@@ -25,9 +25,9 @@ Terms per item (weights by field, a term keeps its highest weight): jieba `cut_f
 words of the name, aliases, department, life events, material names and FAQ questions;
 character bigrams of the name and aliases (so a word jieba splits differently still
 meets); the whole name and each alias; full pinyin and initials (pypinyin) of the name,
-the aliases and their words. jieba's dictionary gets the catalogue's names and aliases, the
-synonym phrases and the words in seed_data/search_words.json, so 年审, 老年证, 低保 are
-words.
+the aliases and their words. jieba's dictionary gets the catalogue's aliases, the synonym
+phrases and the words in seed_data/search_words.json, so 年审, 老年证, 低保 are words (not
+the names: see _add_words).
 
 A query is normalised (NFKC: full-width → half-width; lower case; punctuation → space),
 its stop words dropped (data: seed_data/search_words.json), segmented the same way,
