@@ -24,7 +24,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wangge.fieldwork.access import person_of
 from wangge.fieldwork.models import Upload
 from wangge.org.access import (
     TERRITORY_READ_ROLES,
@@ -226,13 +225,14 @@ def access_proxy(user: AnyUser, pk: int) -> ProxyRequest:
 
 
 def can_work_at_door(user: AnyUser, proxy: ProxyRequest) -> bool:
-    """The assigned worker, or the station / grid chief above the grid (standing in)."""
+    """Whoever works the request's grid now: its grid worker (the one booked, or the one who
+    took the grid over: a request follows the grid, not a worker who has left it), or the
+    station / grid chief above the grid (standing in)."""
     if not user.is_authenticated:
         return False
-    person = person_of(user)
-    if person is not None and person.pk == proxy.worker_id:
-        return True
-    return any(r.role in (DOOR_ROLES - {Role.GRID_WORKER}) and proxy.grid.path.startswith(r.path)
+    return any((r.role == Role.GRID_WORKER and r.grid_id == proxy.grid_id)
+               or (r.role in (DOOR_ROLES - {Role.GRID_WORKER})
+                   and proxy.grid.path.startswith(r.path))
                for r in current_roles(user))
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -615,7 +616,9 @@ def open_proxies(user: AbstractBaseUser, grid: Grid) -> list[dict[str, Any]]:
     person = person_of(user)
     if person is None:
         return []
-    rows = (access.visible_proxies(user).filter(worker=person, state__in=OPEN_STATES)
+    # the grid's open requests: also those booked to a worker who has since left the grid
+    rows = (access.visible_proxies(user).filter(Q(worker=person) | Q(grid=grid),
+                                                state__in=OPEN_STATES)
             .select_related("item__current", "grid", "house__building", "appointment",
                             "application__version")
             .prefetch_related("events").order_by("appointment__at", "id"))

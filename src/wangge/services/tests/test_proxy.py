@@ -390,3 +390,28 @@ def test_an_envelope_with_a_mistyped_id_is_refused_alone_not_the_whole_sync(logi
     assert [x["status"] for x in results] == ["invalid", "invalid", "created"]
     assert results[0]["errors"][0]["loc"][-1] == "resident_id"
     assert results[1]["errors"][0]["loc"][-1] == "house_id"
+
+
+def test_a_request_follows_the_grid_when_its_worker_leaves(login_as, django_user_model) -> None:  # type: ignore[no-untyped-def]
+    """The booked worker leaves the grid and another takes it over: the new worker sees the
+    open request on the phone and collects it; the one who left can no longer act on it."""
+    worker = login_as("gridworker")
+    p = booked(worker)
+    grid = worker_grid()
+    mine = RoleAssignment.objects.get(person__user__username="gridworker",
+                                      role=Role.GRID_WORKER, ended_on__isnull=True)
+    successor = Person.objects.create(name="接任网格员")
+    successor.user = django_user_model.objects.create(username="successor")
+    successor.save(update_fields=["user"])
+    RoleAssignment.objects.filter(pk=mine.pk).update(ended_on=dt.date.today(), responsible=False)
+    RoleAssignment.objects.create(person=successor, role=Role.GRID_WORKER, grid=grid,
+                                  responsible=True, started_on=dt.date.today())
+    new = login_as("successor")
+    code, bundle = get(new, "/api/v1/fieldwork/offline")
+    assert code == 200 and p["id"] in [r["id"] for r in bundle["proxies"]]
+    code, body = post(new, f"{API}/{p['id']}/collect", {
+        "materials": materials(elderly_item(), "successor"), "signature": photo("successor"),
+        "signer_name": "王秀英", "originals": []})
+    assert code == 201 and body["state"] == "collected", body
+    code, _ = post(login_as("gridworker"), f"{API}/{p['id']}/submit", {})
+    assert code == 404  # left the grid: the request is out of their reach
