@@ -22,6 +22,7 @@ from wangge.fieldwork.api_common import send
 from wangge.fieldwork.models import Upload
 from wangge.services import access
 from wangge.services.actions import proxy as actions
+from wangge.services.actions import proxy_sync
 from wangge.services.actions.reads import do_log_file_read
 from wangge.services.models import ProxyRequest
 from wangge.services.proxy_queries import detail
@@ -214,7 +215,7 @@ class ProxyCancelIn(Schema):
 def _list_rows(user: AbstractBaseUser, qs: Any) -> list[dict[str, Any]]:
     rows = qs.select_related("item__current", "grid", "house__building", "appointment",
                              "application__version").prefetch_related("events")
-    return [actions.proxy_row(p) for p in rows]
+    return [proxy_sync.proxy_row(p) for p in rows]
 
 
 @router.get("/proxies", response=responses(ProxyPage), summary="代办列表（本人范围）")
@@ -306,17 +307,17 @@ def rate(request: HttpRequest, pk: Id, body: ProxyRateIn) -> Any:
 def ready(request: HttpRequest, pk: Id, body: ProxyReadyIn) -> Any:
     proxy = actions.do_mark_ready(request.auth, access.access_proxy(request.auth, pk),
                                   body.note)
-    return actions.proxy_answer(request.auth, proxy.pk)
+    return proxy_sync.proxy_answer(request.auth, proxy.pk)
 
 
 @router.post("/proxies/{pk}/return-originals", response=responses(ProxyOut),
              summary="未送达而结束的代办：登记原件已归还")
 def return_originals(request: HttpRequest, pk: Id) -> Any:
     proxy = actions.do_return_originals(request.auth, access.access_proxy(request.auth, pk))
-    return actions.proxy_answer(request.auth, proxy.pk)
+    return proxy_sync.proxy_answer(request.auth, proxy.pk)
 
 
 @router.post("/proxies/{pk}/cancel", response=responses(ProxyOut), summary="取消代办")
 def cancel(request: HttpRequest, pk: Id, body: ProxyCancelIn) -> Any:
     proxy = actions.do_cancel(request.auth, access.access_proxy(request.auth, pk), body.reason)
-    return actions.proxy_answer(request.auth, proxy.pk)
+    return proxy_sync.proxy_answer(request.auth, proxy.pk)

@@ -13,7 +13,7 @@ class ServicesConfig(AppConfig):
         load_all()  # registers the field app's envelope kinds of proxy handling
 
         from wangge.fieldwork.offline import add_offline_section
-        from wangge.services.actions.proxy import open_proxies
+        from wangge.services.actions.proxy_sync import open_proxies
 
         # the worker's open proxy requests, with each item's material checklist
         add_offline_section("proxies", open_proxies)

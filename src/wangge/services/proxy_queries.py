@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from wangge.services import access
 from wangge.services.actions import proxy as actions
+from wangge.services.actions import proxy_sync
 from wangge.services.models import ProxyRequest
 
 
@@ -25,7 +26,7 @@ def detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     p = (ProxyRequest.objects.select_related(
         "item__current", "grid", "house__building", "appointment", "application__version",
         "worker", "authorization").prefetch_related("events__actor").get(pk=proxy.pk))
-    row = actions.proxy_row(p)
+    row = proxy_sync.proxy_row(p)
     auth = getattr(p, "authorization", None)
     delivered = p.delivered_at is not None
     row.update({

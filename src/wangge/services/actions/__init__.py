@@ -3,6 +3,7 @@
 - catalogue: drafts, publishing, import / export of the catalogue
 - applications: online pre-review (open, upload, submit, verdicts, decide, resubmit)
 - proxy: proxy handling door to door (book, collect, submit, ready, deliver, rate)
+- proxy_sync: the request as the phone holds it, and the field app's `proxy.*` envelopes
 - clocks: the working-day clocks of both, swept by the worker (services.jobs)
 - seeds: synonym groups and stage clocks for `wangge setup`
 """
@@ -12,4 +13,4 @@ from __future__ import annotations
 
 def load_all() -> None:
     """Import the modules that register field-app envelope kinds."""
-    from wangge.services.actions import proxy  # noqa: F401
+    from wangge.services.actions import proxy_sync  # noqa: F401
