@@ -25,6 +25,7 @@ from wangge.registry.models import Building
 from wangge.services.actions import applications
 from wangge.services.actions.catalogue import do_import_catalogue
 from wangge.services.models import Application, ProxyRequest, ServiceItem
+from wangge.services.tests.catalogue_helpers import item_row
 from wangge.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -35,28 +36,10 @@ ID_NUMBER = make_id_number("430281", dt.date(1950, 3, 4), 7, "female")
 
 
 def _row(code: str = CODE, **over: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "code": code, "name": NAME, "aliases": ["银发证"], "type": "public_service",
-        "department": "civil-affairs", "level": "town",
-        "legal_basis": "《湖南省老年人权益保障条例》（测试）",
-        "conditions": "年满60周岁的本市户籍老年人",
-        "materials": [
-            {"key": "id_card", "name": "居民身份证", "form": "original", "count": 1,
-             "required": True, "condition": "", "note": "查验后退还"},
-            {"key": "photo", "name": "近期一寸免冠照片", "form": "electronic", "count": 2,
-             "required": True, "condition": "", "note": ""},
-            {"key": "hukou", "name": "户口簿", "form": "copy", "count": 1,
-             "required": False, "condition": "身份证地址不在本市的", "note": ""},
-        ],
-        "steps": ["申请", "受理", "审核", "制证", "发证"],
-        "legal_days": 20, "promised_days": 5, "fee": "不收费",
-        "place": "各乡镇（街道）便民服务中心", "hours": "工作日 8:30-12:00 14:30-17:30",
-        "phone": "0731-23456789", "in_person_times": 0, "online_prereview": True,
-        "prereview_days": 1, "proxy_eligible": True, "events": ["elderly"],
-        "faq": [{"q": "年审需要本人到场吗？", "a": "不需要，可由网格员上门代办。"}],
-    }
-    row.update(over)
-    return row
+    """The catalogue tests' item under this module's own name and alias (so searches here
+    find this item, not the demo's 老年证)."""
+    return item_row(code, **{"name": NAME, "aliases": ["银发证"],
+                             "legal_basis": "《湖南省老年人权益保障条例》（测试）", **over})
 
 
 @pytest.fixture
