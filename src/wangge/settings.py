@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_htmx",
+    "captcha",
     "wangge.core",
     "wangge.territory",
     "wangge.org",
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "wangge.services",
     "wangge.analytics",
     "wangge.integration",
+    "wangge.open311",
     "wangge.demo",
     "wangge.web",
 ]
@@ -318,3 +320,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- public channels (issue 14): residents report, follow and rate; Open311 ------------------
+# Abuse protection for the resident's report (cases.public_limits): counters per client
+# address and per phone in Django's cache. Past the "challenge" figure within the window a
+# captcha (django-simple-captcha) is asked for; past the hard caps the report is refused
+# with 429 and a message in Chinese. One resident reporting one thing meets none of them.
+WANGGE_RESIDENT_CHALLENGE_AFTER = int(os.environ.get("WANGGE_RESIDENT_CHALLENGE_AFTER", "3"))
+WANGGE_RESIDENT_CHALLENGE_WINDOW_S = int(os.environ.get("WANGGE_RESIDENT_CHALLENGE_WINDOW_S",
+                                                        "600"))
+WANGGE_RESIDENT_PER_ADDRESS_HOUR = int(os.environ.get("WANGGE_RESIDENT_PER_ADDRESS_HOUR", "20"))
+WANGGE_RESIDENT_PER_PHONE_DAY = int(os.environ.get("WANGGE_RESIDENT_PER_PHONE_DAY", "10"))
+WANGGE_RESIDENT_DESCRIPTION_MAX = 2000
+# Open311 GeoReport v2 (`open311`): the jurisdiction this server answers for, and whether
+# reading (GET) needs an api_key too (default no: the same as the public status page).
+WANGGE_OPEN311_JURISDICTION = os.environ.get("WANGGE_OPEN311_JURISDICTION", "liling.hunan.cn")
+WANGGE_OPEN311_GET_NEEDS_KEY = os.environ.get("WANGGE_OPEN311_GET_NEEDS_KEY", "") == "1"
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 32
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes

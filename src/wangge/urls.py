@@ -17,5 +17,10 @@ urlpatterns = [
     path("app/", include("wangge.fieldwork.app_urls")),
     path("services/", include("wangge.services.public_urls")),
     path("cases/", include((public_urlpatterns, "cases_public"))),
+    path("report/", include("wangge.cases.public_urls")),
+    path("opinions/", include("wangge.fieldwork.public_urls")),
+    path("open311/v2/", include("wangge.open311.urls")),
+    path("console/open311/", include("wangge.open311.console_urls")),
+    path("captcha/", include("captcha.urls")),
     path("", include("wangge.web.urls")),
 ]

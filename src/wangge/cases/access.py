@@ -19,6 +19,7 @@ from wangge.cases.models import (
     CasePhoto,
     DutyRule,
     Notification,
+    PublicCategory,
     Supervision,
 )
 from wangge.cases.workflow import FINAL, STEPS, WAITING_ON, Actor
@@ -203,6 +204,23 @@ def public_case(register_no: str) -> Case:
     if case is None:
         raise Http404("no such case")
     return case
+
+
+def public_cases() -> QuerySet[Case]:
+    """What every public surface (the status page, Open311 GET) may show at all: no
+    confidential case, and only cases filed under a small class that residents can choose
+    (a resident-facing category), so internal kinds of work never reach the public. What
+    of such a case is shown is the surface's business: never a person's data or a staff
+    name (cases.public_text)."""
+    return Case.objects.filter(
+        confidential=False,
+        category__public_categories__active=True,
+    ).distinct()
+
+
+def public_categories() -> QuerySet[PublicCategory]:
+    """The resident-facing categories (Open311 services), active ones only."""
+    return PublicCategory.objects.filter(active=True, category__confidential=False)
 
 
 def follow_code_opens(case: Case, code: str | None) -> bool:

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wangge.org.models import Department
+from wangge.registry.models import Building
 from wangge.territory.models import Grid
 
 
@@ -120,6 +121,8 @@ class Case(models.Model):
     followers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("关注人"),
                                        blank=True, related_name="+")
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    #: reopened on a resident's dissatisfaction (不满意重办); each one is also a rework
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0, db_default=0)
     closeout_reason = models.CharField(_("销号原因"), max_length=200, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
     followup_note = models.TextField(_("回访记录"), blank=True)
@@ -382,3 +385,142 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.case_id}"
+
+
+# --- the public channels: residents report, follow and rate (issue 14) ------------------
+
+
+class PublicCategory(models.Model):
+    """A resident-facing category (居民可选的问题类型): a small class of the classification
+    under a name people understand ("下水道堵了" for 排水设施堵塞). These are the services
+    of Open311 (`code` is the service_code); `intake_fields` are a service definition's
+    attributes: [{code, datatype (string|number|datetime|text|singlevaluelist|
+    multivaluelist), required, description, order, values: [{key, name}]}]."""
+
+    code = models.SlugField(_("服务代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称（居民用语）"), max_length=50)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    group = models.CharField(_("分组"), max_length=50)
+    keywords = models.CharField(_("关键词（逗号分隔）"), max_length=200, blank=True)
+    category = models.ForeignKey(CaseCategory, verbose_name=_("对应事件小类"),
+                                 on_delete=models.PROTECT, related_name="public_categories")
+    intake_fields = models.JSONField(_("补充信息项"), default=list, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("居民问题类型")
+        verbose_name_plural = _("居民问题类型")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def new_report_token() -> str:
+    return secrets.token_hex(16)
+
+
+class ResidentReport(models.Model):
+    """What a case reported through a public channel (the QR page, /report/, Open311)
+    carries beyond the case: the resident-facing category, the contact (sealed and masked
+    as the register keeps a resident's phone, or none: anonymous), where it was reported
+    from, the Open311 extras, and the keys that make a retried submission answer the first
+    case."""
+
+    class Source(models.TextChoices):
+        QR = "qr", _("扫码")
+        WEB = "web", _("网页")
+        OPEN311 = "open311", _("Open311")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="resident_report")
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
+    public_category = models.ForeignKey(PublicCategory, verbose_name=_("居民问题类型"),
+                                        on_delete=models.PROTECT, related_name="+")
+    #: a form token or an Open311 client's key: a retried submission finds its first case
+    client_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    #: the Open311 `token` (tokens/{token}): never sequential
+    token = models.CharField(max_length=32, unique=True, default=new_report_token,
+                             editable=False)
+    anonymous = models.BooleanField(_("匿名"), default=True)
+    name_enc = models.BinaryField(null=True, blank=True, editable=False)
+    name_masked = models.CharField(_("联系人"), max_length=50, blank=True)
+    phone_enc = models.BinaryField(null=True, blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
+    email_enc = models.BinaryField(null=True, blank=True, editable=False)
+    email_masked = models.CharField(_("电子邮箱"), max_length=100, blank=True)
+    #: Open311 device_id / account_id, as keyed hashes: enough to count and to limit
+    device_hash = models.CharField(max_length=64, blank=True)
+    account_hash = models.CharField(max_length=64, blank=True)
+    #: the sender's address as a keyed hash (abuse review), never the address itself
+    client_hash = models.CharField(max_length=64, blank=True)
+    building = models.ForeignKey(Building, verbose_name=_("楼栋"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    media_url = models.URLField(_("图片链接"), max_length=500, blank=True)
+    attributes = models.JSONField(_("补充信息"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("居民反映")
+        verbose_name_plural = _("居民反映")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.source}"
+
+
+class Rating(models.Model):
+    """满意度评价 in the five levels of the 12345 practice, by the resident (status page,
+    Open311) or recorded by a dispatcher from the follow-up call (回访)."""
+
+    class Level(models.IntegerChoices):
+        VERY_SATISFIED = 5, _("非常满意")
+        SATISFIED = 4, _("满意")
+        BASICALLY = 3, _("基本满意")
+        UNSATISFIED = 2, _("不满意")
+        VERY_UNSATISFIED = 1, _("非常不满意")
+
+    class Via(models.TextChoices):
+        RESIDENT = "resident", _("居民评价")
+        FOLLOWUP = "followup", _("回访")
+        OPEN311 = "open311", _("Open311")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings")
+    level = models.PositiveSmallIntegerField(_("满意度"), choices=Level.choices)
+    comment = models.TextField(_("评价意见"), blank=True)
+    via = models.CharField(_("方式"), max_length=8, choices=Via.choices)
+    #: the dispatcher who recorded a follow-up call; null for the resident's own rating
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    reopened = models.BooleanField(_("已重办"), default=False)
+    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("满意度评价")
+        verbose_name_plural = _("满意度评价")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["level", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.level}"
+
+
+class FeedbackRule(models.Model):
+    """回访与不满意重办的规则, as data (one row, pk=1): which levels reopen a case, within how
+    many days of closing, how often at most, and when a follow-up call is due."""
+
+    reopen_levels = models.JSONField(_("重办的评价等级"), default=list)
+    reopen_within_days = models.PositiveSmallIntegerField(_("销号后几天内可重办（自然日）"),
+                                                          default=15)
+    max_reopens = models.PositiveSmallIntegerField(_("最多重办次数"), default=1)
+    followup_after_days = models.PositiveSmallIntegerField(
+        _("销号后几个工作日未评价即需回访"), default=2)
+    followup_channels = models.JSONField(_("需回访的来源渠道"), default=list)
+
+    class Meta:
+        verbose_name = _("回访与重办规则")
+        verbose_name_plural = _("回访与重办规则")
+
+    def __str__(self) -> str:
+        return f"reopen {self.reopen_levels} ≤{self.reopen_within_days}d ×{self.max_reopens}"

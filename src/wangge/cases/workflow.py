@@ -60,6 +60,9 @@ STEPS: dict[str, Step] = {
     "close": Step(_s(State.VERIFIED), State.CLOSED, frozenset({D}), ("closeout_reason",)),
     # 回访: the reporter rates it, or a dispatcher records the follow-up call
     "evaluate": Step(_s(State.CLOSED), State.EVALUATED, frozenset({REP, D}), ("satisfaction",)),
+    # 不满意重办: an unsatisfied rating within the rule's days reopens the case for rework
+    # by the same department (actions.rating.do_rate applies FeedbackRule; never by hand)
+    "reopen": Step(_s(State.CLOSED), State.IN_PROGRESS, frozenset({REP, D}), ("reason",)),
     "suspend": Step(OPEN, State.SUSPENDED, frozenset({D}), ("reason", "planned_date")),
     "resume": Step(_s(State.SUSPENDED), None, frozenset({D})),
     # cannot be solved in time: the only way on is a written reply to the reporter (书面答复),

@@ -489,6 +489,10 @@ class Opinion(models.Model):
         NORMAL = "normal", _("一般")
         URGENT = "urgent", _("紧急")
 
+    class Kind(models.TextChoices):
+        OPINION = "opinion", _("社情民意")
+        QUESTION = "question", _("咨询")
+
     class State(models.TextChoices):
         RECORDED = "recorded", _("已收集")
         FORWARDED = "forwarded", _("已上报")
@@ -508,6 +512,15 @@ class Opinion(models.Model):
     state = models.CharField(_("状态"), max_length=16, choices=State.choices,
                              default=State.RECORDED)
     answer = models.TextField(_("答复"), blank=True)
+    #: 社情民意 or a resident's question (咨询): both are heard, passed up and answered
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices,
+                            db_default=Kind.OPINION)
+    #: sent by a resident on the public pages: a number and a follow code to read the answer
+    public_no = models.CharField(_("编号"), max_length=24, null=True, blank=True, unique=True)
+    # db defaults: the demo and the sync write opinions below the ORM (core.bulk)
+    follow_code = models.CharField(_("关注码"), max_length=16, blank=True, db_default="")
+    phone_enc = models.BinaryField(null=True, blank=True, editable=False)
+    phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True, db_default="")
     case = models.ForeignKey(Case, verbose_name=_("转为事件"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")
     collected_at = models.DateTimeField(_("收集时间"))

@@ -33,8 +33,16 @@ from wangge.cases.actions.loop import (
     do_transition,
 )
 from wangge.cases.actions.notifications import do_mark_notifications_read, do_notify
+from wangge.cases.actions.resident import (
+    Contact,
+    Extras,
+    Where,
+    do_resident_report,
+    nearby_open,
+)
 
 __all__ = [
+    "Contact", "Extras", "Where", "do_resident_report", "nearby_open",
     "do_add_photos", "do_assignment_feedback", "do_clock_breaches", "do_clock_warnings",
     "do_close_assignment", "do_consult", "do_delete_duty_rule", "do_fill_clock_deadlines",
     "do_mark_notifications_read", "do_merge", "do_notify", "do_report", "do_seed_classification",

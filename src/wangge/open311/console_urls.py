@@ -1,0 +1,6 @@
+"""/console/open311/: the Open311 keys page."""
+
+
+app_name = "open311_console"
+
+urlpatterns: list = []
