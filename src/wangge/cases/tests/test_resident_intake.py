@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 def drain() -> PublicCategory:
     small = CaseCategory.objects.filter(parent__isnull=False, confidential=False).first()
     return PublicCategory.objects.get_or_create(
-        code="test-drain", defaults={"name": "下水道堵了", "group": "市政设施", "category": small})[0]
+        code="test-drain",
+        defaults={"name": "下水道堵了", "group": "市政设施", "category": small})[0]
 
 
 def test_a_report_with_a_phone_seals_it_and_a_replay_answers_the_first_case(drain, spot):
