@@ -149,6 +149,10 @@ class OpinionOut(Schema):
     collected_at: dt.datetime
     forwarded_at: dt.datetime | None
     answered_at: dt.datetime | None
+    #: opinion (社情民意) or question (a resident's 咨询, sent on the public pages)
+    kind: str = "opinion"
+    #: the number a resident got from the public pages (None for collected ones)
+    public_no: str | None = None
 
 
 class AnswerIn(Schema):

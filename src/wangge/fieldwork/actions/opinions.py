@@ -10,6 +10,8 @@ A step that does not apply to the opinion's state is a Conflict (409) with its s
 
 from __future__ import annotations
 
+import datetime as dt
+import hmac
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,14 +22,17 @@ from django.utils import timezone
 from wangge.cases.actions import do_report
 from wangge.cases.actions.intake import allowed_channels
 from wangge.cases.errors import CaseError
-from wangge.cases.models import Case
-from wangge.core import audit, outbox
+from wangge.cases.models import Case, new_follow_code
+from wangge.cases.public_text import scrub
+from wangge.core import audit, crypto, outbox
 from wangge.fieldwork import access
 from wangge.fieldwork.actions import records_input as read
 from wangge.fieldwork.envelopes import Envelope, register
 from wangge.fieldwork.errors import Conflict, FieldworkError
 from wangge.fieldwork.models import Opinion, OpinionTopic
-from wangge.org.models import Role
+from wangge.org.models import Person, Role, RoleAssignment
+from wangge.registry.identity import IdentityError, mask_phone, normalise_phone
+from wangge.territory.models import Grid
 
 #: who forwards an opinion of their subtree besides its collector
 FORWARD_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF})
@@ -43,7 +48,16 @@ def opinion_row(o: Opinion) -> dict[str, Any]:
         "collected_at": o.collected_at.isoformat(),
         "forwarded_at": o.forwarded_at.isoformat() if o.forwarded_at else None,
         "answered_at": o.answered_at.isoformat() if o.answered_at else None,
+        "kind": o.kind, "public_no": o.public_no,
     }
+
+
+def _outbox_row(o: Opinion) -> dict[str, Any]:
+    """opinion_row for an outbox payload: a resident's free text may carry a phone or an ID
+    number they typed in, and personal data never travels in the outbox (scrubbed)."""
+    row = opinion_row(o)
+    row["content"], row["answer"] = scrub(row["content"]), scrub(row["answer"])
+    return row
 
 
 def opinion_answer(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
@@ -74,7 +88,7 @@ def do_record_opinion(user: AbstractBaseUser, p: dict[str, Any]) -> Opinion:
                             Opinion.Urgency.NORMAL))
     audit.record("fieldwork.opinion_recorded", actor=user, object_type="fieldwork.opinion",
                  object_id=opinion.pk, grid=grid.code, topic=topic.code)
-    outbox.enqueue("fieldwork.opinion", {**opinion_row(opinion), "event": "recorded"})
+    outbox.enqueue("fieldwork.opinion", {**_outbox_row(opinion), "event": "recorded"})
     return opinion
 
 
@@ -101,7 +115,7 @@ def do_forward_opinion(user: AbstractBaseUser, pk: int) -> Opinion:
         o.save(update_fields=["state", "forwarded_at"])
         audit.record("fieldwork.opinion_forwarded", actor=user,
                      object_type="fieldwork.opinion", object_id=o.pk)
-        outbox.enqueue("fieldwork.opinion", {**opinion_row(o), "event": "forwarded"})
+        outbox.enqueue("fieldwork.opinion", {**_outbox_row(o), "event": "forwarded"})
     return o
 
 
@@ -117,7 +131,7 @@ def do_answer_opinion(user: AbstractBaseUser, pk: int, answer: str) -> Opinion:
         o.save(update_fields=["state", "answer", "answered_at"])
         audit.record("fieldwork.opinion_answered", actor=user,
                      object_type="fieldwork.opinion", object_id=o.pk)
-        outbox.enqueue("fieldwork.opinion", {**opinion_row(o), "event": "answered"})
+        outbox.enqueue("fieldwork.opinion", {**_outbox_row(o), "event": "answered"})
     return o
 
 
@@ -155,5 +169,90 @@ def do_opinion_to_case(user: AbstractBaseUser, pk: int, category: str,
         o.save(update_fields=["case"])
         audit.record("fieldwork.opinion_to_case", actor=user, object_type="fieldwork.opinion",
                      object_id=o.pk, case=case.register_no)
-        outbox.enqueue("fieldwork.opinion", {**opinion_row(o), "event": "case"})
+        outbox.enqueue("fieldwork.opinion", {**_outbox_row(o), "event": "case"})
     return o
+
+
+# -- a resident's opinion or question from the public pages (issue 14) -------------------
+
+#: the public number: MY-2026-000123 (民意); unique, not gapless (derived from the row id)
+PUBLIC_PREFIX = "MY"
+RESIDENT_CONTENT_MAX = 2000
+
+
+def public_number(pk: int, at: dt.datetime) -> str:
+    """MY-<year>-<6 digits> from the row's id: unique because the id is, with no counter row
+    for every anonymous sender to wait on (gapless numbers are not needed here)."""
+    return f"{PUBLIC_PREFIX}-{timezone.localtime(at).year}-{pk:06d}"
+
+
+def resident_author(grid: Grid) -> Person:
+    """Who a resident's opinion is handed to (the collector of record): the grid's
+    responsible grid worker; else any current grid worker of the grid (a handover in
+    progress); else the workstation staff of the grid's community, who answer it anyway.
+    None of them: FieldworkError on `grid` (the page offers the station's phone)."""
+    current = RoleAssignment.objects.filter(ended_on__isnull=True).select_related("person")
+    for found in (
+        current.filter(grid=grid, role=Role.GRID_WORKER, responsible=True).first(),
+        current.filter(grid=grid, role=Role.GRID_WORKER).order_by("pk").first(),
+        current.filter(grid_id=grid.parent_id, role=Role.STATION_STAFF).order_by("pk").first()
+        if grid.parent_id else None,
+    ):
+        if found is not None:
+            return found.person
+    raise FieldworkError("grid", "该网格暂无网格员，请直接联系工作站", "no_worker")
+
+
+def do_resident_opinion(*, grid: Grid, kind: str, topic: str, content: str,
+                        phone: str = "") -> Opinion:
+    """社情民意 or 咨询 sent by a signed-out resident. Source `resident`, handed to the grid's
+    worker (resident_author), the phone sealed and masked, a public number and a follow
+    code to read the answer with. Raises FieldworkError naming the field; nothing is
+    written then. Retries are the caller's (the page keeps a form token: an anonymous
+    sender has no user for core.IdempotencyKey)."""
+    if kind not in Opinion.Kind.values:
+        raise FieldworkError("kind", "须为 opinion 或 question", "choice")
+    found = OpinionTopic.objects.filter(code=(topic or "").strip()).first()
+    if found is None:
+        raise FieldworkError("topic", "请选择类别", "choice")
+    try:
+        content = read.text({"content": content}, "content", required=True,
+                            max_length=RESIDENT_CONTENT_MAX)
+    except FieldworkError as e:
+        raise FieldworkError("content", "请填写内容" if e.code == "required"
+                             else f"内容最多 {RESIDENT_CONTENT_MAX} 个字" if e.code == "too_long"
+                             else e.msg, e.code) from None
+    sealed: dict[str, Any] = {}
+    if raw := (phone or "").strip():
+        try:
+            number = normalise_phone(raw)
+        except IdentityError:
+            raise FieldworkError("phone", "请填写正确的手机或固定电话号码", "phone") from None
+        sealed = {"phone_enc": crypto.seal(number, crypto.keyring()),
+                  "phone_masked": mask_phone(number)}
+    author = resident_author(grid)
+    now = timezone.now()
+    with transaction.atomic():
+        opinion = Opinion.objects.create(
+            author=author, grid=grid, topic=found, kind=kind, content=content,
+            source=Opinion.Source.RESIDENT, collected_at=now, follow_code=new_follow_code(),
+            **sealed)
+        opinion.public_no = public_number(opinion.pk, now)
+        opinion.save(update_fields=["public_no"])
+        audit.record("fieldwork.opinion_recorded", actor=None, object_type="fieldwork.opinion",
+                     object_id=opinion.pk, grid=grid.code, topic=found.code, kind=kind,
+                     via="public")
+        outbox.enqueue("fieldwork.opinion", {**_outbox_row(opinion), "event": "recorded"})
+    return opinion
+
+
+def public_opinion(public_no: str, code: str) -> Opinion | None:
+    """The resident's opinion by its number and follow code (compared in constant time);
+    None for an unknown number or a wrong code alike, so neither is told apart."""
+    found = (Opinion.objects.select_related("topic", "case")
+             .filter(public_no=(public_no or "").strip().upper()).first())
+    if found is None or not found.follow_code or not code:
+        return None
+    if not hmac.compare_digest(found.follow_code.encode(), code.strip().upper().encode()):
+        return None
+    return found
