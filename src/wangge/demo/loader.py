@@ -20,7 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 import wangge.cases as cases_pkg
-from wangge.cases.actions import do_seed_classification, do_seed_inspection_items
+from wangge.cases.actions import (
+    do_seed_classification,
+    do_seed_inspection_items,
+    do_seed_public_categories,
+)
 from wangge.demo import names
 from wangge.demo.caseload import CaseLoad, load_demo_cases
 from wangge.demo.catalogue import load_demo_catalogue
@@ -128,6 +132,7 @@ def load_demo(
         _create_demo_logins()
         rows = json.loads((Path(cases_pkg.__file__).parent / "categories.json").read_text())
         do_seed_classification(rows, Grid.objects.get(level=0))
+        do_seed_public_categories()  # the resident-facing names of its small classes
         items = json.loads((Path(cases_pkg.__file__).parent / "inspection_items.json").read_text())
         do_seed_inspection_items(items)
         counts = {}

@@ -17,6 +17,7 @@ from wangge.cases.actions.config import (
     do_delete_duty_rule,
     do_seed_classification,
     do_seed_inspection_items,
+    do_seed_public_categories,
     do_set_duty_rule,
 )
 from wangge.cases.actions.intake import (
@@ -37,6 +38,7 @@ from wangge.cases.actions.resident import (
     Contact,
     Extras,
     Where,
+    do_public_follow,
     do_resident_report,
     nearby_open,
 )
@@ -56,10 +58,12 @@ __all__ = [
     "do_mark_notifications_read",
     "do_merge",
     "do_notify",
+    "do_public_follow",
     "do_report",
     "do_resident_report",
     "do_seed_classification",
     "do_seed_inspection_items",
+    "do_seed_public_categories",
     "do_set_duty_rule",
     "do_supervise",
     "do_transition",

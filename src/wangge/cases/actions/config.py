@@ -3,6 +3,8 @@ department duty list."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,7 +13,7 @@ from django.db import transaction
 
 from wangge.cases import access
 from wangge.cases.errors import CaseError
-from wangge.cases.models import CaseCategory, DutyRule, InspectionItem
+from wangge.cases.models import CaseCategory, DutyRule, InspectionItem, PublicCategory
 from wangge.core import audit, outbox
 from wangge.org.models import Department
 from wangge.territory.models import Grid
@@ -99,3 +101,32 @@ def do_delete_duty_rule(actor: AbstractBaseUser, rule: DutyRule) -> None:
         outbox.enqueue("cases.duty_rule_deleted", {"rule": rule.pk})
         rule.delete()
 
+
+#: the resident-facing categories shipped with the code (cases/public_categories.json)
+PUBLIC_CATEGORIES_FILE = Path(__file__).resolve().parent.parent / "public_categories.json"
+
+
+def do_seed_public_categories(rows: list[dict[str, Any]] | None = None) -> int:
+    """Load the resident-facing categories (居民可选的问题类型, the Open311 services): an
+    upsert by `code`, so running it again changes nothing and a city's edits of other codes
+    stay. Each row names a small class of the classification by its code; a missing or
+    confidential class is refused (CaseError) and nothing is written. Returns the count."""
+    if rows is None:
+        rows = json.loads(PUBLIC_CATEGORIES_FILE.read_text(encoding="utf-8"))
+    smalls = {c.code: c for c in CaseCategory.objects.filter(
+        code__in=[r["category"] for r in rows], parent__isnull=False)}
+    for row in rows:
+        small = smalls.get(row["category"])
+        if small is None or small.confidential:
+            raise CaseError("category", f"{row['code']}: no public small class "
+                                        f"{row['category']}")
+    with transaction.atomic():
+        for row in rows:
+            PublicCategory.objects.update_or_create(code=row["code"], defaults={
+                "name": row["name"], "description": row.get("description", ""),
+                "group": row["group"], "keywords": row.get("keywords", ""),
+                "category": smalls[row["category"]],
+                "intake_fields": row.get("intake_fields", []),
+                "order": row.get("order", 0), "active": row.get("active", True)})
+        outbox.enqueue("cases.public_categories_seeded", {"categories": len(rows)})
+    return len(rows)

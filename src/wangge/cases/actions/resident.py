@@ -23,6 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from wangge.cases import access
 from wangge.cases.actions.common import record_event
 from wangge.cases.actions.intake import (
     Reported,
@@ -33,7 +34,7 @@ from wangge.cases.actions.intake import (
 )
 from wangge.cases.errors import CaseError
 from wangge.cases.models import Case, PublicCategory, ResidentReport
-from wangge.cases.workflow import State
+from wangge.cases.workflow import FINAL, State
 from wangge.core import crypto
 from wangge.registry.identity import IdentityError, mask_phone, normalise_phone
 from wangge.registry.models import Building
@@ -285,3 +286,17 @@ def nearby_open(public_category: str, lng: float | None, lat: float | None,
         return None
     return (Case.objects.filter(pk=pk, confidential=False)
             .exclude(state__in=[State.CLOSED, State.EVALUATED]).first())
+
+
+def do_public_follow(case: Case) -> None:
+    """"我也遇到了" : a resident follows an open public case instead of reporting it again
+    (the report page's "已有人报告：关注这一件"). One timeline entry with no personal data,
+    so the dispatcher sees how many residents asked. Refused (CaseError naming `case`) for a
+    case the public may not see, and for a case that is done."""
+    if not access.public_cases().filter(pk=case.pk).exists():
+        raise CaseError("case", "没有这件可关注的事件")
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.state in FINAL:
+            raise CaseError("case", "这件事已经办结，请重新反映")
+        record_event(locked, None, "public_follow", locked.state)
