@@ -20,6 +20,7 @@ from wangge.cases.models import (
     DutyRule,
     Notification,
     PublicCategory,
+    Rating,
     Supervision,
 )
 from wangge.cases.workflow import FINAL, STEPS, WAITING_ON, Actor
@@ -192,10 +193,14 @@ def actor_kinds(user: AnyUser, case: Case) -> set[Actor]:
     return kinds
 
 
+#: steps no one takes by hand: a reopen follows an unsatisfied rating (actions.do_rate)
+NOT_BY_HAND = frozenset({"reopen"})
+
+
 def allowed_actions(user: AnyUser, case: Case) -> list[str]:
     kinds = actor_kinds(user, case)
     return [name for name, step in STEPS.items()
-            if case.state in step.sources and kinds & step.actors]
+            if case.state in step.sources and kinds & step.actors and name not in NOT_BY_HAND]
 
 
 def public_case(register_no: str) -> Case:
@@ -346,3 +351,33 @@ def access_notification(user: AnyUser, pk: int) -> Notification:
     if found is None:
         raise Http404("no such notification")
     return found
+
+
+# ---- 回访 and ratings: the follow-up desk (cases/followups) -------------------------------
+
+def followup_cases(user: AnyUser) -> QuerySet[Case]:
+    """The cases whose follow-up calls (回访) and ratings this user looks after: those they
+    may see in the territory where they dispatch (center, sub-center and workstation staff,
+    each their subtree). A department's staff and grid workers make no follow-up calls."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return visible_cases(user).filter(in_scope(user, "grid__path", roles=DISPATCH_ROLES))
+
+
+def followups_due(user: AnyUser, channels: list[str], closed_before: dt.datetime
+                  ) -> QuerySet[Case]:
+    """Closed cases from these channels not yet rated (a rating evaluates or reopens a
+    case, so a closed case has none since its last close), closed before the moment,
+    oldest first."""
+    return (followup_cases(user)
+            .filter(state="closed", channel__in=channels, closed_at__lt=closed_before)
+            .order_by("closed_at", "pk"))
+
+
+def unsatisfied_ratings(user: AnyUser, since: dt.datetime, worst: int = 2
+                        ) -> QuerySet[Rating]:
+    """Ratings of `worst` or below (不满意, 非常不满意) since the moment, newest first, on the
+    cases the user looks after."""
+    return (Rating.objects.filter(level__lte=worst, created_at__gte=since,
+                                  case__in=followup_cases(user))
+            .select_related("case").order_by("-created_at", "-pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.cases import views, views_notifications, views_rules
+from wangge.cases import views, views_followups, views_notifications, views_public, views_rules
 
 app_name = "cases"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("notifications/<int:pk>/", views_notifications.open_notification,
          name="notification"),
     path("rules/<int:pk>/delete/", views_rules.delete_rule, name="delete_rule"),
+    path("followups/", views_followups.followups_page, name="followups"),
+    path("followups/<str:register_no>/", views_followups.record_call, name="followup_record"),
     path("<str:register_no>/", views.case_page, name="case"),
     path("<str:register_no>/reported/", views.reported, name="reported"),
     path("<str:register_no>/act/<str:action>/", views.act, name="act"),
@@ -28,6 +30,7 @@ urlpatterns = [
 ]
 
 public_urlpatterns = [
-    path("status/", views.public_status, name="status"),
-    path("status/<str:register_no>", views.public_status, name="status_no"),
+    path("status/", views_public.public_status, name="status"),
+    path("status/<str:register_no>", views_public.public_status, name="status_no"),
+    path("status/<str:register_no>/rate", views_public.rate, name="rate"),
 ]

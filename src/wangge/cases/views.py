@@ -355,24 +355,3 @@ def notice_page(request: HttpRequest) -> HttpResponse:
                      for s in line.supervised]
     return render(request, "cases/notice.html", {"start": start, "end": end, "lines": lines,
                                                  "now": timezone.now()})
-
-
-def public_status(request: HttpRequest, register_no: str = "") -> HttpResponse:
-    """The reporter follows a case by its register number: states and dates; the written
-    reply only with the case's follow code (关注码). No names, no notes, nothing
-    confidential; a wrong code answers as no code."""
-    register_no = (register_no or request.GET.get("no", "")).strip().upper()
-    code = request.GET.get("code", "")
-    context: dict[str, Any] = {"no": register_no}
-    if register_no:
-        try:
-            case = access.public_case(register_no)
-        except Http404:
-            context["missing"] = True
-        else:
-            context.update(case=case, state_label=STATE_LABELS.get(case.state, case.state),
-                           reply=case.written_reply if access.follow_code_opens(case, code)
-                           else None,
-                           steps=[(e.at, STATE_LABELS.get(e.to_state, e.to_state))
-                                  for e in access.public_steps(case)])
-    return render(request, "cases/status.html", context)

@@ -34,6 +34,7 @@ from wangge.cases.actions.loop import (
     do_transition,
 )
 from wangge.cases.actions.notifications import do_mark_notifications_read, do_notify
+from wangge.cases.actions.rating import do_rate, feedback_rule
 from wangge.cases.actions.resident import (
     Contact,
     Extras,
@@ -59,6 +60,7 @@ __all__ = [
     "do_merge",
     "do_notify",
     "do_public_follow",
+    "do_rate",
     "do_report",
     "do_resident_report",
     "do_seed_classification",
@@ -67,6 +69,7 @@ __all__ = [
     "do_set_duty_rule",
     "do_supervise",
     "do_transition",
+    "feedback_rule",
     "nearby_open",
     "report_or_replay",
     "supervision_deadline",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from wangge.cases import access
 from wangge.cases.actions import clocks
 from wangge.cases.actions.common import LEVEL_ABOVE, record_event
+from wangge.cases.actions.rating import do_rate
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import Assignment, Case, Consultation, Supervision
 from wangge.cases.routing import describe_rule, route
@@ -26,6 +27,13 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
     step = STEPS.get(action)
     if step is None:
         raise CaseError("action", f"unknown action {action!r}")
+    if action == "reopen":  # 不满意重办 follows a rating under the rule, never a button
+        if case.state not in step.sources:
+            raise IllegalTransition(f"cannot {action} a case that is {case.state}")
+        raise IllegalTransition("a case is reopened by an unsatisfied rating (do_rate), "
+                                "not by hand")
+    if action == "evaluate":
+        return _evaluate(case, actor, fields)
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("grid", "category").get(
             pk=case.pk)
@@ -45,6 +53,24 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
         clocks.on_transition(case, action, timezone.now())
         record_event(case, actor, action, before, note, **extra)
     return case
+
+
+def _evaluate(case: Case, actor: AbstractBaseUser, fields: dict[str, Any]) -> Case:
+    """回访 as a loop step: the rating goes through do_rate (via followup), so the
+    FeedbackRule holds here too (an unsatisfied score may reopen the case). Checked in the
+    order of every other step: state, who, fields."""
+    if case.state not in STEPS["evaluate"].sources:
+        raise IllegalTransition(f"cannot evaluate a case that is {case.state}")
+    if not access.actor_kinds(actor, case) & STEPS["evaluate"].actors:
+        raise PermissionDenied("you may not evaluate this case")
+    try:
+        score = int(fields.get("satisfaction"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise CaseError("satisfaction", "a rating from 1 to 5")
+    do_rate(case, score, str(fields.get("followup_note") or ""), via="followup", actor=actor)
+    return Case.objects.select_related("grid", "category").get(pk=case.pk)
 
 
 def _apply(case: Case, action: str, actor: AbstractBaseUser,
@@ -73,15 +99,6 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
     if action in ("close", "cancel", "reject"):
         case.closeout_reason = str(fields.get("closeout_reason") or fields.get("reason"))[:200]
         case.closed_at = now
-    elif action == "evaluate":
-        try:
-            score = int(fields["satisfaction"])
-        except (TypeError, ValueError):
-            score = 0
-        if not 1 <= score <= 5:
-            raise CaseError("satisfaction", "a rating from 1 to 5")
-        case.satisfaction = score
-        case.followup_note = str(fields.get("followup_note") or "")
     elif action == "suspend":
         try:
             planned = dt.date.fromisoformat(str(fields["planned_date"]))
