@@ -24,3 +24,20 @@ def can_manage_outbox(user: AnyUser) -> bool:
 def check_manage_outbox(user: AnyUser) -> None:
     if not can_manage_outbox(user):
         raise PermissionDenied("the outbox console is for the center's administrators")
+
+
+#: who manages API keys (Open311 clients, external systems) on /console/open311/keys/: the
+#: center's administrators and dispatchers (the dispatcher is who a system's operator calls)
+API_KEY_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
+
+
+def can_manage_api_keys(user: AnyUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(roles_of(user) & API_KEY_ROLES)
+
+
+def check_manage_api_keys(user: AnyUser) -> None:
+    if not can_manage_api_keys(user):
+        raise PermissionDenied("API keys are managed by the center's administrators and "
+                               "dispatchers")

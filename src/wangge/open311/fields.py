@@ -1,1 +1,219 @@
-"""(skeleton: filled in by its slice of issue 14)"""
+"""The GeoReport v2 fields: parsing what a client sends (dates, status, lists, a POST's
+attributes and contact) and shaping what it reads (a service, a service definition, a
+request). Every error names the Open311 field (`Open311Error`, HTTP 400).
+
+What a request shows is what the public status page may show and no more: the state in a
+resident's words (`cases.public_text`), free text scrubbed, the department's name, the
+address the resident gave or the grid's names; never a person's name, phone, e-mail, device
+or account, never a staff name, never our photos, never the written reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.http import QueryDict
+from django.utils.dateparse import parse_date, parse_datetime
+
+from wangge.cases.models import Case, PublicCategory
+from wangge.cases.public_text import STATE_WORDS, is_open, scrub
+from wangge.cases.workflow import State
+from wangge.open311.render import Open311Error
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: at most this many ids in one service_request_id list (the page's own cap)
+MAX_IDS = 1000
+#: the spec's default window and page
+DEFAULT_DAYS = 90
+PAGE = 1000
+
+#: do_resident_report's field names → the Open311 names a client sent
+_FIELD_NAMES = {
+    "public_category": "service_code",
+    "lat": "lat/long/address_string",
+    "lng": "lat/long/address_string",
+    "contact.name": "first_name",
+    "contact.phone": "phone",
+    "contact.email": "email",
+    "photos": "media",
+    "client_key": "Idempotency-Key",
+}
+
+
+def open311_field(field: str) -> str:
+    """The Open311 name of an intake field (attributes.X → attribute[X])."""
+    if field.startswith("attributes."):
+        return f"attribute[{field.removeprefix('attributes.')}]"
+    return _FIELD_NAMES.get(field, field)
+
+
+# --- reading what a client sends ----------------------------------------------------------
+
+
+def comma_list(raw: str | None, field: str, limit: int = MAX_IDS) -> list[str]:
+    values = [v.strip() for v in (raw or "").split(",") if v.strip()]
+    if len(values) > limit:
+        raise Open311Error(400, f"{field}: at most {limit} values")
+    return values
+
+
+def parse_when(raw: str | None, field: str) -> dt.datetime | None:
+    """W3C / ISO 8601: a date-time with an offset (or Z), a naive one read as Asia/Shanghai,
+    or a date (its midnight in Asia/Shanghai)."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip().replace(" ", "+") if "T" in raw else raw.strip()  # '+' sent unescaped
+    try:
+        moment = parse_datetime(text)
+        if moment is None and (day := parse_date(text)) is not None:
+            moment = dt.datetime.combine(day, dt.time())
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise Open311Error(400, f"{field}: not a W3C date-time like 2026-01-31T08:00:00+08:00")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment
+
+
+def parse_status(raw: str | None) -> set[str]:
+    """{'open'}, {'closed'}, both or none (= both)."""
+    given = {v.lower() for v in comma_list(raw, "status", 2)}
+    if bad := given - {"open", "closed"}:
+        raise Open311Error(400, f"status: open or closed, not {', '.join(sorted(bad))}")
+    return given
+
+
+def parse_coordinate(raw: str | None, field: str) -> float | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Open311Error(400, f"{field}: a decimal number (WGS84 degrees)") from None
+    if not math.isfinite(value):
+        raise Open311Error(400, f"{field}: a decimal number (WGS84 degrees)")
+    return value
+
+
+def parse_attributes(data: QueryDict) -> dict[str, Any]:
+    """attribute[CODE]=v and attribute[CODE][]=v1&attribute[CODE][]=v2 → {CODE: v | [v…]}."""
+    out: dict[str, Any] = {}
+    for key in data:
+        if not key.startswith("attribute["):
+            continue
+        many = key.endswith("[]")
+        code = key[len("attribute["):-3 if many else -1] if key.endswith("]") else ""
+        if not code or "[" in code or "]" in code:
+            raise Open311Error(400, f"{key}: write attribute[CODE] or attribute[CODE][]")
+        values = data.getlist(key)
+        out[code] = values if many or len(values) > 1 else values[0]
+    return out
+
+
+# --- what a client reads --------------------------------------------------------------------
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in Asia/Shanghai with its +08:00 offset."""
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds") if moment else None
+
+
+def service(category: PublicCategory) -> dict[str, Any]:
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": bool(category.intake_fields),
+        "type": "realtime",
+        "keywords": category.keywords,
+        "group": category.group,
+    }
+
+
+def service_definition(category: PublicCategory) -> dict[str, Any]:
+    fields = sorted(category.intake_fields or [], key=lambda f: f.get("order", 0))
+    return {
+        "service_code": category.code,
+        "attributes": [{
+            "variable": True,
+            "code": f["code"],
+            "datatype": f.get("datatype", "string"),
+            "required": bool(f.get("required")),
+            "datatype_description": f.get("datatype_description", ""),
+            "order": f.get("order", i + 1),
+            "description": f.get("description", f["code"]),
+            "values": [{"key": str(v["key"]), "name": v.get("name", str(v["key"]))}
+                       for v in f.get("values", [])],
+        } for i, f in enumerate(fields)],
+    }
+
+
+def grid_names(case: Case) -> str:
+    """Town, community, grid: where a case with no address of its own is."""
+    names: list[str] = []
+    grid = case.grid
+    for _ in range(3):
+        if grid is None:
+            break
+        names.append(grid.name)
+        grid = grid.parent
+    return " ".join(reversed(names))
+
+
+def notice(case: Case, deadline: dt.datetime | None) -> str:
+    """service_notice: what happens next and by when, in plain words."""
+    if case.state == State.REPORTED:
+        return "我们已收到，将在一个工作日内核实登记；登记后可凭编号查询办理进度。"
+    if deadline is not None and is_open(case.state):
+        return f"按规定应于{deadline.astimezone(SHANGHAI):%Y年%m月%d日 %H:%M}前办结。"
+    return ""
+
+
+class Shaper:
+    """Turns cases read by `queries.requests_page` into request records; knows the
+    resident-facing categories (one small query) so no case needs another one."""
+
+    def __init__(self, categories: Iterable[PublicCategory]) -> None:
+        self.by_id: dict[int, PublicCategory] = {}
+        self.by_category: dict[int, PublicCategory] = {}
+        for c in categories:
+            self.by_id[c.pk] = c
+            self.by_category.setdefault(c.category_id, c)
+
+    def request(self, case: Case) -> dict[str, Any]:
+        # a case without one raises RelatedObjectDoesNotExist, an AttributeError
+        report = getattr(case, "resident_report", None)
+        kind = (self.by_id.get(report.public_category_id) if report else None) \
+            or self.by_category.get(case.category_id)
+        resident = case.channel == Case.Channel.RESIDENT
+        department = case.department or (case.routed_by.department if case.routed_by else None)
+        deadline: dt.datetime | None = getattr(case, "clock_deadline", None)
+        updated: dt.datetime | None = getattr(case, "last_event_at", None) or case.created_at
+        return {
+            "service_request_id": case.register_no,
+            "status": "open" if is_open(case.state) else "closed",
+            "status_notes": str(STATE_WORDS.get(case.state, "")),
+            "service_name": kind.name if kind else "",
+            "service_code": kind.code if kind else "",
+            # a resident's own words are theirs to see published (scrubbed); for other
+            # channels only the title, which never carries a person
+            "description": scrub(case.description if resident else case.title),
+            "agency_responsible": department.name if department else "",
+            "service_notice": notice(case, deadline),
+            "requested_datetime": iso(case.created_at),
+            "updated_datetime": iso(updated),
+            "expected_datetime": iso(deadline),
+            "address": (report.address if report and report.address else grid_names(case)),
+            "lat": case.lat,
+            "long": case.lng,
+            "media_url": report.media_url if report else "",
+        }
+
+
+def post_answer(case: Case, token: str, notice_text: str) -> dict[str, Any]:
+    return {"service_request_id": case.register_no, "token": token,
+            "service_notice": notice_text, "account_id": None}

@@ -1,0 +1,115 @@
+"""Read shapes of the GeoReport endpoints, built only from `cases.access.public_cases()` and
+`public_categories()`.
+
+A page of requests is one query: the cases of a `created_at` range, newest first, with a
+LIMIT (the index on created_at answers it), their department, rule, grid names and resident
+report joined, and the time of the last timeline event and the deadline of the running (or
+else the latest) SLA clock as correlated subqueries that touch only the rows on the page.
+The resident-facing categories are a second, small query (`fields.Shaper`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from wangge.cases.access import public_cases, public_categories
+from wangge.cases.models import Case, CaseClock, CaseEvent, PublicCategory, ResidentReport
+from wangge.cases.workflow import FINAL
+from wangge.open311.fields import DEFAULT_DAYS, PAGE
+from wangge.workcal.policies import UnknownPolicy, clocks_for
+
+#: only the columns a request record shows (a grid's boundary is kilobytes of WKB)
+_COLUMNS = (
+    "register_no", "state", "title", "description", "channel", "lng", "lat", "created_at",
+    "category_id", "department__name", "routed_by__department__name",
+    "grid__name", "grid__parent__name", "grid__parent__parent__name",
+    "resident_report__address", "resident_report__media_url",
+    "resident_report__public_category_id",
+)
+
+
+@dataclass
+class Filters:
+    ids: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    status: set[str] = field(default_factory=set)
+
+
+def _shaped(qs: QuerySet[Case]) -> QuerySet[Case]:
+    last_event = (CaseEvent.objects.filter(case=OuterRef("pk"))
+                  .order_by("-at", "-id").values("at")[:1])
+    running_first = SqlCase(When(status=CaseClock.Status.RUNNING, then=Value(0)),
+                          default=Value(1), output_field=IntegerField())
+    deadline = (CaseClock.objects.filter(case=OuterRef("pk"), deadline__isnull=False)
+                .annotate(running=running_first)
+                .order_by("running", "-started_at", "-id").values("deadline")[:1])
+    return (qs.select_related("department", "routed_by__department", "grid__parent__parent",
+                              "resident_report")
+            .only(*_COLUMNS)
+            .annotate(last_event_at=Subquery(last_event), clock_deadline=Subquery(deadline)))
+
+
+def categories() -> list[PublicCategory]:
+    return list(public_categories())
+
+
+def service(code: str) -> PublicCategory | None:
+    return public_categories().filter(code=code).first()
+
+
+def requests_page(f: Filters, kinds: list[PublicCategory],
+                  now: dt.datetime | None = None) -> list[Case]:
+    """GET requests: by id (the other filters are ignored, as the spec says), else by
+    service, window (default: the last 90 days) and status; newest first, at most 1,000."""
+    qs = public_cases()
+    if f.ids:
+        return list(_shaped(qs.filter(register_no__in=f.ids)).order_by("-created_at")[:PAGE])
+    if f.codes:
+        chosen = [k for k in kinds if k.code in f.codes]
+        # a resident's case by the category they chose; any other public case by its kind
+        qs = qs.filter(Q(resident_report__public_category__in=chosen)
+                       | Q(resident_report__isnull=True,
+                           category_id__in=[k.category_id for k in chosen]))
+    end = f.end or (now or timezone.now())
+    start = f.start or (end - dt.timedelta(days=DEFAULT_DAYS))
+    qs = qs.filter(created_at__gte=start, created_at__lte=end)
+    if f.status == {"open"}:
+        qs = qs.exclude(state__in=FINAL)
+    elif f.status == {"closed"}:
+        qs = qs.filter(state__in=FINAL)
+    return list(_shaped(qs).order_by("-created_at", "-id")[:PAGE])
+
+
+def request(register_no: str) -> Case | None:
+    return _shaped(public_cases().filter(register_no=register_no)).first()
+
+
+def by_token(token: str) -> Case | None:
+    """The public case a POST's token stands for."""
+    return public_cases().filter(resident_report__token=token).only("register_no").first()
+
+
+def report_token(case: Case) -> str:
+    return ResidentReport.objects.values_list("token", flat=True).get(case=case)
+
+
+def promise(case: Case) -> str:
+    """service_notice of a new request: registered within the working day, and the
+    working-day promise of its kind's SLA policy (its longest clock), if it has one."""
+    text = "我们已收到，将在一个工作日内核实登记；登记后可凭编号查询办理进度。"
+    policy = case.category.sla_policy
+    try:
+        specs = clocks_for(policy) if policy else []
+    except UnknownPolicy:
+        specs = []
+    days = [s for s in specs if s.unit == "working_days"]
+    if days:
+        longest = max(days, key=lambda s: s.amount)
+        text += f"我们将在{int(longest.amount)}个工作日内处理。"
+    return text
