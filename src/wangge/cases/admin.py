@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from wangge.cases.actions.config import do_delete_duty_rule, do_set_duty_rule
+from wangge.cases.actions.rating import do_set_feedback_rule
 from wangge.cases.errors import CaseError
 from wangge.cases.models import (
     Assignment,
@@ -19,6 +20,7 @@ from wangge.cases.models import (
     CaseEvent,
     Consultation,
     DutyRule,
+    FeedbackRule,
     InspectionItem,
     Supervision,
 )
@@ -105,3 +107,29 @@ class ConsultationAdmin(_ReadOnly):
 class SupervisionAdmin(_ReadOnly):
     list_display = ["case", "level", "deadline", "opened_by", "opened_at"]
     list_filter = ["level"]
+
+
+@admin.register(FeedbackRule)
+class FeedbackRuleAdmin(admin.ModelAdmin):
+    """回访与不满意重办的规则 (one row): saved through do_set_feedback_rule (checked, audited,
+    announced), never deleted or added beside the one."""
+
+    list_display = ["pk", "reopen_levels", "reopen_within_days", "max_reopens",
+                    "followup_after_days", "followup_channels"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not FeedbackRule.objects.exists()  # (the first read creates it with defaults)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: FeedbackRule, form: Any,
+                   change: bool) -> None:
+        try:
+            do_set_feedback_rule(
+                request.user, reopen_levels=list(obj.reopen_levels or []),
+                reopen_within_days=obj.reopen_within_days, max_reopens=obj.max_reopens,
+                followup_after_days=obj.followup_after_days,
+                followup_channels=list(obj.followup_channels or []))
+        except CaseError as e:
+            raise PermissionDenied(f"{e.field}: {e}") from e

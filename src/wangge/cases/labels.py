@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "supervise": _("督办"), "merge": _("合并至"), "absorb": _("合并重复事件"),
     "photos": _("上传照片"), "sla_warning": _("时限预警"), "sla_breach": _("时限超时"),
     "sla_deadline": _("期限确定"),
+    "rate": _("满意度评价"), "reopen": _("不满意重办"),
 }
 FIELD_LABELS: dict[str, Promise] = {
     "reason": _("理由"), "feedback": _("处置情况"), "reply": _("书面答复内容"),

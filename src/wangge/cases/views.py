@@ -28,7 +28,7 @@ from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.filters import CaseFilter
 from wangge.cases.forms import ActionForm, FeedbackForm, ReportForm, SuperviseForm
 from wangge.cases.labels import ACTION_LABELS, FIELD_LABELS, OPTIONAL_FIELDS, STATE_LABELS
-from wangge.cases.models import Case
+from wangge.cases.models import Case, ResidentReport
 from wangge.cases.notice import notice, shown_title
 from wangge.cases.photos import check_photo, open_stored
 from wangge.cases.routing import routing_text
@@ -112,7 +112,20 @@ def case_page(request: HttpRequest, register_no: str) -> HttpResponse:
         "tile_url": settings.WANGGE_TILE_URL,
         "point": [case.lat, case.lng] if case.lat is not None else None,
         "grid_geojson": _grid_geojson(case),
+        **_resident_facts(case),
     })
+
+
+def _resident_facts(case: Case) -> dict[str, Any]:
+    """A resident's report (居民反映): its category in the resident's words, source, masked
+    contact, address, how many residents follow it, and the ratings with comments."""
+    if case.channel != Case.Channel.RESIDENT:
+        return {}
+    report = (ResidentReport.objects.select_related("public_category")
+              .filter(case=case).first())
+    return {"resident_report": report,
+            "public_follows": case.events.filter(action="public_follow").count(),
+            "ratings": case.ratings.select_related("entered_by")}
 
 
 def _grid_geojson(case: Case) -> dict[str, Any]:

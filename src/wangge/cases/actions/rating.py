@@ -32,6 +32,8 @@ from wangge.cases.actions.common import record_event
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import Case, CaseClock, FeedbackRule, Rating
 from wangge.cases.workflow import STEPS, State
+from wangge.core import audit, outbox
+from wangge.territory.models import Grid
 from wangge.workcal import calendar as workcal
 from wangge.workcal.deadlines import CalendarNotCovered
 
@@ -158,3 +160,37 @@ def _restart_clocks(case: Case, now: dt.datetime) -> None:
         clock.paused_at = clock.met_at = clock.warned_at = clock.breached_at = None
         clocks.set_deadline(clock, calendar)
         clock.save()
+
+
+def do_set_feedback_rule(actor: AbstractBaseUser, *, reopen_levels: list[int],
+                         reopen_within_days: int, max_reopens: int,
+                         followup_after_days: int,
+                         followup_channels: list[str]) -> FeedbackRule:
+    """Change the rule (the admin saves through this): the city's admins and dispatchers
+    only; audited, announced in the outbox. Ratings already given keep their outcome."""
+    city = Grid.objects.filter(level=0).first()
+    if not (actor.is_superuser or (city is not None and access.can_manage_rules(actor, city))):
+        raise PermissionDenied("only the center's admins and dispatchers set the rule")
+    try:
+        levels = sorted({int(v) for v in reopen_levels})
+    except (TypeError, ValueError):
+        raise CaseError("reopen_levels", "levels from 1 to 5") from None
+    if not set(levels) <= {1, 2, 3, 4, 5}:
+        raise CaseError("reopen_levels", "levels from 1 to 5")
+    channels = sorted({str(c) for c in followup_channels})
+    if not set(channels) <= set(Case.Channel.values):
+        raise CaseError("followup_channels", f"among {', '.join(Case.Channel.values)}")
+    for name, value in (("reopen_within_days", reopen_within_days),
+                        ("max_reopens", max_reopens),
+                        ("followup_after_days", followup_after_days)):
+        if not isinstance(value, int) or not 0 <= value <= 365:
+            raise CaseError(name, "a whole number from 0 to 365")
+    values = {"reopen_levels": levels, "reopen_within_days": reopen_within_days,
+              "max_reopens": max_reopens, "followup_after_days": followup_after_days,
+              "followup_channels": channels}
+    with transaction.atomic():
+        rule, _created = FeedbackRule.objects.update_or_create(pk=1, defaults=values)
+        audit.record("cases.feedback_rule_set", actor=actor, object_type="feedback_rule",
+                     object_id=rule.pk, **values)
+        outbox.enqueue("cases.feedback_rule_set", values)
+    return rule
