@@ -4,7 +4,7 @@ calls): counters per client address and per phone in Django's cache.
 - a burst from one address (more than WANGGE_RESIDENT_CHALLENGE_AFTER reports within
   WANGGE_RESIDENT_CHALLENGE_WINDOW_S seconds) makes the form ask for a captcha
   (django-simple-captcha): a person types four letters, a script that floods stops;
-- more than WANGGE_RESIDENT_PER_ADDRESS_HOUR from one address in a clock hour, or more than
+- more than WANGGE_RESIDENT_PER_ADDRESS_HOUR from one address in an hour, or more than
   WANGGE_RESIDENT_PER_PHONE_DAY with one phone in a day (by its blind index, so the cache
   never holds a phone number), is refused (429) with a message in Chinese.
 
@@ -12,7 +12,9 @@ One resident reporting one thing meets none of them. Each setting at 0 turns its
 (a service hall's kiosk behind one address, a load benchmark); they are read at call time.
 
 As in services.public_limits (not imported: cases sits below services): one key per
-address (or phone) and window, added then incremented, both atomic in every cache backend;
+address (or phone) and fixed window, added then incremented, both atomic in every cache
+backend; a limit counts the current window and the one before, so a burst that straddles a
+window's boundary is not forgotten at the boundary (a limit may hold up to two windows);
 the client address is the one django-axes uses (X-Forwarded-For only from trusted
 proxies). The default cache is per process (LocMemCache), so with several app processes a
 limit is per process, i.e. at most processes × the figure; a deployment that needs exact
@@ -50,55 +52,68 @@ def client_address(request: HttpRequest) -> str:
     return get_client_ip_address(request) or "unknown"
 
 
-def _window_key(kind: str, who: str, seconds: int) -> str:
-    # a fixed window (the hour, the day, the challenge window) keeps one key per counter
-    return f"resident-{kind}:{who}:{seconds}:{int(time.time()) // seconds}"
+def _window_key(kind: str, who: str, seconds: int, back: int = 0) -> str:
+    # fixed windows (one key per counter and window); `back` 1 is the window before
+    return f"resident-{kind}:{who}:{seconds}:{int(time.time()) // seconds - back}"
 
 
-def _count(key: str) -> int:
-    return int(cache.get(key) or 0)
+@dataclass(frozen=True)
+class _Counter:
+    kind: str
+    who: str
+    window: int
+    limit: int
+
+    def seen(self) -> int:
+        """Reports in this window and the one before: a burst across a window's boundary is
+        still seen whole (so a limit, once reached, may hold for up to two windows)."""
+        keys = [_window_key(self.kind, self.who, self.window, back) for back in (0, 1)]
+        return sum(int(v or 0) for v in cache.get_many(keys).values())
+
+    def reached(self) -> bool:
+        return self.seen() >= self.limit
+
+    def count(self) -> None:
+        key = _window_key(self.kind, self.who, self.window)
+        timeout = 2 * self.window + 60  # still there while it is the window before
+        cache.add(key, 0, timeout=timeout)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=timeout)
 
 
-def _incr(key: str, timeout: int) -> None:
-    cache.add(key, 0, timeout=timeout + 60)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout + 60)
-
-
-def _keys(request: HttpRequest, phone: str) -> dict[str, tuple[str, int, int]]:
-    """limit name → (cache key, window seconds, limit) for the limits that are on."""
+def _counters(request: HttpRequest, phone: str) -> dict[str, _Counter]:
+    """The limits that are on (a setting at 0 is off), by name."""
     address = client_address(request)
-    out: dict[str, tuple[str, int, int]] = {}
+    out: dict[str, _Counter] = {}
     window = int(settings.WANGGE_RESIDENT_CHALLENGE_WINDOW_S)
     if (after := int(settings.WANGGE_RESIDENT_CHALLENGE_AFTER)) > 0 and window > 0:
-        out["challenge"] = (_window_key("burst", address, window), window, after)
+        out["challenge"] = _Counter("burst", address, window, after)
     if (per_hour := int(settings.WANGGE_RESIDENT_PER_ADDRESS_HOUR)) > 0:
-        out["address"] = (_window_key("address", address, HOUR), HOUR, per_hour)
+        out["address"] = _Counter("address", address, HOUR, per_hour)
     hashed = phone_hash(phone) if phone.strip() else None
     if hashed and (per_day := int(settings.WANGGE_RESIDENT_PER_PHONE_DAY)) > 0:
-        out["phone"] = (_window_key("phone", hashed, DAY), DAY, per_day)
+        out["phone"] = _Counter("phone", hashed, DAY, per_day)
     return out
 
 
 def check_resident_limits(request: HttpRequest, phone: str = "") -> Decision:
     """Whether the next report from this request (and this phone, as typed; "" for none)
     is refused or must pass a captcha first. Counts nothing."""
-    keys = _keys(request, phone)
-    if "address" in keys and _count(keys["address"][0]) >= keys["address"][2]:
+    counters = _counters(request, phone)
+    if "address" in counters and counters["address"].reached():
         return Decision(refused=_("提交太频繁，请一小时后再试；紧急情况请拨打 %(tel)s 市民服务热线"
                                   "或直接联系您的网格员。") % {"tel": EMERGENCY})
-    if "phone" in keys and _count(keys["phone"][0]) >= keys["phone"][2]:
+    if "phone" in counters and counters["phone"].reached():
         return Decision(refused=_("这个手机号码今天反映的问题已经很多，请明天再试；"
                                   "紧急情况请拨打 %(tel)s 市民服务热线或直接联系您的网格员。")
                         % {"tel": EMERGENCY})
-    challenge = "challenge" in keys and _count(keys["challenge"][0]) >= keys["challenge"][2]
-    return Decision(challenge=challenge)
+    return Decision(challenge="challenge" in counters and counters["challenge"].reached())
 
 
 def count_resident_report(request: HttpRequest, phone: str = "") -> None:
     """Count one report (or follow) made from this request; call after it was made (a
     replayed submission is not counted again)."""
-    for key, window, _limit in _keys(request, phone).values():
-        _incr(key, window)
+    for counter in _counters(request, phone).values():
+        counter.count()
