@@ -81,19 +81,22 @@ def _may_record_followup(actor: AbstractBaseUser | AnonymousUser | None, case: C
 
 
 def followup_due_before(now: dt.datetime, working_days: int) -> dt.datetime:
-    """回访 is due for a case closed before this moment: `working_days` working days (from
-    workcal, holidays and make-up days included) have begun since its close day — closed on
-    a Monday with 2, due from Wednesday. Where the calendar lacks a year the days are
-    counted as Monday to Friday (a list to call, not a deadline: no reason to hide it)."""
+    """回访 is due for a case closed before this moment: at least `working_days` working
+    days (from workcal, holidays and make-up days included) follow its close day up to
+    today — closed on a Monday with 2, due from Wednesday; on a Saturday, from Tuesday.
+    Where the calendar lacks a year the days are counted as Monday to Friday (a list to
+    call, not a deadline: no reason to hide it)."""
     calendar = workcal.current()
     day, counted = timezone.localdate(now), 0
+    # step back over the working days after the close day, today included: a case closed
+    # on `day` or before has at least `working_days` of them
     while counted < working_days:
-        day -= dt.timedelta(days=1)
         try:
             working = calendar.is_workday(day)
         except CalendarNotCovered:
             working = day.weekday() < 5
         counted += int(working)
+        day -= dt.timedelta(days=1)
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
