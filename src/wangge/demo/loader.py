@@ -32,6 +32,7 @@ from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import EXTERNAL_SYSTEMS, LINE_DEPARTMENTS
 from wangge.demo.fieldwork import FieldworkLoad, load_demo_fieldwork
 from wangge.demo.people import generate_register
+from wangge.demo.public_channels import load_public_channels
 from wangge.demo.service_year import load_service_year
 from wangge.org.actions import (
     do_ensure_external_department,
@@ -99,6 +100,7 @@ class LoadReport:
     cases: CaseLoad | None = None
     fieldwork: FieldworkLoad | None = None
     services: dict[str, int] | None = None
+    public: dict[str, int] | None = None
 
 
 #: residents `make demo` loads: 2% of Liling's million, enough to feel real, loaded in
@@ -151,8 +153,11 @@ def load_demo(
         # the service hall: a year of applications and proxy requests
         services = load_service_year(seed=seed, since=today - dt.timedelta(
             days=fieldwork_days), until=today, progress=progress) if fieldwork_days else None
+        # the public channels over that year: resident reports, ratings and reopens,
+        # residents' opinions and questions (after the cases and the grid workers' opinions)
+        public = load_public_channels(seed=seed) if cases else None
     return LoadReport(grids=len(specs), people=people, register=counts, cases=history,
-                      fieldwork=field, services=services)
+                      fieldwork=field, services=services, public=public)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:
