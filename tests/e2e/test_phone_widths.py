@@ -134,6 +134,12 @@ def visits(ids: dict) -> list[Visit]:
         Visit("", f"/services/applications/{_record(ids, 'sent')[0]}/done/",
               "services_public:applied"),
         Visit("", f"/services/proxies/{_record(ids, 'booked')[0]}/", "services_public:booked"),
+        # 居民反映: the form directly, from a building's and a grid's code; the done page of a
+        # browser that has not reported (the filled one is in test_resident_report_browser)
+        Visit("", "/report/", "report:form"),
+        Visit("", f"/report/?t={ids['building_qr']}", "report:form"),
+        Visit("", f"/report/?t={ids['grid_qr']}", "report:form"),
+        Visit("", "/report/done/", "report:done"),
         # the center's dispatcher
         Visit("dispatcher", "/", "web:home"),
         Visit("dispatcher", "/console/cases/", "cases:queue"),
@@ -249,6 +255,8 @@ NOT_PAGES = {
     "fieldapp:manifest", "fieldapp:sw", "fieldapp:icon",
     "services_public:search_json", "services_public:upload", "services_public:submit",
     "services_public:rate",
+    "report:nearby", "report:follow",  # JSON for the report form's script; a POST
+    ":captcha-image", ":captcha-image-2x", ":captcha-audio", ":captcha-refresh",  # files, JSON
     "services:review_check", "services:review_decide", "services:application_file",
     "services:catalogue_publish", "services:catalogue_discard", "services:catalogue_active",
     "services:catalogue_export",

@@ -233,7 +233,8 @@ def done(request: HttpRequest) -> HttpResponse:
     no = request.session.get(SESSION_LAST, "")
     code = request.session.get(SESSION_CASES, {}).get(no)
     case = Case.objects.select_related("category").filter(register_no=no).first() if code else None
-    return render(request, "cases/public/done.html", {"case": case, "follow_code": code})
+    return render(request, "cases/public/done.html", {
+        "case": case, "follow_code": code, "what": summary(case)["category"] if case else ""})
 
 
 @require_GET
