@@ -154,14 +154,11 @@ def service_definition(category: PublicCategory) -> dict[str, Any]:
 
 def grid_names(case: Case) -> str:
     """Town, community, grid: where a case with no address of its own is."""
-    names: list[str] = []
+    # exactly the three levels the page query joined (one more would be a query per case)
     grid = case.grid
-    for _ in range(3):
-        if grid is None:
-            break
-        names.append(grid.name)
-        grid = grid.parent
-    return " ".join(reversed(names))
+    parent = grid.parent if grid else None
+    town = parent.parent if parent else None
+    return " ".join(g.name for g in (town, parent, grid) if g is not None)
 
 
 def notice(case: Case, deadline: dt.datetime | None) -> str:
