@@ -153,6 +153,8 @@ def visits(ids: dict) -> list[Visit]:
         Visit("dispatcher", "/console/cases/stats/", "cases:stats"),
         Visit("dispatcher", "/console/cases/rules/", "cases:rules"),
         Visit("dispatcher", "/console/cases/notifications/", "cases:notifications"),
+        Visit("dispatcher", "/console/cases/followups/", "cases:followups"),
+        Visit("station", "/console/cases/followups/", "cases:followups"),
         Visit("dispatcher", "/console/calendar/", "workcal:calendar"),
         Visit("dispatcher", f"/console/calendar/?year={ids['year'] + 1}", "workcal:calendar"),
         Visit("dispatcher", "/console/registry/", "registry:search"),
@@ -255,6 +257,7 @@ NOT_PAGES = {
     "fieldapp:manifest", "fieldapp:sw", "fieldapp:icon",
     "services_public:search_json", "services_public:upload", "services_public:submit",
     "services_public:rate",
+    "cases_public:rate", "cases:followup_record",  # the rating and the follow-up call (POST)
     "report:nearby", "report:follow",  # JSON for the report form's script; a POST
     ":captcha-image", ":captcha-image-2x", ":captcha-audio", ":captcha-refresh",  # files, JSON
     "services:review_check", "services:review_decide", "services:application_file",
