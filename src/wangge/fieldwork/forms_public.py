@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from captcha.fields import CaptchaField
 from django import forms
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -32,8 +33,13 @@ class OpinionForm(forms.Form):
         label=_("联系电话（选填，方便工作人员联系您；不会公开）"), max_length=30, required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, challenge: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if challenge:  # a burst from this address (cases.public_limits): a person types it
+            self.fields["captcha"] = CaptchaField(
+                label=_("请输入图中的字符"),
+                error_messages={"invalid": _("验证码：输入不正确，请看清后重新输入。"),
+                                "required": _("验证码：请输入图中的字符。")})
         self.fields["topic"].choices = [("", _t("请选择")), *OpinionTopic.objects.order_by(
             "order", "code").values_list("code", "name")]
         if not self.is_bound:

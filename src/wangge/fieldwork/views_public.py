@@ -13,7 +13,9 @@ sender has no user to key `core.IdempotencyKey` on.
 Who may read an opinion without its follow code: only the browser that sent it (the session),
 so the follow code never travels in an address; the status page takes it in a POST.
 
-Abuse: sends are capped per address and hour (`_over_limit`), 429 with a page saying why.
+Abuse: the report page's limits (cases.public_limits), counted together with residents'
+reports: a burst from one address asks for a captcha, past the caps per address and hour
+and per phone and day the send is refused (429) with a page saying why and whom to call.
 Nothing on these pages names a staff member: the opinion's collector stays inside.
 """
 
@@ -21,17 +23,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from axes.helpers import get_client_ip_address
-from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
+from wangge.cases import public_limits
 from wangge.cases.access import public_cases
 from wangge.cases.public_text import scrub
 from wangge.fieldwork.actions.opinions import do_resident_opinion, public_opinion
@@ -62,35 +62,6 @@ STATE_WORDS = {
     Opinion.State.FORWARDED: _l("已经转给工作站和有关部门，正在研究，答复后可在这里查看。"),
     Opinion.State.ANSWERED: _l("已经答复，答复内容在下面。"),
 }
-
-
-# ------------------------------------------------------------------------ limits
-
-
-def _per_hour() -> int:
-    """The report page's per-address cap (WANGGE_RESIDENT_PER_ADDRESS_HOUR) for opinions
-    too: one resident meets neither, a script meets both."""
-    return int(getattr(settings, "WANGGE_RESIDENT_PER_ADDRESS_HOUR", 20))
-
-
-def _limit_key(request: HttpRequest) -> str:
-    # the address axes sees (X-Forwarded-For only from trusted proxies)
-    address = get_client_ip_address(request) or "unknown"
-    return f"opinions-public:{address}:{timezone.now():%Y%m%d%H}"
-
-
-def _over_limit(request: HttpRequest) -> bool:
-    limit = _per_hour()
-    return limit > 0 and (cache.get(_limit_key(request)) or 0) >= limit
-
-
-def _count_send(request: HttpRequest) -> None:
-    key = _limit_key(request)
-    cache.add(key, 0, timeout=3700)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3700)
 
 
 # ------------------------------------------------------------------------ session, tokens
@@ -184,19 +155,21 @@ def send(request: HttpRequest, kind: str) -> HttpResponse:
     grid, building, carry = _place(request)
     if grid is None and request.method == "GET":
         return redirect(reverse("opinions_public:start"))
-    form = OpinionForm(request.POST or None)
+    phone = request.POST.get("phone", "")[:30]
+    decision = public_limits.check_resident_limits(request, phone)
+    form = OpinionForm(request.POST or None, challenge=decision.challenge)
     status, place_error = 200, ""
     if request.method == "POST":
         sent = request.POST.get(TOKEN_FIELD, "")[:64]
         if sent and (earlier := request.session.get(SESSION_TOKENS, {}).get(sent)):
             return redirect("opinions_public:done", no=earlier)
+        if decision.refused:
+            return render(request, "fieldwork/public/limited.html",
+                          {"reason": decision.refused}, status=429)
         status = 422
         if grid is None:
             place_error = str(_l("网格：请先选择您所在的社区（村）和网格，或扫描楼栋上的二维码。"))
         elif form.is_valid():
-            if _over_limit(request):
-                return render(request, "fieldwork/public/limited.html",
-                              {"per_hour": _per_hour()}, status=429)
             claimed = _claim_token(sent) if sent else None
             if claimed:
                 return redirect("opinions_public:done", no=claimed)
@@ -214,7 +187,7 @@ def send(request: HttpRequest, kind: str) -> HttpResponse:
                 else:
                     place_error = e.msg
             else:
-                _count_send(request)
+                public_limits.count_resident_report(request, phone)
                 _remember(request, made.public_no or "")
                 if sent:
                     _token_made(request, sent, made.public_no or "")

@@ -178,14 +178,34 @@ def test_no_place_is_a_422_naming_the_grid() -> None:
     assert not Opinion.objects.filter(content=CONTENT).exists()
 
 
-@override_settings(WANGGE_RESIDENT_PER_ADDRESS_HOUR=2)
-def test_the_hourly_cap_per_address() -> None:
+@override_settings(WANGGE_RESIDENT_PER_ADDRESS_HOUR=2, WANGGE_RESIDENT_CHALLENGE_AFTER=0)
+def test_the_hourly_cap_per_address_counts_with_reports() -> None:
     client = Client()
     for _ in range(2):
         answer, _ = _send(client, "opinion", {"grid": my_grid().code})
         assert answer.status_code == 302
+    before = Opinion.objects.count()
     answer, _ = _send(client, "opinion", {"grid": my_grid().code})
-    assert answer.status_code == 429 and "每小时最多提交 2 条" in answer.content.decode()
+    assert answer.status_code == 429 and "提交太频繁" in answer.content.decode()
+    assert Opinion.objects.count() == before
+
+
+@override_settings(WANGGE_RESIDENT_CHALLENGE_AFTER=1, CAPTCHA_TEST_MODE=True)
+def test_a_burst_is_asked_for_a_captcha(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # django-simple-captcha copies its settings when first imported: "PASSED" passes
+    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+    client = Client()
+    answer, _ = _send(client, "question", {"grid": my_grid().code})
+    assert answer.status_code == 302
+    form = client.get("/opinions/question/", {"grid": my_grid().code}).content.decode()
+    assert "请输入图中的字符" in form
+    before = Opinion.objects.count()
+    answer, body = _send(client, "question", {"grid": my_grid().code})
+    assert answer.status_code == 422 and "验证码：" in answer.content.decode()
+    assert Opinion.objects.count() == before
+    key = re.search(r'name="captcha_0" value="([0-9a-f]+)"', answer.content.decode()).group(1)
+    again = client.post("/opinions/question/", {**body, "captcha_0": key, "captcha_1": "PASSED"})
+    assert again.status_code == 302 and Opinion.objects.count() == before + 1
 
 
 def test_a_grid_without_a_worker_goes_to_the_workstation() -> None:
