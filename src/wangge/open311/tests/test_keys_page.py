@@ -1,0 +1,94 @@
+"""/console/open311/keys/: the center's administrators and dispatchers see every API key with
+its system and state, create one for a system code (the secret shown once, then never
+again) and revoke one (audited, refused at once by Open311); nobody else gets in."""
+
+from __future__ import annotations
+
+import pytest
+
+from wangge.core.models import AuditEntry
+from wangge.integration.models import ApiToken
+from wangge.integration.tokens import digest
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/console/open311/keys/"
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "center_admin", "admin"])
+def test_center_admins_and_dispatchers_see_every_key_with_its_system(login_as, api_key, who):
+    r = login_as(who).get(PAGE)
+    assert r.status_code == 200
+    html = r.content.decode()
+    prefix = ApiToken.objects.get(digest=digest(api_key)).prefix
+    assert "测试应用" in html and prefix in html and "从未使用" in html
+    assert api_key not in html  # a secret is never shown again
+
+
+@pytest.mark.parametrize("who", ["gridworker", "station", "leader", "water", "subcenter"])
+def test_others_are_refused(login_as, who):
+    assert login_as(who).get(PAGE).status_code == 403
+    assert login_as(who).post("/console/open311/keys/create",
+                              {"system": "sneaky"}).status_code == 403
+    assert not ApiToken.objects.filter(user__username="system:sneaky").exists()
+
+
+def test_signed_out_goes_to_login(client):
+    r = client.get(PAGE)
+    assert r.status_code == 302 and "/login/" in r["Location"]
+
+
+def test_create_shows_the_secret_once_and_it_works(login_as, client, drain, spot):
+    staff = login_as("dispatcher")
+    r = staff.post("/console/open311/keys/create",
+                   {"system": "fix-my-liling", "label": "随手拍", "expires": "90d"})
+    assert r.status_code == 200
+    assert "no-store" in r["Cache-Control"]
+    html = r.content.decode()
+    start = html.index('id="issued-secret">') + len('id="issued-secret">')
+    secret = html[start:html.index("<", start)]
+    token = ApiToken.objects.get(digest=digest(secret))
+    assert token.user.username == "system:fix-my-liling" and token.label == "随手拍"
+    assert token.expires_at is not None
+    assert AuditEntry.objects.filter(action="token.create", object_id=token.prefix).exists()
+    assert secret not in staff.get(PAGE).content.decode()
+    lng, lat = spot
+    posted = client.post("/open311/v2/requests.json", {
+        "api_key": secret, "service_code": drain.code, "lat": lat, "long": lng,
+        "attribute[severity]": "minor"})
+    assert posted.status_code == 201
+
+
+@pytest.mark.parametrize(("form", "field"), [
+    ({"system": ""}, "系统代码"),
+    ({"system": "a b<script>"}, "系统代码"),
+    ({"system": "ok-code", "expires": "soon"}, "到期"),
+    ({"system": "ok-code", "expires": "2001-01-01"}, "到期"),
+    ({"system": "ok-code", "label": "x" * 101}, "说明"),
+])
+def test_bad_input_is_400_naming_the_field_and_creates_nothing(login_as, form, field):
+    before = ApiToken.objects.count()
+    r = login_as("dispatcher").post("/console/open311/keys/create", form)
+    assert r.status_code == 400 and field in r.content.decode()
+    assert ApiToken.objects.count() == before
+
+
+def test_a_department_code_that_is_not_a_system_is_refused(login_as):
+    r = login_as("dispatcher").post("/console/open311/keys/create", {"system": "water"})
+    assert r.status_code == 400
+    assert not ApiToken.objects.filter(user__username="system:water").exists()
+
+
+def test_revoke_is_audited_and_the_key_stops_working(login_as, client, api_key, drain):
+    token = ApiToken.objects.get(digest=digest(api_key))
+    staff = login_as("center_admin")
+    r = staff.post(f"/console/open311/keys/{token.pk}/revoke")
+    assert r.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEntry.objects.filter(action="token.revoke", object_id=token.prefix).exists()
+    page = staff.get(PAGE).content.decode()
+    assert f'data-prefix="{token.prefix}" data-state="revoked"' in page
+    assert client.post("/open311/v2/requests.json", {"api_key": api_key}).status_code == 403
+    assert staff.post("/console/open311/keys/999999/revoke").status_code == 404
+    assert staff.get(f"/console/open311/keys/{token.pk}/revoke").status_code == 405
