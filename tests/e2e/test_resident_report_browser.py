@@ -115,3 +115,37 @@ def test_report_a_blocked_drain_from_the_building_code(browser: Browser, server:
                     "channel": "resident", "phone": "139****5678"}
     assert not errors, errors
     ctx.close()
+
+
+MAKE_SCRIPT = r"""
+import json
+from wangge.cases.actions import Where, do_resident_report
+from wangge.registry.models import Building
+b = Building.objects.get(qr_token="TOKEN")
+made = do_resident_report(public_category="drain-blocked", description="", source="web",
+                          where=Where(building=b))
+print(json.dumps({"no": made.case.register_no}))
+"""
+
+
+def test_a_drain_reported_nearby_is_offered_to_follow(browser: Browser, server: Server) -> None:
+    building = fresh_building(server, skip=1)
+    made = server.cli("manage", "shell", "-c", MAKE_SCRIPT.replace("TOKEN", building["token"]))
+    first = json.loads(made.stdout.strip().splitlines()[-1])["no"]
+    ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                              locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server.url}/report/?t={building['token']}")
+    page.locator("input[name=public_category][value=drain-blocked]").check()
+    page.locator("#report-submit").tap()
+    offer = page.locator("#rr-offer")
+    expect(offer).to_be_visible()  # asked before sending: nothing made yet
+    expect(offer.get_by_text("已有人报告：关注这一件")).to_be_visible()
+    expect(page.locator("#rr-offer-category")).to_have_text("下水道堵了")
+    _fits(page, "the nearby offer")
+    page.get_by_role("button", name="关注这一件").tap()
+    page.wait_for_url(f"**/cases/status/{first}")
+    assert not errors, errors
+    ctx.close()

@@ -112,8 +112,10 @@ def check_resident_limits(request: HttpRequest, phone: str = "") -> Decision:
     return Decision(challenge="challenge" in counters and counters["challenge"].reached())
 
 
-def count_resident_report(request: HttpRequest, phone: str = "") -> None:
-    """Count one report (or follow) made from this request; call after it was made (a
-    replayed submission is not counted again)."""
-    for counter in _counters(request, phone).values():
-        counter.count()
+def count_resident_report(request: HttpRequest, phone: str = "", *, burst: bool = True) -> None:
+    """Count one report made from this request; call after it was made (a replayed
+    submission is not counted again). `burst=False` for a follow ("me too" on a case
+    nearby): it counts towards the hard caps but never brings the captcha on."""
+    for name, counter in _counters(request, phone).items():
+        if burst or name != "challenge":
+            counter.count()

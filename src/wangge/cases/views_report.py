@@ -265,7 +265,7 @@ def follow(request: HttpRequest) -> HttpResponse:
         actions.do_public_follow(case)
     except CaseError as e:
         return _notice(request, _("无法关注"), str(e), 422)
-    public_limits.count_resident_report(request)
+    public_limits.count_resident_report(request, burst=False)
     followed = [n for n in request.session.get(SESSION_FOLLOWED, []) if n != case.register_no]
     request.session[SESSION_FOLLOWED] = [*followed, case.register_no][-KEEP:]
     return redirect("cases_public:status_no", register_no=case.register_no)
