@@ -94,6 +94,10 @@ class Visit:
 REPORTED = "/console/cases/<reported>/reported/"
 
 
+# the receipt of an opinion shows only to the browser that sent it: each context sends one
+OPINION_SENT = "/opinions/done/<sent>/"
+
+
 def _record(ids: dict, key: str) -> tuple[str, str]:
     """(number, follow code) of a service-hall record the ids script made."""
     found = ids[key]
@@ -140,6 +144,12 @@ def visits(ids: dict) -> list[Visit]:
         Visit("", f"/report/?t={ids['building_qr']}", "report:form"),
         Visit("", f"/report/?t={ids['grid_qr']}", "report:form"),
         Visit("", "/report/done/", "report:done"),
+        # a resident's 社情民意 / 咨询: the picker, from a building's code, a form, the receipt
+        Visit("", "/opinions/", "opinions_public:start"),
+        Visit("", f"/opinions/?t={ids['building_qr']}", "opinions_public:start"),
+        Visit("", f"/opinions/question/?t={ids['grid_qr']}", "opinions_public:send"),
+        Visit("", OPINION_SENT, "opinions_public:done"),
+        Visit("", "/opinions/status/", "opinions_public:status"),
         # the center's dispatcher
         Visit("dispatcher", "/", "web:home"),
         Visit("dispatcher", "/console/cases/", "cases:queue"),
@@ -347,10 +357,30 @@ def _report_once(ctx: BrowserContext, server: Server, ids: dict) -> str:
     return _reports[id(ctx)]
 
 
+_opinions: dict[int, str] = {}
+
+
+def _opinion_once(ctx: BrowserContext, server: Server, ids: dict) -> str:
+    """Send an opinion through the public form in this context and return its number."""
+    if id(ctx) not in _opinions:
+        page = ctx.new_page()
+        page.goto(server.url + f"/opinions/opinion/?t={ids['grid_qr']}")
+        page.get_by_label("类别").select_option(index=1)
+        page.get_by_label("内容").fill("E2E 手机宽度检查：建议增设路灯")
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_url("**/opinions/done/**")
+        _opinions[id(ctx)] = page.url.rstrip("/").split("/")[-1]
+        page.close()
+    return _opinions[id(ctx)]
+
+
 def _open(ctx: BrowserContext, server: Server, visit: Visit,
           ids: dict | None = None) -> tuple[Page, list[str]]:
     if visit.path == REPORTED and ids is not None:
         visit = Visit(visit.role, REPORTED.replace("<reported>", _report_once(ctx, server, ids)),
+                      visit.name)
+    if visit.path == OPINION_SENT and ids is not None:
+        visit = Visit(visit.role, OPINION_SENT.replace("<sent>", _opinion_once(ctx, server, ids)),
                       visit.name)
     page = ctx.new_page()
     errors: list[str] = []
