@@ -184,3 +184,31 @@ def test_reopen_is_never_a_manual_action(login_as) -> None:
     assert r.status_code == 409 and Case.objects.get(pk=case.pk).state == "closed"
     html = dispatcher.get(f"/console/cases/{case.register_no}/").content.decode()
     assert 'data-action="reopen"' not in html and "居民" in html
+
+
+def test_the_rule_is_changed_in_the_admin_through_the_action(login_as) -> None:
+    from wangge.core.models import AuditEntry
+
+    feedback_rule()
+    admin = login_as("admin")
+    url = "/admin/cases/feedbackrule/1/change/"
+    assert admin.get(url).status_code == 200
+    r = admin.post(url, {"reopen_levels": "[1]", "reopen_within_days": "10",
+                         "max_reopens": "2", "followup_after_days": "3",
+                         "followup_channels": '["resident", "external"]'})
+    assert r.status_code == 302, r.content
+    rule = feedback_rule()
+    assert (rule.reopen_levels, rule.reopen_within_days, rule.max_reopens,
+            rule.followup_after_days, rule.followup_channels) == (
+        [1], 10, 2, 3, ["external", "resident"])
+    assert AuditEntry.objects.filter(action="cases.feedback_rule_set").exists()
+    bad = admin.post(url, {"reopen_levels": "[0, 9]", "reopen_within_days": "10",
+                           "max_reopens": "2", "followup_after_days": "3",
+                           "followup_channels": '["resident"]'})
+    assert bad.status_code == 403 and feedback_rule().reopen_levels == [1]
+    from wangge.cases.actions.rating import do_set_feedback_rule
+
+    with pytest.raises(PermissionDenied):
+        do_set_feedback_rule(get_user_model().objects.get(username="station"),
+                             reopen_levels=[1], reopen_within_days=1, max_reopens=1,
+                             followup_after_days=1, followup_channels=["resident"])

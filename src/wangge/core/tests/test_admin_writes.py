@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 # app's own tests). Every other admin class (and inline) of a wangge model is read-only.
 THROUGH_ACTIONS = {
     "cases.DutyRuleAdmin",  # do_set_duty_rule / do_delete_duty_rule
+    "cases.FeedbackRuleAdmin",  # do_set_feedback_rule (cases/tests/test_rating.py)
     "org.DepartmentAdmin",  # do_save_department
     "org.PersonAdmin",  # do_save_person (its roles inline is read-only)
     "org.RoleAssignmentAdmin",  # do_assign_role / do_end_role (org/tests/test_roles.py)
