@@ -60,23 +60,34 @@ FALLBACK_PUBLIC = [
 #: how residents' reports arrive (ResidentReport.source)
 SOURCES = ["qr"] * 50 + ["web"] * 35 + ["open311"] * 15
 FINAL = ("rejected", "cancelled", "closed", "evaluated")  # cases.workflow.FINAL
-#: the selection as one query: what a GeoReport request list shows of a public case (its
-#: resident-facing category, the agency, where, the latest change, the SLA deadline)
+#: the selection as one query: what a GeoReport request list shows of a public case (the
+#: resident-facing category the resident chose, else the first of its kind; agency, grid
+#: names, where, the latest change, the SLA deadline); public = not confidential and filed
+#: under a kind residents can choose (cases.access.public_cases)
 RAW_SQL = """
-SELECT c.register_no, pc.code, pc.name, c.state, c.created_at, c.lat, c.lng, c.title,
-       c.description, d.name, rr.address, rr.media_url,
+SELECT c.register_no, coalesce(rp.code, pc.code), c.state, c.created_at, c.lat, c.lng,
+       c.title, c.description, d.name, g.name, g1.name, g2.name, rr.address, rr.media_url,
        (SELECT max(e.at) FROM cases_caseevent e WHERE e.case_id = c.id),
-       (SELECT min(k.deadline) FROM cases_caseclock k WHERE k.case_id = c.id)
+       (SELECT k.deadline FROM cases_caseclock k WHERE k.case_id = c.id AND k.deadline IS NOT
+        NULL ORDER BY k.status <> 'running', k.started_at DESC, k.id DESC LIMIT 1)
 FROM cases_case c
-JOIN LATERAL (SELECT p.code, p.name FROM cases_publiccategory p
-              WHERE p.category_id = c.category_id AND p.active {code}
-              ORDER BY p."order", p.code LIMIT 1) pc ON true
+JOIN LATERAL (SELECT p.code FROM cases_publiccategory p WHERE p.category_id = c.category_id
+              AND p.active ORDER BY p."order", p.code LIMIT 1) pc ON true
 LEFT JOIN cases_residentreport rr ON rr.case_id = c.id
+LEFT JOIN cases_publiccategory rp ON rp.id = rr.public_category_id
 LEFT JOIN org_department d ON d.id = c.department_id
-WHERE NOT c.confidential AND c.created_at >= %(start)s AND c.created_at < %(end)s {status}
+JOIN territory_grid g ON g.id = c.grid_id
+LEFT JOIN territory_grid g1 ON g1.id = g.parent_id
+LEFT JOIN territory_grid g2 ON g2.id = g1.parent_id
+WHERE NOT c.confidential AND c.created_at >= %(start)s AND c.created_at <= %(end)s
+      {status} {code}
 ORDER BY c.created_at DESC, c.id DESC
 LIMIT 1000
 """
+#: service_code as the view reads it: the category a resident chose, else the case's kind
+CODE_SQL = """AND (rr.public_category_id = (SELECT id FROM cases_publiccategory WHERE code =
+ %(code)s) OR (rr.id IS NULL AND c.category_id = (SELECT category_id FROM
+ cases_publiccategory WHERE code = %(code)s)))"""
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -338,7 +349,7 @@ def raw_query(s: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     status = {"open": "AND c.state NOT IN ('rejected', 'cancelled', 'closed', 'evaluated')",
               "closed": "AND c.state IN ('rejected', 'cancelled', 'closed', 'evaluated')",
               None: ""}[s["status"]]
-    code = "AND p.code = %(code)s" if s["service_code"] else ""
+    code = CODE_SQL if s["service_code"] else ""
     return (RAW_SQL.format(code=code, status=status),
             {"start": s["start"], "end": s["end"], "code": s["service_code"]})
 
@@ -396,6 +407,26 @@ def measure(s: dict[str, Any], runs: int, warmup: int, conninfo: str) -> dict[st
           f"{out['items_view']:>4}/{out['items_raw']:>4} same ids {out['same_ids']!s:<5} | "
           f"{out['queries']} queries, {out['sql_ms']} ms SQL")
     return out
+
+
+def profile(s: dict[str, Any], n: int) -> str:
+    """cProfile of n requests of one scenario (stdlib: nothing to install), top 25 by own
+    time: where the view's time goes besides SQL."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client
+
+    client, p = Client(), params(s)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        client.get("/open311/v2/requests.json", p)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(25)
+    return buf.getvalue()
 
 
 def print_table(rows: list[dict[str, Any]]) -> bool:
@@ -473,8 +504,12 @@ def run_all(args: argparse.Namespace, env: dict[str, str], out: dict[str, Any]) 
     print(f"\n-- {args.runs} runs each after {args.warmup} warm-up, view (test Client) and raw "
           f"SQL interleaved; service_code = {code} (the commonest)")
     out["scenarios"] = [measure(s, args.runs, args.warmup, conninfo)
-                        for s in scenarios(now, code)]
+                        for s in scenarios(now, code) if args.only in s["name"]]
     out["verdict"] = {"p95 < 150 ms in every scenario": print_table(out["scenarios"])}
+    if args.profile:
+        out["profile"] = profile(scenarios(now, code)[0], args.profile)
+        print(f"\n-- cProfile of {args.profile} requests ({scenarios(now, code)[0]['name']}), "
+              f"by own time\n{out['profile']}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -484,6 +519,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=30, help="timed requests per scenario")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--only", default="", help="only scenarios whose name contains this")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="also cProfile N requests of the first scenario")
     p.add_argument("--keep", action="store_true", help="keep the database and the data dir")
     p.add_argument("--reuse", action="store_true",
                    help="measure on the database a --keep run left (no set-up)")
