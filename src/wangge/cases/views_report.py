@@ -214,6 +214,10 @@ def _add_error(form: ReportForm, e: CaseError, category: str) -> None:
             form.add_error(name, str(e))
             return
     field = FIELDS.get(e.field)
+    if field == "where" and form.cleaned_data.get("lat") is None:
+        # the action's words mention an address, which this form does not ask for
+        form.add_error("where", _("位置：请点“使用我现在的位置”，或在地图上点一下问题所在的位置。"))
+        return
     form.add_error(field if field in form.fields else None, str(e))
 
 

@@ -134,6 +134,13 @@ def test_bad_input_is_422_naming_the_field_and_makes_nothing(fields, named) -> N
     assert Case.objects.count() == before
 
 
+def test_no_point_says_how_to_give_one() -> None:
+    client = Client()
+    answer = client.post("/report/", form_data(client))
+    assert answer.status_code == 422
+    assert "使用我现在的位置" in answer.context["form"].errors["where"][0]
+
+
 def test_a_description_over_the_limit_is_refused(spot, settings) -> None:
     settings.WANGGE_RESIDENT_DESCRIPTION_MAX = 10
     client = Client()
