@@ -92,3 +92,9 @@ def test_revoke_is_audited_and_the_key_stops_working(login_as, client, api_key, 
     assert client.post("/open311/v2/requests.json", {"api_key": api_key}).status_code == 403
     assert staff.post("/console/open311/keys/999999/revoke").status_code == 404
     assert staff.get(f"/console/open311/keys/{token.pk}/revoke").status_code == 405
+
+
+def test_the_menu_links_the_page_only_for_who_may_open_it(login_as):
+    link = 'href="/console/open311/keys/"'
+    assert link in login_as("dispatcher").get("/console/cases/").content.decode()
+    assert link not in login_as("gridworker").get("/console/cases/").content.decode()
