@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -41,7 +43,13 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                 return error("json", 404, f"format: json or xml, not {fmt[:20]!r}")
             if request.method not in methods:
                 return error(fmt, 405, f"method: {', '.join(methods)}")
-            data = request.POST if request.method == "POST" else request.GET
+            try:
+                data = request.POST if request.method == "POST" else request.GET
+            except (RequestDataTooBig, TooManyFieldsSent):
+                return error(fmt, 400, "request: the body is too large (photos: send "
+                                       "media_url, or fewer and smaller files)")
+            except MultiPartParserError:
+                return error(fmt, 400, "request: not a readable multipart/form-data body")
             jurisdiction = data.get("jurisdiction_id", "").strip()
             if jurisdiction and jurisdiction != settings.WANGGE_OPEN311_JURISDICTION:
                 return error(fmt, 404, f"jurisdiction_id: this server answers for "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
@@ -153,3 +154,15 @@ def test_errors_in_xml(client):
     assert root.tag == "errors"
     assert root.find("error").findtext("code") == "400"
     assert root.find("error").findtext("description").startswith("status")
+
+
+def test_too_many_fields_or_a_body_over_the_limit_is_refused(client, drain, api_key, spot,
+                                                              settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    form = urlencode({**_form(api_key, spot), **{f"x{i}": "1" for i in range(9)}})
+    refused(client.post(URL, form, content_type="application/x-www-form-urlencoded"),
+            400, "request")
+    # the site-wide body limit (wangge.web.limits) answers before any view
+    settings.WANGGE_MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    assert client.post(URL, {**_form(api_key, spot), "description": "长" * 2000}
+                       ).status_code == 413
