@@ -204,7 +204,9 @@ class Shaper:
             "requested_datetime": iso(case.created_at),
             "updated_datetime": iso(updated),
             "expected_datetime": iso(deadline),
-            "address": (report.address if report and report.address else grid_names(case)),
+            # an address_string is free text too (a client may have put a phone in it)
+            "address": (scrub(report.address) if report and report.address
+                        else grid_names(case)),
             "lat": case.lat,
             "long": case.lng,
             "media_url": report.media_url if report else "",

@@ -144,3 +144,14 @@ def test_rate_limit_per_address(client, drain, api_key, spot, settings):
     settings.WANGGE_RESIDENT_PER_ADDRESS_HOUR = 2
     codes = [client.post(URL, _form(api_key, spot)).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+
+
+def test_idempotency_keys_of_two_systems_never_meet(client, drain, api_key, spot):
+    from wangge.integration.actions import do_create_token
+    from wangge.org.actions import do_ensure_external_department
+
+    other = do_create_token(do_ensure_external_department("t311-other").service_user).secret
+    mine = client.post(URL, _form(api_key, spot), HTTP_IDEMPOTENCY_KEY="same-key")
+    theirs = client.post(URL, _form(other, spot), HTTP_IDEMPOTENCY_KEY="same-key")
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()[0]["service_request_id"] != theirs.json()[0]["service_request_id"]
