@@ -85,10 +85,11 @@ def answer(fmt: str, root: str, body: Any, status: int = 200) -> HttpResponse:
     return HttpResponse(content, status=status, content_type=CONTENT_TYPES[fmt])
 
 
-def error(fmt: str, status: int, description: str) -> HttpResponse:
-    """[{code, description}] (XML: <errors><error><code/><description/></error></errors>)."""
+def error(fmt: str, status: int, description: str, *, allow: str = "") -> HttpResponse:
+    """[{code, description}] (XML: <errors><error><code/><description/></error></errors>);
+    a 405 says which methods the endpoint takes (`allow`)."""
     body = [{"code": status, "description": description}]
     response = answer(fmt if fmt in FORMATS else "json", "errors", body, status=status)
-    if status == 405:
-        response["Allow"] = "GET, POST"
+    if allow:
+        response["Allow"] = allow
     return response

@@ -42,7 +42,8 @@ def endpoint(*methods: str) -> Callable[[View], View]:
             if fmt not in FORMATS:
                 return error("json", 404, f"format: json or xml, not {fmt[:20]!r}")
             if request.method not in methods:
-                return error(fmt, 405, f"method: {', '.join(methods)}")
+                return error(fmt, 405, f"method: {', '.join(methods)}",
+                             allow=", ".join(methods))
             try:
                 data = request.POST if request.method == "POST" else request.GET
             except (RequestDataTooBig, TooManyFieldsSent):
