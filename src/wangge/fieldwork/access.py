@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -43,7 +45,8 @@ from wangge.org.access import (
     scope_paths,
 )
 from wangge.org.models import Person, Role, RoleAssignment
-from wangge.territory.models import Grid
+from wangge.registry.models import Building
+from wangge.territory.models import Grid, Level
 
 #: the diary's chain above a grid
 DIARY_CHAIN_ROLES = frozenset({Role.STATION_STAFF, Role.GRID_CHIEF})
@@ -314,3 +317,53 @@ def reviews_diary(user: AnyUser) -> bool:
 def keeps_diary(user: AnyUser) -> bool:
     """Whether the user writes a diary of their own (field staff)."""
     return any(r.role in FIELD_WRITE_ROLES for r in current_roles(user))
+
+
+# -- the public opinion pages (/opinions/): where a signed-out resident lives ------------
+
+
+def public_place(token: str = "", grid_code: str = "") -> tuple[Grid | None, Building | None]:
+    """(basic grid, building or None) behind a basic grid's or a building's QR token, else
+    the basic grid of a code the resident picked; (None, None) for neither. The grid tree
+    and building names are public (the QR page shows them)."""
+    if token:
+        grid = Grid.objects.filter(qr_token=token, level=Level.BASIC).first()
+        if grid is not None:
+            return grid, None
+        building = Building.objects.select_related("grid").filter(qr_token=token).first()
+        if building is not None:
+            return building.grid, building
+    if grid_code:
+        return Grid.objects.filter(code=grid_code, level=Level.BASIC).first(), None
+    return None, None
+
+
+def public_communities() -> QuerySet[Grid]:
+    """The communities and villages a resident picks from (names only)."""
+    return Grid.objects.filter(level=Level.VILLAGE).select_related("parent").order_by(
+        "parent__path", "path")
+
+
+def public_basic_grids(community_code: str) -> QuerySet[Grid]:
+    return Grid.objects.filter(level=Level.BASIC, parent__code=community_code,
+                               parent__level=Level.VILLAGE).order_by("path")
+
+
+def resident_opinion(public_no: str) -> Opinion | None:
+    """A resident's opinion by its public number (the caller has checked the follow code,
+    or that this browser sent it)."""
+    no = (public_no or "").strip().upper()
+    if not no:
+        return None
+    return Opinion.objects.select_related("topic", "case").filter(public_no=no).first()
+
+
+def public_opinion(public_no: str, code: str) -> Opinion | None:
+    """The resident's opinion by its number and follow code (compared in constant time);
+    None for an unknown number or a wrong code alike, so neither is told apart."""
+    found = resident_opinion(public_no)
+    if found is None or not found.follow_code or not code:
+        return None
+    if not hmac.compare_digest(found.follow_code.encode(), code.strip().upper().encode()):
+        return None
+    return found

@@ -34,13 +34,14 @@ from django.views.decorators.http import require_GET
 from wangge.cases import public_limits
 from wangge.cases.access import public_cases
 from wangge.cases.public_text import scrub
-from wangge.fieldwork.actions.opinions import do_resident_opinion, public_opinion
+from wangge.fieldwork import access
+from wangge.fieldwork.actions.opinions import do_resident_opinion
 from wangge.fieldwork.errors import FieldworkError
 from wangge.fieldwork.forms_public import TOKEN_FIELD, OpinionForm
 from wangge.fieldwork.models import Opinion
 from wangge.org.access import public_card
 from wangge.registry.models import Building
-from wangge.territory.models import Grid, Level
+from wangge.territory.models import Grid
 
 SESSION_MINE = "opinions_mine"
 SESSION_TOKENS = "opinions_tokens"
@@ -75,7 +76,7 @@ def _remember(request: HttpRequest, no: str) -> None:
 def _mine(request: HttpRequest, no: str) -> Opinion:
     if no not in request.session.get(SESSION_MINE, []):
         raise Http404("not this browser's")
-    found = Opinion.objects.select_related("topic", "case").filter(public_no=no).first()
+    found = access.resident_opinion(no)
     if found is None:
         raise Http404("no such opinion")
     return found
@@ -100,29 +101,16 @@ def _token_made(request: HttpRequest, token: str, no: str) -> None:
 # ------------------------------------------------------------------------ where from
 
 
-def _place(request: HttpRequest) -> tuple[Grid | None, Any, dict[str, str]]:
+def _place(request: HttpRequest) -> tuple[Grid | None, Building | None, dict[str, str]]:
     """(basic grid, building or None, the query that carries the place on) from `t` (a QR
     token) or `grid` (a basic grid's code from the picker); (None, None, {}) otherwise."""
     source = request.POST if request.method == "POST" else request.GET
     token = source.get("t", "").strip()[:64]
-    if token:
-        grid = Grid.objects.filter(qr_token=token, level=Level.BASIC).first()
-        if grid is not None:
-            return grid, None, {"t": token}
-        building = Building.objects.select_related("grid").filter(qr_token=token).first()
-        if building is not None:
-            return building.grid, building, {"t": token}
-    code = source.get("grid", "").strip()[:20]
-    if code:
-        grid = Grid.objects.filter(code=code, level=Level.BASIC).first()
-        if grid is not None:
-            return grid, None, {"grid": grid.code}
-    return None, None, {}
-
-
-def _communities() -> Any:
-    return Grid.objects.filter(level=Level.VILLAGE).select_related("parent").order_by(
-        "parent__path", "path")
+    grid, building = access.public_place(token=token)
+    if grid is not None:
+        return grid, building, {"t": token}
+    grid, _none = access.public_place(grid_code=source.get("grid", "").strip()[:20])
+    return (grid, None, {"grid": grid.code}) if grid is not None else (None, None, {})
 
 
 # ------------------------------------------------------------------------ pages
@@ -135,10 +123,8 @@ def start(request: HttpRequest) -> HttpResponse:
     if grid is None:
         community = request.GET.get("community", "")[:20]
         return render(request, "fieldwork/public/where.html", {
-            "communities": _communities(), "community": community,
-            "grids": Grid.objects.filter(level=Level.BASIC, parent__code=community,
-                                         parent__level=Level.VILLAGE).order_by("path")
-            if community else [],
+            "communities": access.public_communities(), "community": community,
+            "grids": access.public_basic_grids(community) if community else [],
             "unknown_code": bool(request.GET.get("t")),
         })
     qs = urlencode(carry)
@@ -232,7 +218,7 @@ def status(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         no = request.POST.get("no", "").strip().upper()[:24]
         code = request.POST.get("code", "").strip()[:16]
-        found = public_opinion(no, code) if no and code else None
+        found = access.public_opinion(no, code) if no and code else None
         if found is None:
             return render(request, "fieldwork/public/status.html",
                           {"no": no, "missing": True}, status=404)

@@ -11,7 +11,6 @@ A step that does not apply to the opinion's state is a Conflict (409) with its s
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -244,15 +243,3 @@ def do_resident_opinion(*, grid: Grid, kind: str, topic: str, content: str,
                      via="public")
         outbox.enqueue("fieldwork.opinion", {**_outbox_row(opinion), "event": "recorded"})
     return opinion
-
-
-def public_opinion(public_no: str, code: str) -> Opinion | None:
-    """The resident's opinion by its number and follow code (compared in constant time);
-    None for an unknown number or a wrong code alike, so neither is told apart."""
-    found = (Opinion.objects.select_related("topic", "case")
-             .filter(public_no=(public_no or "").strip().upper()).first())
-    if found is None or not found.follow_code or not code:
-        return None
-    if not hmac.compare_digest(found.follow_code.encode(), code.strip().upper().encode()):
-        return None
-    return found
