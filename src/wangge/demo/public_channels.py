@@ -144,9 +144,9 @@ def _reports(rng: random.Random, ring: Any) -> int:
 def _ratings(rng: random.Random, now: dt.datetime) -> dict[str, int]:
     """Rate the evaluated and the long-closed resident cases; reopen a few first."""
     recent = now - dt.timedelta(days=UNRATED_DAYS)
-    resident = Case.objects.filter(channel=Case.Channel.RESIDENT, confidential=False,
-                                   ratings__isnull=True)
-    _keep_some_unrated(rng, resident, recent)
+    # confidential ones too: a call is made and its rating kept, neither is public
+    resident = Case.objects.filter(channel=Case.Channel.RESIDENT, ratings__isnull=True)
+    _keep_some_unrated(rng, resident.filter(confidential=False), recent)
     rows = list(resident.filter(Q(state=State.EVALUATED)
                                 | Q(state=State.CLOSED, closed_at__lt=recent))
                 .order_by("pk").values_list("pk", "state", "closed_at"))

@@ -101,8 +101,7 @@ def test_the_followup_desk_has_recent_unrated_cases() -> None:
         closed_at__gte=now - dt.timedelta(days=7), closed_at__lt=now - dt.timedelta(days=2))
     assert unrated.count() >= 3
     # nothing older waits for a call forever
-    assert not Case.objects.filter(channel=Case.Channel.RESIDENT, confidential=False,
-                                   state=State.CLOSED,
+    assert not Case.objects.filter(channel=Case.Channel.RESIDENT, state=State.CLOSED,
                                    closed_at__lt=now - dt.timedelta(days=8)).exists()
 
 

@@ -70,9 +70,11 @@ class Command(BaseCommand):
         field = report.fieldwork
         fieldwork = (f"; fieldwork {field.since}..{field.until}: " + ", ".join(
             f"{n} {name}" for name, n in field.counts.items()) if field else "")
+        public = ("; public channels: " + ", ".join(
+            f"{n} {name}" for name, n in report.public.items()) if report.public else "")
         self.stdout.write(self.style.SUCCESS(
             f"loaded {report.grids} grids, {report.people} staff, "
-            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork} in "
+            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork}{public} in "
             f"{time.monotonic() - started:.1f} s"
         ))
         self.stdout.write("demo logins: `wangge demo logins`")
