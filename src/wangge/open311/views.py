@@ -51,6 +51,10 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                                        "media_url, or fewer and smaller files)")
             except MultiPartParserError:
                 return error(fmt, 400, "request: not a readable multipart/form-data body")
+            # PostgreSQL refuses a NUL in text (SQLite stores it): no field may carry one
+            for name, values in [*data.lists(), *((k, [v]) for k, v in kwargs.items())]:
+                if "\x00" in name or any("\x00" in v for v in values):
+                    return error(fmt, 400, f"{name.replace(chr(0), '')}: a NUL character")
             jurisdiction = data.get("jurisdiction_id", "").strip()
             if jurisdiction and jurisdiction != settings.WANGGE_OPEN311_JURISDICTION:
                 return error(fmt, 404, f"jurisdiction_id: this server answers for "

@@ -168,3 +168,20 @@ def test_too_many_fields_or_a_body_over_the_limit_is_refused(client, drain, api_
     settings.WANGGE_MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     assert client.post(URL, {**_form(api_key, spot), "description": "长" * 2000}
                        ).status_code == 413
+
+
+@pytest.mark.parametrize("field", ["description", "service_code", "phone", "first_name",
+                                   "address_string", "attribute[severity]", "media_url"])
+def test_a_nul_character_in_any_post_field_is_400(client, drain, api_key, spot, field):
+    before = Case.objects.count()
+    refused(client.post(URL, {**_form(api_key, spot), field: "a\x00b"}), 400, field)
+    assert Case.objects.count() == before
+
+
+@pytest.mark.parametrize("path", [
+    f"{URL}?service_request_id=a%00b", f"{URL}?service_code=a%00b",
+    f"{URL}?start_date=2026%00", "/open311/v2/requests/a%00b.json",
+    "/open311/v2/services/a%00b.json", "/open311/v2/tokens/a%00b.json",
+])
+def test_a_nul_character_in_a_get_is_4xx_not_500(client, path):
+    assert client.get(path).status_code in (400, 404)
