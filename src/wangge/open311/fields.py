@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -97,6 +99,23 @@ def parse_coordinate(raw: str | None, field: str) -> float | None:
     if not math.isfinite(value):
         raise Open311Error(400, f"{field}: a decimal number (WGS84 degrees)")
     return value
+
+
+_URL = URLValidator(schemes=["http", "https"])
+
+
+def parse_media_url(raw: str | None) -> str:
+    """An http(s) URL or nothing: clients show it as a link, so never `javascript:`."""
+    url = (raw or "").strip()
+    if not url:
+        return ""
+    if len(url) > 500:
+        raise Open311Error(400, "media_url: at most 500 characters")
+    try:
+        _URL(url)
+    except ValidationError:
+        raise Open311Error(400, "media_url: an http(s) URL") from None
+    return url
 
 
 def parse_attributes(data: QueryDict) -> dict[str, Any]:

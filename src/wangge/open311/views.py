@@ -190,7 +190,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             where=Where(lng=lng, lat=lat, address=address), source="open311",
             contact=contact, photos=photos, actor=user,
             extras=Extras(attributes=fields.parse_attributes(p),
-                          media_url=p.get("media_url", "").strip(),
+                          media_url=fields.parse_media_url(p.get("media_url")),
                           device_id=p.get("device_id", "").strip()[:200],
                           account_id=p.get("account_id", "").strip()[:200]),
             # one client's keys never meet another's, nor the report page's form keys

@@ -10,6 +10,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzz_settings
+from hypothesis import strategies as st
 
 from wangge.cases.models import Case
 from wangge.integration.actions import do_revoke_token
@@ -120,6 +123,8 @@ def test_get_needs_a_key_when_the_setting_says_so(client, drain, api_key, settin
     ({"first_name": "名" * 60}, 400, "first_name"),
     ({"description": "长" * 5000}, 400, "description"),
     ({"media_url": "http://x/" + "a" * 600}, 400, "media_url"),
+    ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
+    ({"media_url": "not a url"}, 400, "media_url"),
 ])
 def test_junk_fields_are_400_or_404_naming_the_field_and_write_nothing(
         client, drain, api_key, spot, change, status, field):
@@ -185,3 +190,18 @@ def test_a_nul_character_in_any_post_field_is_400(client, drain, api_key, spot, 
 ])
 def test_a_nul_character_in_a_get_is_4xx_not_500(client, path):
     assert client.get(path).status_code in (400, 404)
+
+
+FIELDS = ["service_code", "lat", "long", "address_string", "description", "media_url",
+          "email", "device_id", "account_id", "first_name", "last_name", "phone",
+          "attribute[severity]", "attribute[smell][]", "attribute[depth_cm]", "jurisdiction_id"]
+
+
+@given(junk=st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=300), max_size=6))
+@fuzz_settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_junk_is_answered_without_a_500(client, drain, api_key, spot, junk):
+    """Whatever a client sends, an answer in the spec's shape: never a server error."""
+    r = client.post(URL, {**_form(api_key, spot), **junk})
+    assert r.status_code in (200, 201, 400, 404, 429), (junk, r.content)
+    assert isinstance(r.json(), list)
