@@ -30,6 +30,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_IDS = 1000
 #: the spec's default window and page
 DEFAULT_DAYS = 90
+#: the years a date filter may name
+EARLIEST, LATEST = 1970, 2200
 PAGE = 1000
 
 #: do_resident_report's field names → the Open311 names a client sent
@@ -78,6 +80,10 @@ def parse_when(raw: str | None, field: str) -> dt.datetime | None:
         raise Open311Error(400, f"{field}: not a W3C date-time like 2026-01-31T08:00:00+08:00")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
+    # a window reaches 90 days back from its end, and databases disagree at the edges of
+    # year 1 and 9999: requests live in a sane range
+    if not EARLIEST <= moment.year <= LATEST:
+        raise Open311Error(400, f"{field}: a date between {EARLIEST} and {LATEST}")
     return moment
 
 

@@ -205,3 +205,25 @@ def test_any_junk_is_answered_without_a_500(client, drain, api_key, spot, junk):
     r = client.post(URL, {**_form(api_key, spot), **junk})
     assert r.status_code in (200, 201, 400, 404, 429), (junk, r.content)
     assert isinstance(r.json(), list)
+
+
+@given(query=st.dictionaries(
+    st.sampled_from(["service_request_id", "service_code", "start_date", "end_date", "status",
+                     "jurisdiction_id"]),
+    st.one_of(st.text(max_size=40), st.datetimes().map(lambda d: d.isoformat()),
+              st.sampled_from(["0001-01-01", "9999-12-31T23:59:59-12:00", "open,closed"])),
+    max_size=4))
+@fuzz_settings(max_examples=80, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_query_is_answered_without_a_500(client, drain, query):
+    r = client.get(URL, query)
+    assert r.status_code in (200, 400, 404), (query, r.content)
+    assert isinstance(r.json(), list)
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ({"end_date": "0001-01-01"}, "end_date"),
+    ({"start_date": "9999-12-31T23:59:59-12:00"}, "start_date"),
+])
+def test_dates_out_of_range_are_400(client, query, field):
+    refused(client.get(URL, query), 400, field)
