@@ -203,6 +203,15 @@ def notice(state: str, deadline: dt.datetime | None) -> str:
     return ""
 
 
+def default_kinds(kinds: Iterable[PublicCategory]) -> dict[int, PublicCategory]:
+    """Case category id → the first resident-facing category of it (by order): the service
+    of a case no resident's choice names."""
+    out: dict[int, PublicCategory] = {}
+    for k in kinds:
+        out.setdefault(k.category_id, k)
+    return out
+
+
 class Shaper:
     """Turns the rows of `queries.requests_page` (plain values: a page of 1,000 as model
     instances with their joined department, rule, grids and report was most of the view's
@@ -212,16 +221,16 @@ class Shaper:
     def __init__(self, categories: Iterable[PublicCategory]) -> None:
         # the words of each state translated once, not once per case
         self.words = {state: str(words) for state, words in STATE_WORDS.items()}
-        self.by_id: dict[int, PublicCategory] = {}
-        self.by_category: dict[int, PublicCategory] = {}
-        for c in categories:
-            self.by_id[c.pk] = c
-            self.by_category.setdefault(c.category_id, c)
+        listed = list(categories)
+        self.by_id = {c.pk: c for c in listed}
+        self.by_category = default_kinds(listed)
 
     def request(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        chosen = row["resident_report__public_category_id"]
-        kind = (self.by_id.get(chosen) if chosen else None) \
-            or self.by_category.get(row["category_id"])
+        chosen = self.by_id.get(row["resident_report__public_category_id"] or 0)
+        # the category the resident chose while the case is still of its kind; a case
+        # reclassified since (or from another channel) is listed under its kind's first
+        kind = chosen if chosen is not None and chosen.category_id == row["category_id"] \
+            else self.by_category.get(row["category_id"])
         resident = row["channel"] == Case.Channel.RESIDENT
         deadline: dt.datetime | None = row["clock_deadline"]
         address = row["resident_report__address"]

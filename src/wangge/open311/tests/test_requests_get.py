@@ -183,3 +183,37 @@ def test_token_answers_its_request_and_an_unknown_one_is_404(client, light, spot
     assert r.status_code == 404 and "token" in r.json()[0]["description"]
     Case.objects.filter(pk=case.pk).update(confidential=True)
     assert client.get(f"/open311/v2/tokens/{token}.json").status_code == 404
+
+
+def test_service_code_follows_what_each_request_shows(client, drain, light, spot):
+    """A resident's choice while the case is of that kind; a case reclassified since, from
+    another channel, or whose chosen category was switched off: its kind's first service.
+    Filtering by a service_code finds exactly the requests that show it."""
+    from wangge.cases.models import CaseCategory, PublicCategory
+
+    moment = dt.datetime(2020, 7, 1, 9, tzinfo=SHANGHAI)
+    window = {"start_date": "2020-07-01", "end_date": "2020-07-02"}
+    # a second service of the drain's kind, ordered after every other one of that kind
+    cover = PublicCategory.objects.create(code="t311-cover", name="井盖（测试）", group="市政设施",
+                                          category=drain.category, order=999)
+    chosen = resident_case(cover.code, spot, at=moment)
+    moved = resident_case(cover.code, spot, at=moment)
+    Case.objects.filter(pk=moved.pk).update(category=CaseCategory.objects.get(code="0602"))
+    switched = resident_case(cover.code, spot, at=moment)
+    [walked_in] = bulk_cases(1, moment, category=drain.category.code)
+    assert sorted(ids(client.get(LIST, {**window, "service_code": cover.code}))) == sorted(
+        [chosen.register_no, switched.register_no])  # not the reclassified, not walked_in
+    PublicCategory.objects.filter(pk=cover.pk).update(active=False)
+    first_of_drain_kind = PublicCategory.objects.filter(
+        category=drain.category, active=True).order_by("order", "code").first().code
+    shown = {r["service_request_id"]: r["service_code"]
+             for r in client.get(LIST, window).json()}
+    # the switched-off choice and the reclassified case fall back to their kind's first
+    assert shown[switched.register_no] == first_of_drain_kind
+    assert shown[walked_in.register_no] == first_of_drain_kind
+    assert shown[moved.register_no] == PublicCategory.objects.filter(
+        category__code="0602", active=True).order_by("order", "code").first().code
+    assert chosen.register_no in shown
+    for code in set(shown.values()):
+        listed = ids(client.get(LIST, {**window, "service_code": code}))
+        assert sorted(listed) == sorted(no for no, c in shown.items() if c == code), code
