@@ -204,8 +204,9 @@ def allowed_actions(user: AnyUser, case: Case) -> list[str]:
 
 
 def public_case(register_no: str) -> Case:
-    """For the reporter's status page: never a confidential case."""
-    case = Case.objects.filter(register_no=register_no, confidential=False).first()
+    """One case for a public surface (the public status API): only what `public_cases`
+    lets the public see, so never a confidential case or an internal kind of work."""
+    case = public_cases().select_related("category").filter(register_no=register_no).first()
     if case is None:
         raise Http404("no such case")
     return case

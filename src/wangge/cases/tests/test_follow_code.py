@@ -153,3 +153,19 @@ def test_the_migration_backfills_a_distinct_code_per_case() -> None:
     migration.backfill(django_apps, editor)
     codes = list(Case.objects.filter(pk__in=ids).values_list("follow_code", flat=True))
     assert all(codes) and len(set(codes)) == len(ids)
+
+
+def test_the_public_api_answers_only_for_kinds_residents_can_choose(login_as, spot) -> None:
+    """The public status API reads through access.public_cases like the page and Open311:
+    a case of an internal kind (no resident-facing category) is as unknown as a wrong
+    number."""
+    from wangge.cases.models import PublicCategory
+
+    internal = Case.objects.filter(confidential=False).exclude(
+        category__public_categories__active=True).first()
+    public = Case.objects.filter(confidential=False,
+                                 category__public_categories__active=True).first()
+    assert internal is not None and public is not None
+    assert Client().get(f"/api/v1/public/cases/{internal.register_no}").status_code == 404
+    assert Client().get(f"/api/v1/public/cases/{public.register_no}").status_code == 200
+    assert PublicCategory.objects.filter(category=public.category, active=True).exists()
