@@ -128,7 +128,8 @@ class CaseSpec:
 #: facilities most, then disputes, water/power/gas, public opinion, consultations, help,
 #: and a handful of confidential reports. Classes not listed (another city's) weigh 1.
 CATEGORY_WEIGHTS: dict[str, float] = {
-    "0101": 9, "0102": 6, "0201": 3, "0301": 3, "0401": 1, "0501": 8, "0601": 3, "0602": 6,
+    "0101": 9, "0102": 6, "0103": 2, "0201": 3, "0301": 3, "0401": 1, "0501": 6, "0502": 3,
+    "0601": 3, "0602": 6, "0603": 3,
     "0701": 4, "0801": 2, "0901": 3, "1101": 3,
     "1301": 2, "1302": 1, "1303": 2, "1304": 1, "1305": 1.5, "1306": 4, "1307": 1,
     "1308": 0.5, "1309": 1, "1310": 1, "1311": 1, "1312": 1, "1313": 1,
