@@ -405,7 +405,10 @@ def measure(s: dict[str, Any], runs: int, warmup: int, conninfo: str) -> dict[st
         out["error"] = first.content[:300].decode(errors="replace")
         return out
     view_ids = [r.get("service_request_id") for r in json.loads(first.content)]
-    with psycopg.connect(conninfo) as conn:
+    # no automatic prepare: after 5 runs psycopg would prepare the statement, and PostgreSQL
+    # may then switch to a generic plan that does not know the dates (Django, like a one-off
+    # client, sends every query afresh)
+    with psycopg.connect(conninfo, prepare_threshold=None) as conn:
         raw_rows = conn.execute(query, args).fetchall()  # type: ignore[arg-type]
         for _ in range(warmup):
             client.get(url, p)
