@@ -226,6 +226,14 @@ def public_cases() -> QuerySet[Case]:
     )
 
 
+def listed_public_cases() -> QuerySet[Case]:
+    """What a public *list* may show (Open311 GET): the public cases of the kinds that are
+    about places and things (PublicCategory.listed). A resident's own trouble (求助, 邻里纠纷,
+    咨询 …) stays readable by its reporter on the status page, never in a list."""
+    listed = PublicCategory.objects.filter(active=True, listed=True).values("category_id")
+    return Case.objects.filter(confidential=False, category_id__in=listed)
+
+
 def public_categories() -> QuerySet[PublicCategory]:
     """The resident-facing categories (Open311 services), active ones only."""
     return PublicCategory.objects.filter(active=True, category__confidential=False)

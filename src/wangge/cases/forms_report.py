@@ -20,6 +20,7 @@ from wangge.registry.identity import IdentityError, normalise_phone
 #: where the problem is: the building of the code, the grid of the code, or a point
 WHERE_BUILDING, WHERE_GRID, WHERE_POINT = "building", "grid", "point"
 CONTACT_LEAVE, CONTACT_ANONYMOUS = "contact", "anonymous"
+CLIENT_KEY = r"^[0-9a-f]{32}$"
 
 
 def attribute_name(category: str, code: str) -> str:
@@ -32,7 +33,11 @@ class MultiplePhotos(forms.ClearableFileInput):
 
 
 class ReportForm(forms.Form):
-    client_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # the page's own random key (uuid4 hex): anything else is refused, so a form can never
+    # name another channel's key (an Open311 client's `o311:…`) and replay its case
+    client_key = forms.RegexField(regex=CLIENT_KEY, widget=forms.HiddenInput, error_messages={
+        "invalid": _("表单已失效，请刷新页面后重新填写。"),
+        "required": _("表单已失效，请刷新页面后重新填写。")})
     public_category = forms.ChoiceField(
         label=_("遇到了什么问题"), widget=forms.RadioSelect,
         error_messages={"required": _("问题类型：请选择一项。"),

@@ -413,6 +413,9 @@ class PublicCategory(models.Model):
     intake_fields = models.JSONField(_("补充信息项"), default=list, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     active = models.BooleanField(_("启用"), default=True)
+    #: shown in public lists (Open311 GET): problems of places and things are; a resident's
+    #: own trouble (求助, 邻里纠纷, 拖欠工资, 咨询 …) is reported and followed, never listed
+    listed = models.BooleanField(_("公开列表中显示"), default=True)
 
     class Meta:
         verbose_name = _("居民问题类型")

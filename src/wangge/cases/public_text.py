@@ -41,18 +41,29 @@ def is_open(state: str) -> bool:
 
 # an 18-character ID number (last may be X), an 11-digit mobile, a landline, an e-mail
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 # ASCII only: Python's \w would take the Chinese text around an address into the mask
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
+#: full-width digits, letters, ＋ － ． ＠ → ASCII (what an input method types in 全角)
+_FULL_WIDTH = {code: code - 0xFEE0 for code in [
+    *range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B),
+    0xFF0B, 0xFF0D, 0xFF0E, 0xFF20]}
+
+
+def _masked_mobile(digits: str) -> str:
+    return digits[:3] + "****" + digits[-4:]
+
+
 def scrub(text: str) -> str:
     """Free text for a public surface: ID numbers, phones and e-mail addresses masked.
     Names cannot be found by pattern; free text reaches the public only through this and
-    only where a surface decided to show it."""
+    only where a surface decided to show it. Full-width digits, letters and ＠＋－．are
+    folded to ASCII first, so they are found too (Chinese punctuation stays as it is)."""
+    text = text.translate(_FULL_WIDTH)
     text = _ID.sub(lambda m: m[0][:6] + "********" + m[0][-4:], text)
     text = _EMAIL.sub("***@***", text)
-    text = _MOBILE.sub(lambda m: re.sub(r"\D", "", m[0])[:3] + "****"
-                       + re.sub(r"\D", "", m[0])[-4:], text)
+    text = _MOBILE.sub(lambda m: _masked_mobile(re.sub(r"\D", "", m[0])[-11:]), text)
     return _LANDLINE.sub("****", text)

@@ -240,9 +240,11 @@ class Shaper:
             "status_notes": self.words.get(row["state"], ""),
             "service_name": kind.name if kind else "",
             "service_code": kind.code if kind else "",
-            # a resident's own words are theirs to see published (scrubbed); for other
-            # channels only the title, which never carries a person
-            "description": public_text((row["description"] if resident else row["title"]) or ""),
+            # never free text: a resident's words can name people, their flat, their illness
+            # (the status page does not show them either); a resident's case has a title
+            # made of the kind and the building (do_resident_report), other channels' titles
+            # are typed by staff, so those show the kind's name only
+            "description": public_text(row["title"] if resident else (kind.name if kind else "")),
             "agency_responsible": (row["department__name"]
                                    or row["routed_by__department__name"] or ""),
             "service_notice": notice(row["state"], deadline),

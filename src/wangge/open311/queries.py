@@ -1,5 +1,6 @@
-"""Read shapes of the GeoReport endpoints, built only from `cases.access.public_cases()` and
-`public_categories()`.
+"""Read shapes of the GeoReport endpoints, built only from `cases.access` (requests:
+`listed_public_cases()`, the kinds about places and things; a token: `public_cases()`, it
+names only a number) and `public_categories()`.
 
 A page of requests is one query: the cases of a `created_at` range, newest first, with a
 LIMIT (the index on created_at answers it), their department, rule, grid names and resident
@@ -17,7 +18,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from wangge.cases.access import public_cases, public_categories
+from wangge.cases.access import listed_public_cases, public_cases, public_categories
 from wangge.cases.models import Case, CaseClock, CaseEvent, PublicCategory, ResidentReport
 from wangge.cases.workflow import FINAL
 from wangge.open311.fields import DEFAULT_DAYS, PAGE, default_kinds
@@ -26,7 +27,7 @@ from wangge.workcal.policies import UnknownPolicy, clocks_for
 #: only the columns a request record shows (joins: department, rule, three grid levels, the
 #: resident's report; all single-valued, so a case is one row)
 _COLUMNS = (
-    "register_no", "state", "title", "description", "channel", "lng", "lat", "created_at",
+    "register_no", "state", "title", "channel", "lng", "lat", "created_at",
     "category_id", "department__name", "routed_by__department__name",
     "grid__name", "grid__parent__name", "grid__parent__parent__name",
     "resident_report__address", "resident_report__media_url",
@@ -91,7 +92,7 @@ def requests_page(f: Filters, kinds: list[PublicCategory],
                   now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """GET requests: by id (the other filters are ignored, as the spec says), else by
     service, window (default: the last 90 days) and status; newest first, at most 1,000."""
-    qs = public_cases()
+    qs = listed_public_cases()
     if f.ids:
         return list(_shaped(qs.filter(register_no__in=f.ids)).order_by("-created_at")[:PAGE])
     if f.codes:
@@ -107,7 +108,7 @@ def requests_page(f: Filters, kinds: list[PublicCategory],
 
 
 def request(register_no: str) -> dict[str, Any] | None:
-    return _shaped(public_cases().filter(register_no=register_no)).first()
+    return _shaped(listed_public_cases().filter(register_no=register_no)).first()
 
 
 def by_token(token: str) -> Case | None:

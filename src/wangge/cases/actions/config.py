@@ -127,6 +127,7 @@ def do_seed_public_categories(rows: list[dict[str, Any]] | None = None) -> int:
                 "group": row["group"], "keywords": row.get("keywords", ""),
                 "category": smalls[row["category"]],
                 "intake_fields": row.get("intake_fields", []),
-                "order": row.get("order", 0), "active": row.get("active", True)})
+                "order": row.get("order", 0), "active": row.get("active", True),
+                "listed": row.get("listed", True)})
         outbox.enqueue("cases.public_categories_seeded", {"categories": len(rows)})
     return len(rows)

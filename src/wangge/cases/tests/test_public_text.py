@@ -28,3 +28,11 @@ def test_id_numbers_and_landlines_are_masked() -> None:
     out = scrub("身份证430281199001011234，座机0731-23456789")
     assert "199001011234" not in out and "23456789" not in out
     assert out.startswith("身份证430281")
+
+
+def test_country_codes_and_full_width_forms_are_masked_too() -> None:
+    for text in ("电话+8613812345678", "8613812345678号", "+86 138 1234 5678",
+                 "１３８１２３４５６７８", "ab＠qq.com好"):
+        out = scrub(text)
+        assert "12345678" not in out and "1234 5678" not in out and "ab@" not in out, out
+    assert scrub("门牌86号13812345678") == "门牌86号138****5678"

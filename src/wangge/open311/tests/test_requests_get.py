@@ -37,7 +37,9 @@ def test_a_request_shows_its_public_fields_and_nothing_more(client, light, spot)
     assert row["service_request_id"] == case.register_no
     assert row["status"] == "open" and row["status_notes"].startswith("中心已经核实并登记")
     assert row["service_code"] == light.code and row["service_name"] == light.name
-    assert row["description"] == "灯不亮一周了，电话138****1111"
+    # never the resident's words (they may name people): the kind and the building
+    assert row["description"] == case.title == "居民反映：路灯不亮（测试）"
+    assert "灯不亮一周了" not in str(row)
     assert row["requested_datetime"] == timezone.localtime(case.created_at).isoformat(
         timespec="seconds")
     assert row["requested_datetime"].endswith("+08:00")
@@ -51,11 +53,11 @@ def test_a_request_shows_its_public_fields_and_nothing_more(client, light, spot)
     assert "李四" not in str(row)
 
 
-def test_other_channels_show_the_title_not_the_description(client, light):
-    [case] = bulk_cases(1, timezone.now(), title="胜利路路灯不亮")
+def test_other_channels_show_the_kind_not_the_staff_title(client, light):
+    [case] = bulk_cases(1, timezone.now(), title="王五家门口路灯不亮")
     Case.objects.filter(pk=case.pk).update(description="巡查发现，联系人王五 13900002222")
     [row] = client.get(f"/open311/v2/requests/{case.register_no}.json").json()
-    assert row["description"] == "胜利路路灯不亮"
+    assert row["description"] == light.name and "王五" not in str(row)
     assert row["service_code"] == light.code  # its kind's resident-facing category
 
 
@@ -167,8 +169,8 @@ def test_xml_list_parses_back_with_chinese(client, light, spot):
     r = client.get(f"/open311/v2/requests.xml?service_request_id={case.register_no}")
     root = ET.fromstring(r.content)
     [request] = root.findall("request")
-    assert request.findtext("description") == "路灯一闪一闪"
-    assert request.findtext("service_name") == light.name
+    assert request.findtext("description") == case.title  # 居民反映：路灯不亮（…）
+    assert request.findtext("service_name") == light.name and "路灯" in light.name
     assert request.findtext("status") == "open"
 
 
@@ -217,3 +219,16 @@ def test_service_code_follows_what_each_request_shows(client, drain, light, spot
     for code in set(shown.values()):
         listed = ids(client.get(LIST, {**window, "service_code": code}))
         assert sorted(listed) == sorted(no for no, c in shown.items() if c == code), code
+
+
+def test_a_residents_own_trouble_is_never_listed(client, spot):
+    """求助 / 邻里纠纷 / 咨询 kinds (PublicCategory.listed = False) are reported and followed
+    by their reporter on the status page, never listed or read through Open311."""
+    help_kind = PublicCategory.objects.get(code="help-needed")
+    assert not help_kind.listed
+    case = resident_case(help_kind.code, spot, description="老伴瘫痪在床，想申请低保",
+                         extras=None)
+    assert case.register_no not in ids(client.get(LIST))
+    assert client.get(f"/open311/v2/requests/{case.register_no}.json").status_code == 404
+    services = [s["service_code"] for s in client.get("/open311/v2/services.json").json()]
+    assert "help-needed" in services  # a client may still send one
