@@ -83,10 +83,18 @@ class _Counter:
             cache.set(key, 1, timeout=timeout)
 
 
-def _counters(request: HttpRequest, phone: str) -> dict[str, _Counter]:
-    """The limits that are on (a setting at 0 is off), by name."""
+def _counters(request: HttpRequest, phone: str, by_address: bool = True
+              ) -> dict[str, _Counter]:
+    """The limits that are on (a setting at 0 is off), by name. `by_address=False` for a
+    system with an API key (an Open311 client relays many residents from one address; its
+    key is its identity and can be revoked): only the per-phone cap applies."""
     address = client_address(request)
     out: dict[str, _Counter] = {}
+    if not by_address:
+        hashed = phone_hash(phone) if phone.strip() else None
+        if hashed and (per_day := int(settings.WANGGE_RESIDENT_PER_PHONE_DAY)) > 0:
+            out["phone"] = _Counter("phone", hashed, DAY, per_day)
+        return out
     window = int(settings.WANGGE_RESIDENT_CHALLENGE_WINDOW_S)
     if (after := int(settings.WANGGE_RESIDENT_CHALLENGE_AFTER)) > 0 and window > 0:
         out["challenge"] = _Counter("burst", address, window, after)
@@ -98,10 +106,11 @@ def _counters(request: HttpRequest, phone: str) -> dict[str, _Counter]:
     return out
 
 
-def check_resident_limits(request: HttpRequest, phone: str = "") -> Decision:
+def check_resident_limits(request: HttpRequest, phone: str = "", *,
+                          by_address: bool = True) -> Decision:
     """Whether the next report from this request (and this phone, as typed; "" for none)
     is refused or must pass a captcha first. Counts nothing."""
-    counters = _counters(request, phone)
+    counters = _counters(request, phone, by_address)
     if "address" in counters and counters["address"].reached():
         return Decision(refused=_("提交太频繁，请一小时后再试；紧急情况请拨打 %(tel)s 市民服务热线"
                                   "或直接联系您的网格员。") % {"tel": EMERGENCY})
@@ -112,10 +121,11 @@ def check_resident_limits(request: HttpRequest, phone: str = "") -> Decision:
     return Decision(challenge="challenge" in counters and counters["challenge"].reached())
 
 
-def count_resident_report(request: HttpRequest, phone: str = "", *, burst: bool = True) -> None:
+def count_resident_report(request: HttpRequest, phone: str = "", *, burst: bool = True,
+                          by_address: bool = True) -> None:
     """Count one report made from this request; call after it was made (a replayed
     submission is not counted again). `burst=False` for a follow ("me too" on a case
     nearby): it counts towards the hard caps but never brings the captcha on."""
-    for name, counter in _counters(request, phone).items():
+    for name, counter in _counters(request, phone, by_address).items():
         if burst or name != "challenge":
             counter.count()

@@ -97,8 +97,13 @@ def requests_page(f: Filters, kinds: list[PublicCategory],
         return list(_shaped(qs.filter(register_no__in=f.ids)).order_by("-created_at")[:PAGE])
     if f.codes:
         qs = _of_services(qs, [k for k in kinds if k.code in f.codes], kinds)
-    end = f.end or (now or timezone.now())
-    start = f.start or (end - dt.timedelta(days=DEFAULT_DAYS))
+    # at most 90 days: from start_date on, up to end_date, else back from end_date / now
+    span = dt.timedelta(days=DEFAULT_DAYS)
+    if f.start and not f.end:
+        start, end = f.start, min(f.start + span, now or timezone.now())
+    else:
+        end = f.end or (now or timezone.now())
+        start = f.start or (end - span)
     qs = qs.filter(created_at__gte=start, created_at__lte=end)
     if f.status == {"open"}:
         qs = qs.exclude(state__in=FINAL)

@@ -8,6 +8,7 @@ spec's element names: `services/service`, `service_requests/request`, `attribute
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,10 +40,15 @@ class Open311Error(Exception):
         super().__init__(description)
 
 
+#: what XML 1.0 cannot carry (C0 controls but tab, LF, CR): dropped, so a character that
+#: slipped into a stored text through another channel never makes a whole list unreadable
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else _NOT_XML.sub("", str(value))
 
 
 def _fill(parent: ET.Element, key: str, value: Any) -> None:

@@ -4,6 +4,8 @@ JSON or XML by the path's extension; every refusal is the spec's [{code, descrip
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from wangge.cases.actions import Contact, Extras, Where, do_resident_report
+from wangge.cases.actions.resident import replayed_report
 from wangge.cases.errors import CaseError
 from wangge.cases.public_limits import (
     check_resident_limits,
@@ -30,6 +33,8 @@ from wangge.open311.queries import Filters
 from wangge.open311.render import FORMATS, Open311Error, answer, error
 
 View = Callable[..., HttpResponse]
+#: C0 controls but tab, LF and CR (and DEL): not text, and not XML 1.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def endpoint(*methods: str) -> Callable[[View], View]:
@@ -51,10 +56,12 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                                        "media_url, or fewer and smaller files)")
             except MultiPartParserError:
                 return error(fmt, 400, "request: not a readable multipart/form-data body")
-            # PostgreSQL refuses a NUL in text (SQLite stores it): no field may carry one
+            # PostgreSQL refuses a NUL in text, and XML 1.0 cannot carry any C0 control but
+            # tab, LF and CR (one stored would make every XML list unreadable): refused
             for name, values in [*data.lists(), *((k, [v]) for k, v in kwargs.items())]:
-                if "\x00" in name or any("\x00" in v for v in values):
-                    return error(fmt, 400, f"{name.replace(chr(0), '')}: a NUL character")
+                if _CONTROL.search(name) or any(_CONTROL.search(v) for v in values):
+                    return error(fmt, 400, f"{_CONTROL.sub('', name)[:40]}: a control "
+                                           "character (only tab and line breaks are allowed)")
             jurisdiction = data.get("jurisdiction_id", "").strip()
             if jurisdiction and jurisdiction != settings.WANGGE_OPEN311_JURISDICTION:
                 return error(fmt, 404, f"jurisdiction_id: this server answers for "
@@ -135,6 +142,10 @@ def _list(request: HttpRequest, fmt: str) -> HttpResponse:
         f.end = fields.parse_when(q.get("end_date"), "end_date")
         if f.start and f.end and f.start > f.end:
             raise Open311Error(400, "start_date: after end_date")
+        if f.start and f.end and f.end - f.start > dt.timedelta(days=fields.DEFAULT_DAYS):
+            # the spec: a range "may not span more than 90 days"
+            raise Open311Error(400, f"start_date/end_date: at most {fields.DEFAULT_DAYS} "
+                                    "days apart")
         f.status = fields.parse_status(q.get("status"))
     shaper = Shaper(kinds)
     rows = [shaper.request(c) for c in queries.requests_page(f, kinds)]
@@ -177,12 +188,19 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     contact = Contact(name=name, phone=p.get("phone", ""), email=p.get("email", ""))
     if not (contact.name or contact.phone.strip() or contact.email.strip()):
         contact = None  # anonymous
-    decision = check_resident_limits(request, contact.phone if contact else "")
-    if decision.refused:
-        raise Open311Error(429, decision.refused)
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 48:
         raise Open311Error(400, "Idempotency-Key: at most 48 characters")
+    client_key = f"o311:{user.pk}:{key}" if key else None
+    if (earlier := replayed_report(client_key)) is not None:
+        # a retry answers its first request before any limit: the client lost the answer
+        return answer(fmt, "service_requests", [fields.post_answer(
+            earlier, queries.report_token(earlier), queries.promise(earlier))], status=200)
+    # a keyed system relays many residents from one address: per phone only
+    phone = contact.phone if contact else ""
+    decision = check_resident_limits(request, phone, by_address=False)
+    if decision.refused:
+        raise Open311Error(429, decision.refused)
     photos = [f.read() for f in request.FILES.getlist("media")]
     try:
         made = do_resident_report(
@@ -194,13 +212,13 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
                           device_id=p.get("device_id", "").strip()[:200],
                           account_id=p.get("account_id", "").strip()[:200]),
             # one client's keys never meet another's, nor the report page's form keys
-            client_key=f"o311:{user.pk}:{key}" if key else None,
+            client_key=client_key,
             client_address=client_address(request))
     except CaseError as e:
         status = 404 if e.field == "public_category" and code else 400
         raise Open311Error(status, f"{fields.open311_field(e.field)}: {e}") from None
     if not made.replayed:
-        count_resident_report(request, contact.phone if contact else "")
+        count_resident_report(request, phone, by_address=False)
     body = [fields.post_answer(made.case, queries.report_token(made.case),
                                queries.promise(made.case))]
     return answer(fmt, "service_requests", body, status=200 if made.replayed else 201)

@@ -140,10 +140,43 @@ def test_rate_limit_per_phone_answers_429_in_the_spec_shape(client, drain, api_k
     assert client.post(URL, _form(api_key, spot)).status_code == 201
 
 
-def test_rate_limit_per_address(client, drain, api_key, spot, settings):
+def test_a_keyed_system_is_not_held_to_one_residents_address_cap(client, drain, api_key,
+                                                                    spot, settings):
+    """A hotline relays many residents from one server: the per-address cap and the burst
+    captcha are for the public pages; its key is its identity (and can be revoked)."""
     settings.WANGGE_RESIDENT_PER_ADDRESS_HOUR = 2
-    codes = [client.post(URL, _form(api_key, spot)).status_code for _ in range(3)]
-    assert codes == [201, 201, 429]
+    settings.WANGGE_RESIDENT_CHALLENGE_AFTER = 1
+    codes = [client.post(URL, _form(api_key, spot)).status_code for _ in range(4)]
+    assert codes == [201] * 4
+
+
+def test_a_retry_gets_its_first_answer_even_past_a_limit(client, drain, api_key, spot,
+                                                         settings):
+    settings.WANGGE_RESIDENT_PER_PHONE_DAY = 1
+    form = {**_form(api_key, spot), "phone": "13700001234"}
+    first = client.post(URL, form, HTTP_IDEMPOTENCY_KEY="order-1")
+    again = client.post(URL, form, HTTP_IDEMPOTENCY_KEY="order-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    other = client.post(URL, form, HTTP_IDEMPOTENCY_KEY="order-2")  # a new one: the cap
+    assert other.status_code == 429
+
+
+def test_control_characters_are_refused_so_xml_lists_stay_readable(client, drain, api_key,
+                                                                    spot):
+    import xml.etree.ElementTree as ET
+
+    bad = client.post(URL, {**_form(api_key, spot), "description": "bad\x0bchar\x1b"})
+    assert bad.status_code == 400 and "description" in bad.json()[0]["description"]
+    ok = client.post(URL, {**_form(api_key, spot), "description": "第一行\n第二行\t好"})
+    assert ok.status_code == 201
+    ET.fromstring(client.get("/open311/v2/requests.xml").content)  # well-formed
+
+
+def test_a_date_range_spans_at_most_90_days(client):
+    r = client.get("/open311/v2/requests.json?start_date=2026-01-01T00:00:00%2B08:00"
+                   "&end_date=2026-06-01T00:00:00%2B08:00")
+    assert r.status_code == 400 and "90" in r.json()[0]["description"]
 
 
 def test_idempotency_keys_of_two_systems_never_meet(client, drain, api_key, spot):
