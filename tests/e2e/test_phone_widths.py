@@ -164,7 +164,6 @@ def visits(ids: dict) -> list[Visit]:
         Visit("dispatcher", f"/console/cases/{open_case}/", "cases:case"),
         Visit("dispatcher", f"/console/cases/{ids['registered_case']}/", "cases:case"),
         Visit("dispatcher", "/console/cases/sla/", "cases:sla"),
-        Visit("dispatcher", "/console/open311/keys/", "open311_console:keys"),
         Visit("center_admin", "/console/open311/keys/", "open311_console:keys"),
         Visit("dispatcher", "/console/cases/notice/", "cases:notice"),
         Visit("dispatcher", "/console/cases/stats/", "cases:stats"),

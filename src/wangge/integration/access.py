@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from wangge.org.access import AnyUser, roles_of
+from wangge.org.access import AnyUser, can_see_path, roles_of
 from wangge.org.models import Role
+from wangge.territory.models import Grid
 
 OUTBOX_ROLES = frozenset({Role.ADMIN})
 
@@ -27,17 +28,20 @@ def check_manage_outbox(user: AnyUser) -> None:
 
 
 #: who manages API keys (Open311 clients, external systems) on /console/open311/keys/: the
-#: center's administrators and dispatchers (the dispatcher is who a system's operator calls)
-API_KEY_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
+#: administrators of the center itself (a key acts as a whole system, city-wide; an admin of
+#: a sub-grid, and dispatchers, may not mint one)
+API_KEY_ROLES = frozenset({Role.ADMIN})
 
 
 def can_manage_api_keys(user: AnyUser) -> bool:
     if not user.is_authenticated:
         return False
-    return user.is_superuser or bool(roles_of(user) & API_KEY_ROLES)
+    if user.is_superuser:
+        return True
+    city = Grid.objects.filter(level=0).only("path").first()
+    return city is not None and can_see_path(user, city.path, API_KEY_ROLES)
 
 
 def check_manage_api_keys(user: AnyUser) -> None:
     if not can_manage_api_keys(user):
-        raise PermissionDenied("API keys are managed by the center's administrators and "
-                               "dispatchers")
+        raise PermissionDenied("API keys are managed by the center's administrators")

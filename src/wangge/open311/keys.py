@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +29,16 @@ class KeyRow:
     state_label: str
 
 
+def _system_tokens() -> QuerySet[ApiToken]:
+    """The keys of systems (the service users of external departments): a person's own
+    token (`wangge tokens create --user`) is theirs and never on this page."""
+    return ApiToken.objects.filter(user_id__in=Department.objects.filter(
+        kind=Department.Kind.EXTERNAL, service_user__isnull=False).values("service_user_id"))
+
+
 def key_rows(now: dt.datetime | None = None) -> list[KeyRow]:
     now = now or timezone.now()
-    tokens = list(ApiToken.objects.select_related("user").order_by("-created_at", "-id"))
+    tokens = list(_system_tokens().select_related("user").order_by("-created_at", "-id"))
     systems = {d.service_user_id: d for d in Department.objects.filter(
         kind=Department.Kind.EXTERNAL, service_user_id__in={t.user_id for t in tokens})}
     labels = {"active": _("有效"), "revoked": _("已吊销"), "expired": _("已过期")}
@@ -53,4 +61,4 @@ def key_rows(now: dt.datetime | None = None) -> list[KeyRow]:
 
 
 def token(pk: int) -> ApiToken | None:
-    return ApiToken.objects.filter(pk=pk).first()
+    return _system_tokens().filter(pk=pk).first()

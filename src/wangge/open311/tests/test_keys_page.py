@@ -1,5 +1,5 @@
-"""/console/open311/keys/: the center's administrators and dispatchers see every API key with
-its system and state, create one for a system code (the secret shown once, then never
+"""/console/open311/keys/: the center's administrators see every system's API key with its
+state (never a person's own token), create one for a system code (the secret shown once, then never
 again) and revoke one (audited, refused at once by Open311); nobody else gets in."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 PAGE = "/console/open311/keys/"
 
 
-@pytest.mark.parametrize("who", ["dispatcher", "center_admin", "admin"])
-def test_center_admins_and_dispatchers_see_every_key_with_its_system(login_as, api_key, who):
+@pytest.mark.parametrize("who", ["center_admin", "admin"])
+def test_center_admins_see_every_system_key_with_its_system(login_as, api_key, who):
     r = login_as(who).get(PAGE)
     assert r.status_code == 200
     html = r.content.decode()
@@ -25,7 +25,8 @@ def test_center_admins_and_dispatchers_see_every_key_with_its_system(login_as, a
     assert api_key not in html  # a secret is never shown again
 
 
-@pytest.mark.parametrize("who", ["gridworker", "station", "leader", "water", "subcenter"])
+@pytest.mark.parametrize("who", ["dispatcher", "gridworker", "station", "leader", "water",
+                                 "subcenter"])
 def test_others_are_refused(login_as, who):
     assert login_as(who).get(PAGE).status_code == 403
     assert login_as(who).post("/console/open311/keys/create",
@@ -39,7 +40,7 @@ def test_signed_out_goes_to_login(client):
 
 
 def test_create_shows_the_secret_once_and_it_works(login_as, client, drain, spot):
-    staff = login_as("dispatcher")
+    staff = login_as("center_admin")
     r = staff.post("/console/open311/keys/create",
                    {"system": "fix-my-liling", "label": "随手拍", "expires": "90d"})
     assert r.status_code == 200
@@ -68,13 +69,13 @@ def test_create_shows_the_secret_once_and_it_works(login_as, client, drain, spot
 ])
 def test_bad_input_is_400_naming_the_field_and_creates_nothing(login_as, form, field):
     before = ApiToken.objects.count()
-    r = login_as("dispatcher").post("/console/open311/keys/create", form)
+    r = login_as("center_admin").post("/console/open311/keys/create", form)
     assert r.status_code == 400 and field in r.content.decode()
     assert ApiToken.objects.count() == before
 
 
 def test_a_department_code_that_is_not_a_system_is_refused(login_as):
-    r = login_as("dispatcher").post("/console/open311/keys/create", {"system": "water"})
+    r = login_as("center_admin").post("/console/open311/keys/create", {"system": "water"})
     assert r.status_code == 400
     assert not ApiToken.objects.filter(user__username="system:water").exists()
 
@@ -96,5 +97,33 @@ def test_revoke_is_audited_and_the_key_stops_working(login_as, client, api_key, 
 
 def test_the_menu_links_the_page_only_for_who_may_open_it(login_as):
     link = 'href="/console/open311/keys/"'
-    assert link in login_as("dispatcher").get("/console/cases/").content.decode()
+    assert link in login_as("center_admin").get("/console/cases/").content.decode()
     assert link not in login_as("gridworker").get("/console/cases/").content.decode()
+
+
+def test_a_persons_own_token_is_not_on_the_page_nor_revocable_there(login_as):
+    from django.contrib.auth import get_user_model
+
+    from wangge.integration.actions import do_create_token
+
+    own = do_create_token(get_user_model().objects.get(username="dispatcher"), label="我的")
+    staff = login_as("center_admin")
+    assert own.token.prefix not in staff.get(PAGE).content.decode()
+    assert staff.post(f"/console/open311/keys/{own.token.pk}/revoke").status_code == 404
+    own.token.refresh_from_db()
+    assert own.token.revoked_at is None
+
+
+def test_an_admin_of_a_sub_grid_is_not_a_center_admin(django_user_model):
+    """The role must be held on the city itself: a key acts for a whole system."""
+    from wangge.integration.access import can_manage_api_keys
+    from wangge.org.actions import do_assign_role
+    from wangge.org.models import Person, Role
+    from wangge.territory.models import Grid
+
+    user = django_user_model.objects.create(username="test-town-admin")
+    person = Person.objects.create(name="街道管理员", user=user)
+    do_assign_role(person, Role.ADMIN, Grid.objects.filter(level=2).first())
+    assert not can_manage_api_keys(user)
+    do_assign_role(person, Role.ADMIN, Grid.objects.get(level=0))
+    assert can_manage_api_keys(django_user_model.objects.get(pk=user.pk))
