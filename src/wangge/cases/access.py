@@ -11,9 +11,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from wangge.cases.geo import first_within
 from wangge.cases.models import (
     Assignment,
     Case,
+    CaseCategory,
     CaseClock,
     CaseEvent,
     CasePhoto,
@@ -224,6 +226,15 @@ def public_cases() -> QuerySet[Case]:
         confidential=False,
         category_id__in=PublicCategory.objects.filter(active=True).values("category_id"),
     )
+
+
+def nearby_public_case(category: CaseCategory, lng: float, lat: float,
+                       now: dt.datetime) -> Case | None:
+    """The oldest open public case of this kind near the point (the report page's "已有人
+    报告：关注这一件"): only cases the public may see, never one that is done."""
+    pk = first_within(public_cases().filter(category=category).exclude(state__in=FINAL),
+                      lng, lat, now)
+    return None if pk is None else Case.objects.filter(pk=pk).first()
 
 
 def listed_public_cases() -> QuerySet[Case]:

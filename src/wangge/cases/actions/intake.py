@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from django.utils import timezone
 from wangge.cases import access
 from wangge.cases.actions.common import record_event
 from wangge.cases.errors import CaseError, IllegalTransition
+from wangge.cases.geo import first_within
 from wangge.cases.models import Case, CaseCategory, CaseEvent, CasePhoto, RegisterCounter
 from wangge.cases.photos import CheckedPhoto, check_photo
 from wangge.cases.workflow import PHOTO_STAGES, State
@@ -48,29 +48,13 @@ def next_register_no(now: dt.datetime) -> str:
     return f"{settings.WANGGE_CASE_PREFIX}-{year}-{row[0]:06d}"
 
 
-def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
-    return 2 * r * math.asin(math.sqrt(a))
-
-
 def find_duplicate(category: CaseCategory, lng: float | None, lat: float | None,
                    now: dt.datetime) -> int | None:
     """The id of the first open case of the same category within the radius and window."""
     if lng is None or lat is None:
         return None
-    radius = settings.WANGGE_DUPLICATE_RADIUS_M
-    dlat = radius / 111_320.0
-    dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
-    since = now - dt.timedelta(hours=settings.WANGGE_DUPLICATE_HOURS)
-    nearby = Case.objects.filter(
-        category=category, created_at__gte=since,
-        lng__range=(lng - dlng, lng + dlng), lat__range=(lat - dlat, lat + dlat),
-    ).exclude(state__in=[State.REJECTED, State.CANCELLED]).order_by("created_at")
-    return next((pk for pk, x, y in nearby.values_list("pk", "lng", "lat")
-                 if _metres(lng, lat, x, y) <= radius), None)
+    return first_within(Case.objects.filter(category=category).exclude(
+        state__in=[State.REJECTED, State.CANCELLED]), lng, lat, now)
 
 
 def _reporter_grid(actor: AbstractBaseUser) -> Grid | None:

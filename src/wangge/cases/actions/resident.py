@@ -281,11 +281,7 @@ def nearby_open(public_category: str, lng: float | None, lat: float | None,
     category = PublicCategory.objects.filter(code=public_category, active=True).first()
     if category is None or lng is None or lat is None:
         return None
-    pk = find_duplicate(category.category, lng, lat, now or timezone.now())
-    if pk is None:
-        return None
-    return (Case.objects.filter(pk=pk, confidential=False)
-            .exclude(state__in=[State.CLOSED, State.EVALUATED]).first())
+    return access.nearby_public_case(category.category, lng, lat, now or timezone.now())
 
 
 def do_public_follow(case: Case) -> None:

@@ -143,3 +143,26 @@ def test_a_confidential_small_class_is_no_public_category(spot):
         do_resident_report(public_category="test-secret", description="", source="web",
                            where=Where(lng=spot[0], lat=spot[1]))
     assert e.value.field == "public_category"
+
+
+def test_the_nearby_offer_skips_what_the_public_may_not_see_and_finds_the_next(spot):
+    """An older confidential (or finished) case of the same kind at the same spot must not
+    hide the open public one next to it."""
+    from wangge.cases.actions import nearby_open
+    from wangge.cases.models import Case
+
+    lng, lat = spot
+    kind = PublicCategory.objects.get(code="drain-blocked")
+    hidden = do_resident_report(public_category=kind.code, description="", source="web",
+                                where=Where(lng=lng, lat=lat)).case
+    Case.objects.filter(pk=hidden.pk).update(confidential=True)
+    done = do_resident_report(public_category=kind.code, description="", source="web",
+                              where=Where(lng=lng, lat=lat)).case
+    Case.objects.filter(pk=done.pk).update(state="cancelled")
+    open_one = do_resident_report(public_category=kind.code, description="", source="web",
+                                  where=Where(lng=lng, lat=lat)).case
+    found = nearby_open(kind.code, lng, lat)
+    # the open one, or an older open public one the test city already had there
+    assert found is not None and found.pk not in (hidden.pk, done.pk)
+    assert not found.confidential and found.state == "reported"
+    assert found.pk == open_one.pk or found.created_at < open_one.created_at
