@@ -164,5 +164,6 @@ def test_the_nearby_offer_skips_what_the_public_may_not_see_and_finds_the_next(s
     found = nearby_open(kind.code, lng, lat)
     # the open one, or an older open public one the test city already had there
     assert found is not None and found.pk not in (hidden.pk, done.pk)
-    assert not found.confidential and found.state == "reported"
+    assert not found.confidential
+    assert found.state not in ("closed", "evaluated", "cancelled", "rejected")
     assert found.pk == open_one.pk or found.created_at < open_one.created_at
