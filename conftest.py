@@ -30,3 +30,14 @@ def login_as(django_user_model):  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # type: ignore[no-untyped-def]
+    """The public limits count in Django's cache (per process): each test starts with none
+    counted, so a test that tries ten wrong codes never makes the next one's right code a
+    429."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 
-from wangge.cases import access, actions, queues
+from wangge.cases import access, actions, public_limits, queues
 from wangge.cases.filters import CaseFilter
 from wangge.cases.models import (
     Assignment,
@@ -25,11 +25,12 @@ from wangge.cases.models import (
 )
 from wangge.cases.notice import shown_title
 from wangge.cases.photos import open_stored
+from wangge.cases.public_text import scrub
 from wangge.cases.routing import routing_text
 from wangge.cases.urgency import CARD_NAMES, in_order
 from wangge.cases.workflow import STEPS, State
 from wangge.core.models import IdempotencyKey
-from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
+from wangge.core.schema import Code, ErrorOut, Id, ModelText, Offset, Text, responses
 from wangge.org.models import Department
 from wangge.territory.models import Grid
 
@@ -391,14 +392,25 @@ class PublicStatus(Schema):
     steps: list[dict[str, Any]]
 
 
-@public_router.get("/cases/{register_no}", response=responses(PublicStatus), auth=None,
-                   summary="事件办理进度（公开：状态与时间；书面答复须凭关注码 ?code=）")
+@public_router.get("/cases/{register_no}",
+                   response=responses({200: PublicStatus, 429: ErrorOut}), auth=None,
+                   summary="事件办理进度（公开：状态与时间；书面答复须凭关注码，"
+                           "宜用请求头 X-Follow-Code）")
 def public_status(request: HttpRequest, register_no: str, code: Code = "") -> Any:
+    # the code is better sent as the X-Follow-Code header (a query string lands in logs);
+    # wrong ones count with the status page's (429 after ten an hour from one address)
+    code = request.headers.get("X-Follow-Code", "").strip()[:16] or code
     case = access.public_case(register_no)
-    opened = access.follow_code_opens(case, code)
+    opened = False
+    if code:
+        if public_limits.too_many_wrong_codes(request):
+            raise HttpError(429, "too many wrong follow codes from this address; try later")
+        opened = access.follow_code_opens(case, code)
+        if not opened:
+            public_limits.count_wrong_code(request)
     return {"register_no": case.register_no, "category": case.category.name,
             "state": case.state, "reported_at": case.created_at, "closed_at": case.closed_at,
-            "written_reply": case.written_reply if opened else None,
+            "written_reply": scrub(case.written_reply) if opened else None,
             "steps": [{"at": e.at, "state": e.to_state} for e in access.public_steps(case)]}
 
 

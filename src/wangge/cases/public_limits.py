@@ -30,6 +30,7 @@ from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.cases.actions.resident import phone_hash
@@ -129,3 +130,27 @@ def count_resident_report(request: HttpRequest, phone: str = "", *, burst: bool 
     for name, counter in _counters(request, phone, by_address).items():
         if burst or name != "challenge":
             counter.count()
+
+
+#: follow codes tried wrong from one address in an hour before the check refuses (429): a
+#: code is 31⁸ strong, this keeps guessing it by number from being worth a try
+WRONG_CODES_PER_HOUR = 10
+
+
+def _wrong_key(request: HttpRequest) -> str:
+    return f"cases-follow-code-wrong:{client_address(request)}:{timezone.now():%Y%m%d%H}"
+
+
+def too_many_wrong_codes(request: HttpRequest) -> bool:
+    """Whether this address has tried too many wrong follow codes this hour (the status page
+    and the public status API share the count)."""
+    return (cache.get(_wrong_key(request)) or 0) >= WRONG_CODES_PER_HOUR
+
+
+def count_wrong_code(request: HttpRequest) -> None:
+    key = _wrong_key(request)
+    cache.add(key, 0, timeout=3700)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3700)

@@ -19,18 +19,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases import access, actions
+from wangge.cases import access, actions, public_limits
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.labels import STATE_LABELS
 from wangge.cases.models import Case, Rating
@@ -40,28 +37,9 @@ from wangge.cases.workflow import State
 #: register_no → follow code of the cases this browser may open (written by the report page)
 SESSION_CASES = "resident_cases"
 SESSION_KEEP = 50
-WRONG_CODES_PER_HOUR = 10
 NO_MAX = 32
 #: the level choices as big buttons, best first (Rating.Level: 5 = 非常满意)
 LEVELS = [(int(v), label) for v, label in sorted(Rating.Level.choices, reverse=True)]
-
-
-def _wrong_key(request: HttpRequest) -> str:
-    address = get_client_ip_address(request) or "unknown"
-    return f"cases-follow-code-wrong:{address}:{timezone.now():%Y%m%d%H}"
-
-
-def _too_many_wrong(request: HttpRequest) -> bool:
-    return (cache.get(_wrong_key(request)) or 0) >= WRONG_CODES_PER_HOUR
-
-
-def _count_wrong(request: HttpRequest) -> None:
-    key = _wrong_key(request)
-    cache.add(key, 0, timeout=3700)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3700)
 
 
 def _held_code(request: HttpRequest, register_no: str) -> str:
@@ -140,14 +118,14 @@ def public_status(request: HttpRequest, register_no: str = "") -> HttpResponse:
     code = request.POST.get("code", "").strip()[:16]
     if not code:
         return _onward(register_no) if register_no else _page(request, "")
-    if _too_many_wrong(request):
+    if public_limits.too_many_wrong_codes(request):
         return render(request, "cases/status.html", {
             "no": register_no, "limited": True, "levels": LEVELS}, status=429)
     case = _find(register_no)
     if case is not None and access.follow_code_opens(case, code):
         _hold(request, case)
         return _onward(case.register_no)
-    _count_wrong(request)
+    public_limits.count_wrong_code(request)
     return _page(request, register_no)  # a wrong code answers as no code
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -86,6 +87,7 @@ def test_a_wrong_code_answers_exactly_as_no_code(replied) -> None:
     none = status(no)
     for wrong in ("", "WRONG", code[:-1], code + "X", code[::-1] if code[::-1] != code else "Z",
                   " ", "%" * 8):
+        cache.clear()  # the wrong-code limit (tested on its own) is not what this is about
         r = status(no, code=wrong)
         assert r.status_code == 200 and r.json() == none.json(), wrong
         assert page(no, code=wrong) == page(no)
@@ -169,3 +171,15 @@ def test_the_public_api_answers_only_for_kinds_residents_can_choose(login_as, sp
     assert Client().get(f"/api/v1/public/cases/{internal.register_no}").status_code == 404
     assert Client().get(f"/api/v1/public/cases/{public.register_no}").status_code == 200
     assert PublicCategory.objects.filter(category=public.category, active=True).exists()
+
+
+def test_the_public_api_takes_the_code_in_a_header_and_limits_wrong_ones(replied) -> None:
+    no, code = replied["register_no"], replied["follow_code"]
+    right = Client().get(f"/api/v1/public/cases/{no}", HTTP_X_FOLLOW_CODE=code).json()
+    assert right["written_reply"]
+    for _ in range(10):
+        wrong = Client().get(f"/api/v1/public/cases/{no}", HTTP_X_FOLLOW_CODE="WRONGCOD")
+        assert wrong.status_code == 200 and wrong.json()["written_reply"] is None
+    limited = Client().get(f"/api/v1/public/cases/{no}", HTTP_X_FOLLOW_CODE=code)
+    assert limited.status_code == 429
+    assert Client().get(f"/api/v1/public/cases/{no}").status_code == 200  # steps stay open
