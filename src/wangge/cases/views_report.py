@@ -9,12 +9,15 @@ and remembers in the session what this browser reported (`resident_cases`: regis
 number → follow code, read by the status page so the reporter sees the reply and rates
 without retyping) and followed (`followed_cases`).
 
-Retries: the form carries a client key; a double tap or a resubmit after a network error
-answers the first case (the action replays it) — never a second one, never a captcha.
+Retries: the form carries a client key (the page's uuid4 hex, nothing else accepted); a
+double tap or a resubmit after a network error answers the first case (the action replays
+it) — never a second one, never a captcha — but only to the browser that made it: the same
+key from elsewhere gets 409 and learns nothing.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +30,7 @@ from wangge.cases import access, actions, public_limits
 from wangge.cases.actions.resident import replayed_report
 from wangge.cases.errors import CaseError
 from wangge.cases.forms_report import (
+    CLIENT_KEY,
     CONTACT_ANONYMOUS,
     WHERE_BUILDING,
     WHERE_GRID,
@@ -134,16 +138,22 @@ def report(request: HttpRequest) -> HttpResponse:
     anonymous = request.POST.get("contact_mode") == CONTACT_ANONYMOUS
     phone = "" if anonymous else request.POST.get("contact_phone", "")[:20]
     decision = public_limits.check_resident_limits(request, phone)
-    key = request.POST.get("client_key", "")[:64]
+    key = request.POST.get("client_key", "")
+    key = key if re.fullmatch(CLIENT_KEY, key) else ""
     challenge = decision.challenge and request.session.get(SESSION_PASSED) != key
     form = ReportForm(request.POST or None, categories=access.public_categories()
                       .select_related("category").order_by("order", "code"),
                       where_choices=_where_choices(grid, building), challenge=challenge)
     status = 200
     if request.method == "POST":
-        if (earlier := replayed_report(key)) is not None:  # a retry: its first case
-            _remember(request, earlier)
-            return redirect("report:done")
+        if (earlier := replayed_report(key)) is not None:
+            # a retry from the browser that made it answers its case; the same key from any
+            # other browser learns nothing (the follow code is the case's secret)
+            if earlier.register_no in request.session.get(SESSION_CASES, {}):
+                _remember(request, earlier)
+                return redirect("report:done")
+            return _notice(request, _("已经提交过"),
+                           _("这份表单已经提交过了。如需再反映，请重新打开页面填写。"), 409)
         if decision.refused:
             return _limited(request, decision.refused)
         made = _made(request, form, grid, building, token, phone, anonymous, challenge)

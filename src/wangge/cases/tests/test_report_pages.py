@@ -166,9 +166,23 @@ def test_the_same_form_sent_twice_makes_one_case(spot) -> None:
     again = client.post("/report/", data)  # a double tap or a resend after a network error
     assert first.status_code == again.status_code == 302
     assert Case.objects.count() == before + 1
-    other_browser = Client()  # the same key from elsewhere answers the same case too
-    assert other_browser.post("/report/", data).status_code == 302
-    assert Case.objects.count() == before + 1
+    # the same key from elsewhere makes nothing and learns nothing (not the follow code)
+    elsewhere = Client().post("/report/", data)
+    assert elsewhere.status_code == 409 and Case.objects.count() == before + 1
+    case = ResidentReport.objects.get(client_key=data["client_key"]).case
+    assert case.follow_code not in elsewhere.content.decode()
+    assert case.register_no not in elsewhere.content.decode()
+
+
+def test_a_key_that_is_not_the_pages_own_is_refused(spot) -> None:
+    """A form cannot name another channel's key (an Open311 client's `o311:<user>:<key>`)
+    and read that case's number and follow code back."""
+    client = Client()
+    data = form_data(client, lng=spot[0], lat=spot[1], client_key="o311:1:ORDER-0001")
+    before = Case.objects.count()
+    answer = client.post("/report/", data)
+    assert answer.status_code == 422 and "表单已失效" in answer.content.decode()
+    assert Case.objects.count() == before
 
 
 def test_a_case_nearby_is_offered_and_following_it_is_recorded(spot) -> None:
