@@ -325,7 +325,9 @@ def scenarios(now: dt.datetime, code: str) -> list[dict[str, Any]]:
             ("1 d, yesterday", 1, 1, None, None), ("7 d, a month ago", 30, 7, None, None),
             ("30 d, 200 d ago, service_code", 200, 30, code, None),
             ("30 d, 200 d ago, status=open", 200, 30, None, "open"),
-            ("all 400 d", 0, 400, None, None), ("all 400 d, status=open", 0, 400, None, "open")]
+            # a range spans at most 90 days (the spec; 400 beyond): the oldest stretch
+            ("90 d, 300 d ago", 300, 90, None, None),
+            ("90 d, 300 d ago, status=open", 300, 90, None, "open")]
     out = []
     for name, ago, length, service, status in plan:
         end = now - dt.timedelta(days=ago)
