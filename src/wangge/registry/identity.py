@@ -173,6 +173,12 @@ def normalise_phone(value: str) -> str:
     raise IdentityError("not a mainland mobile or landline number")
 
 
+def mask_name(name: str) -> str:
+    """``张**``: the family name and stars, for lists and messages."""
+    name = name.strip()
+    return (name[:1] + "*" * max(1, len(name) - 1)) if name else ""
+
+
 def mask_id_number(value: str) -> str:
     """``430281********123X``: first 6 and last 4 characters kept, the rest starred.
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from wangge.fieldwork.access import public_place
 from wangge.fieldwork.models import Upload
 from wangge.org.access import (
     TERRITORY_READ_ROLES,
@@ -275,15 +276,10 @@ def public_place_by_qr(token: str) -> tuple[Grid, Building | None]:
     """(basic grid, building or None) behind a grid's or a building's QR code, for the
     signed-out service hall (the QR page links here with its token). 404 for an unknown
     code, or a grid code that is not a basic grid (nobody to send)."""
-    token = (token or "").strip()
-    if token:
-        grid = Grid.objects.filter(qr_token=token, level=Level.BASIC).first()
-        if grid is not None:
-            return grid, None
-        building = Building.objects.select_related("grid").filter(qr_token=token).first()
-        if building is not None:
-            return building.grid, building
-    raise Http404("unknown code")
+    grid, building = public_place(token=(token or "").strip())
+    if grid is None:
+        raise Http404("unknown code")
+    return grid, building
 
 
 def public_communities() -> QuerySet[Grid]:

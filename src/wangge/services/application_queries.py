@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wangge.services.actions.applicant import mask_name
+from wangge.registry.identity import mask_name
 from wangge.services.actions.applications import verdicts
 from wangge.services.actions.reads import do_log_file_read
 from wangge.services.models import Application, MaterialCheck, MaterialFile

@@ -36,7 +36,7 @@ from wangge.cases.errors import CaseError
 from wangge.cases.models import Case, PublicCategory, ResidentReport
 from wangge.cases.workflow import FINAL, State
 from wangge.core import crypto
-from wangge.registry.identity import IdentityError, mask_phone, normalise_phone
+from wangge.registry.identity import IdentityError, mask_name, mask_phone, normalise_phone
 from wangge.registry.models import Building
 from wangge.territory import lookup
 from wangge.territory.models import Grid
@@ -45,12 +45,6 @@ NAME_MAX = 50
 EMAIL_MAX = 100
 ADDRESS_MAX = ResidentReport._meta.get_field("address").max_length or 200
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}$")
-
-
-def mask_name(name: str) -> str:
-    """张** : the family name and stars."""
-    name = name.strip()
-    return (name[:1] + "*" * max(1, len(name) - 1)) if name else ""
 
 
 def mask_email(email: str) -> str:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from wangge.cases.geo import metres
 from wangge.core import audit
 from wangge.core.outbox import enqueue
 from wangge.fieldwork import access
@@ -118,14 +119,6 @@ def is_late(local: dt.datetime, rule: FieldRule | None) -> bool:
     limit = dt.datetime.combine(local.date(), start, tzinfo=local.tzinfo) + dt.timedelta(
         minutes=grace)
     return local > limit
-
-
-def metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 def place_of(grid: Grid, rule: FieldRule | None, lng: float | None, lat: float | None) -> str:

@@ -21,12 +21,6 @@ from wangge.services.models import Application
 NAME_MAX = Application._meta.get_field("applicant_name").max_length or 50
 
 
-def mask_name(name: str) -> str:
-    """张** : the family name and stars, for lists and messages."""
-    name = name.strip()
-    return (name[:1] + "*" * max(1, len(name) - 1)) if name else ""
-
-
 def _field(applicant: dict[str, Any], key: str) -> str:
     value = applicant.get(key)
     if value is not None and not isinstance(value, str | int):

@@ -34,9 +34,10 @@ from wangge.cases.errors import CaseError
 from wangge.cases.photos import check_photo
 from wangge.core import audit, idempotency, outbox
 from wangge.org.access import can_see_path, in_reach
+from wangge.registry.identity import mask_name
 from wangge.registry.models import Resident
 from wangge.services import access
-from wangge.services.actions.applicant import mask_name, sealed_applicant
+from wangge.services.actions.applicant import sealed_applicant
 from wangge.services.actions.clocks import prereview_deadline
 from wangge.services.actions.numbers import APPLICATION_PREFIX, next_no
 from wangge.services.errors import IllegalStep, ServiceError
