@@ -17,6 +17,22 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = "/usr/lib/chromium/chromium"
+
+
+def _patient_expect() -> None:
+    """Playwright's `expect` waits on a condition for 5 s by default. Here the browser, the
+    server, the database and CI's other lane share two cores, and a page after a POST (a
+    rating that reopens a case, a report with a photo) was seen to need longer under that
+    load: wait on the same conditions, for up to 20 s. A fast page answers as fast as
+    before; only a real failure takes longer to report."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # the browser tests skip themselves without playwright
+        return
+    expect.set_options(timeout=20_000)
+
+
+_patient_expect()
 BIN = Path(sys.executable).parent
 
 
