@@ -246,7 +246,8 @@ def done(request: HttpRequest) -> HttpResponse:
     """The register number and follow code of the last report made in this browser."""
     no = request.session.get(SESSION_LAST, "")
     code = request.session.get(SESSION_CASES, {}).get(no)
-    case = Case.objects.select_related("category").filter(register_no=no).first() if code else None
+    case = (access.public_cases().select_related("category").filter(register_no=no).first()
+            if code else None)
     return render(request, "cases/public/done.html", {
         "case": case, "follow_code": code, "what": summary(case)["category"] if case else ""})
 
