@@ -19,6 +19,7 @@
     wangge fieldwork plans [--date D] | areas --grid CODE | seed   day plans, patrol areas
     wangge services import FILE [--user U] [--draft]   the service catalogue (.json / .xlsx)
     wangge services export [-o FILE] [--format json|xlsx] | reindex   catalogue, search index
+    wangge simulate hotline-12345|city-management --port P [...]   a peer system to talk to
     wangge manage ...                       any Django management command
 """
 
@@ -30,7 +31,7 @@ import sys
 #: subcommands that are our own management commands
 COMMANDS = ("serve", "setup", "demo", "grids", "tokens", "qr", "registry", "keys", "calendar",
             "sla", "worker", "subscriptions", "backup", "restore", "analytics", "fieldwork",
-            "services")
+            "services", "simulate")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -304,6 +304,9 @@ WANGGE_OUTBOX_SENDERS = {
     "webhook": "wangge.integration.senders.WebhookSender",
     # SLA warnings and breaches → in-app notifications to the people responsible
     "responsible": "wangge.integration.senders.ResponsibleSender",
+    # the adapters of external systems (docs/external-systems.md): an Adapter row's kind
+    "hotline_12345": "wangge.integration.adapters.hotline_12345.Sender",
+    "city_management": "wangge.integration.adapters.city_management.Sender",
 }
 # Periodic jobs: dotted paths to callables taking no argument or `now`, run by one worker
 # at a time every `--sweep-every` seconds. WANGGE_WORKER_JOBS (comma-separated) replaces it.
@@ -311,7 +314,8 @@ WANGGE_WORKER_JOBS: list[str] = (
     [j.strip() for j in os.environ["WANGGE_WORKER_JOBS"].split(",") if j.strip()]
     if "WANGGE_WORKER_JOBS" in os.environ
     else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans",
-          "wangge.services.jobs.sweep", "wangge.analytics.jobs.rollup"]
+          "wangge.services.jobs.sweep", "wangge.analytics.jobs.rollup",
+          "wangge.integration.reconcile.reconcile"]
 )
 
 LOGGING = {

@@ -12,6 +12,8 @@ urlpatterns = [
     path("console/cases/", include("wangge.cases.urls")),
     path("console/calendar/", include("wangge.workcal.urls")),
     path("console/outbox/", include("wangge.integration.urls")),
+    path("console/systems/", include("wangge.integration.systems_urls")),
+    path("integration/systems/", include("wangge.integration.inbound_urls")),
     path("console/fieldwork/", include("wangge.fieldwork.urls")),
     path("console/services/", include("wangge.services.urls")),
     path("app/", include("wangge.fieldwork.app_urls")),

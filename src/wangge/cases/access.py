@@ -186,7 +186,11 @@ def actor_kinds(user: AnyUser, case: Case) -> set[Actor]:
         return kinds
     if can_see_path(user, case.grid.path, DISPATCH_ROLES_AT[case.handling_level]):
         kinds.add(Actor.DISPATCH)
-    if case.department_id and case.department_id in user_department_ids(user):
+    if case.department_id and (
+            case.department_id in user_department_ids(user)
+            # an external system (a login without roles) acts through its service user on
+            # the cases transferred to it; people with roles never cost this query
+            or (not current_roles(user) and case.department.service_user_id == user.pk)):
         kinds.add(Actor.DEPARTMENT)
     if case.grid_id in worker_grid_ids(user):
         kinds.add(Actor.GRID_WORKER)

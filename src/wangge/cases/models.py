@@ -533,3 +533,67 @@ class FeedbackRule(models.Model):
 
     def __str__(self) -> str:
         return f"reopen {self.reopen_levels} ≤{self.reopen_within_days}d ×{self.max_reopens}"
+
+
+class ExternalOrder(models.Model):
+    """转办单: one transfer of a case to an external system (a 12345 工单 or a 数字城管 案卷),
+    or one order an external system sent us for on-site work (direction `in`).
+
+    Its state is the other side's view of the order as we last heard it (their call-backs,
+    or what reconciliation saw); the case keeps its own state in our loop. Written only by
+    `cases.actions.external`; the integration app sends and receives, and calls those."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("转出")
+        IN = "in", _("转入")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        ACCEPTED = "accepted", _("受理")
+        DISPATCHED = "dispatched", _("派遣")
+        IN_PROGRESS = "in_progress", _("处置中")
+        HANDLED = "handled", _("已处置")
+        CHECKING = "checking", _("核查")
+        CLOSED = "closed", _("结案")
+        RETURNED = "returned", _("退回")
+        FAILED = "failed", _("发送失败")
+        #: an order they sent us: in our loop as a case, then our reply on its way back
+        RECEIVED = "received", _("已接收")
+        REPLIED = "replied", _("已回复")
+
+    case = models.ForeignKey(Case, verbose_name=_("事件"), on_delete=models.CASCADE,
+                             related_name="external_orders")
+    system = models.ForeignKey(Department, verbose_name=_("外部系统"), on_delete=models.PROTECT,
+                               related_name="+")
+    direction = models.CharField(_("方向"), max_length=4, choices=Direction.choices,
+                                 default=Direction.OUT)
+    #: 工单编号 / 案卷编号 as we number it (the register number; `-2`… on a later transfer)
+    our_no = models.CharField(_("我方编号"), max_length=32)
+    #: the other side's order number, once they have answered
+    their_no = models.CharField(_("对方工单号"), max_length=40, blank=True)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices,
+                             default=State.PENDING)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    #: the last exchange with the other side (a send, an answer, a call-back)
+    exchanged_at = models.DateTimeField(_("最近交互"), null=True, blank=True)
+    last_note = models.TextField(_("最近交互说明"), blank=True)
+    #: reconciliation: their state as their status query last answered ("unknown": they do
+    #: not know the order), and when; differs from `state` → drift shown on the console
+    their_state = models.CharField(_("对方状态（对账）"), max_length=16, blank=True)
+    checked_at = models.DateTimeField(_("对账时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("转办单")
+        verbose_name_plural = _("转办单")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "our_no"], name="external_order_our_no"),
+            models.UniqueConstraint(fields=["system", "their_no"], name="external_order_their_no",
+                                    condition=~models.Q(their_no="")),
+        ]
+        indexes = [models.Index(fields=["system", "state"], name="external_order_state")]
+
+    def __str__(self) -> str:
+        return f"{self.our_no} → {self.system_id} ({self.state})"

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from wangge.core.models import OutboxMessage
 from wangge.org.models import Department
 
-__all__ = ["ApiToken", "Delivery", "JobRun", "OutboxMessage", "Subscription"]
+__all__ = ["Adapter", "ApiToken", "CategoryMapping", "Delivery", "InboundCall", "JobRun",
+           "OutboxMessage", "Subscription"]
 
 
 class ApiToken(models.Model):
@@ -142,3 +143,107 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Adapter(models.Model):
+    """One configured external system (12345, 数字城管 …): how we talk to it, as data.
+
+    `kind` picks the adapter (its format and senders, WANGGE_ADAPTERS); the department is
+    the system in our org (kind `external`, with the service user its call-backs act as).
+    The secret signs what we send and checks what it sends (HMAC-SHA256), sealed at rest.
+    Saving an adapter keeps its subscription (the outbox routing to its sender) in step."""
+
+    class Kind(models.TextChoices):
+        HOTLINE_12345 = "hotline_12345", _("12345市民服务热线")
+        CITY_MANAGEMENT = "city_management", _("数字城管")
+
+    system = models.OneToOneField(
+        Department, verbose_name=_("外部系统"), on_delete=models.PROTECT, related_name="adapter",
+        limit_choices_to={"kind": Department.Kind.EXTERNAL},
+    )
+    kind = models.CharField(_("接口类型"), max_length=32, choices=Kind.choices)
+    #: base URL of their interface; the adapter appends its paths (docs/external-systems.md)
+    endpoint = models.URLField(_("接口地址"), max_length=500)
+    secret_enc = models.BinaryField(_("签名密钥（密文）"), null=True, blank=True, editable=False)
+    #: field options, e.g. {"pass_phone": false, "status_query": true, "reconcile_every_s": 600}
+    options = models.JSONField(_("字段选项"), default=dict, blank=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("外部系统接口")
+        verbose_name_plural = _("外部系统接口")
+
+    def __str__(self) -> str:
+        return f"{self.system} ({self.kind})"
+
+    def option(self, name: str, default: object = None) -> object:
+        return (self.options or {}).get(name, default)
+
+
+class CategoryMapping(models.Model):
+    """Our small class → their type codes, per adapter (data the dispatcher can fix).
+
+    12345: `their_code` is their 事项分类 code, `their_kind` the 诉求类型 (咨询, 求助, 投诉,
+    举报, 建议, 表扬). 数字城管: `their_parent_code` the 大类, `their_code` the 小类,
+    `their_kind` 部件 or 事件."""
+
+    adapter = models.ForeignKey(Adapter, verbose_name=_("接口"), on_delete=models.CASCADE,
+                                related_name="mappings")
+    category = models.ForeignKey("cases.CaseCategory", verbose_name=_("我方小类"),
+                                 on_delete=models.CASCADE, related_name="+")
+    their_code = models.CharField(_("对方分类编码"), max_length=32)
+    their_parent_code = models.CharField(_("对方大类编码"), max_length=32, blank=True)
+    their_name = models.CharField(_("对方分类名称"), max_length=100, blank=True)
+    their_kind = models.CharField(_("对方类型"), max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = _("分类映射")
+        verbose_name_plural = _("分类映射")
+        constraints = [models.UniqueConstraint(fields=["adapter", "category"],
+                                               name="mapping_once_per_category")]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} → {self.their_code}"
+
+
+class InboundCall(models.Model):
+    """Every call an external system made to us (a status call-back, an order), accepted or
+    refused: the console's exchange log, and what makes a repeated call-back act once
+    (unique per system and their event id)."""
+
+    class Kind(models.TextChoices):
+        CALLBACK = "callback", _("状态回调")
+        ORDER = "order", _("来单")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("已处理")
+        UNCHANGED = "unchanged", _("无变化")
+        DUPLICATE = "duplicate", _("重复")
+        REFUSED = "refused", _("拒绝")
+
+    adapter = models.ForeignKey(Adapter, verbose_name=_("接口"), on_delete=models.CASCADE,
+                                related_name="inbound_calls")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    #: their id of this call (call-backs), or the order number (orders); blank when refused
+    #: before it could be read
+    event_id = models.CharField(_("回调编号"), max_length=64, blank=True)
+    order_no = models.CharField(_("工单号"), max_length=40, blank=True)
+    status = models.CharField(_("状态"), max_length=16, blank=True)
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(_("响应码"))
+    reason = models.TextField(_("原因"), blank=True)
+    #: the body as received (size-capped), for the operator reading a refusal
+    body = models.TextField(_("内容"), blank=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("外部来访")
+        verbose_name_plural = _("外部来访")
+        constraints = [models.UniqueConstraint(
+            fields=["adapter", "kind", "event_id"], name="inbound_call_once",
+            condition=models.Q(outcome__in=["applied", "unchanged"]))]
+        indexes = [models.Index(fields=["adapter", "-received_at"], name="inbound_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.adapter_id} {self.kind} {self.event_id} {self.outcome}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from wangge.cases import access
 from wangge.cases.actions import clocks
 from wangge.cases.actions.common import LEVEL_ABOVE, record_event
+from wangge.cases.actions.external import on_case_closed, open_transfer
 from wangge.cases.actions.rating import do_rate
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import Assignment, Case, Consultation, Supervision
@@ -52,6 +53,11 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
         case.save()
         clocks.on_transition(case, action, timezone.now())
         record_event(case, actor, action, before, note, **extra)
+        if action == "dispatch" and case.department is not None \
+                and case.department.is_external:
+            open_transfer(case, case.department)  # 转12345 / 数字城管: the adapter sends it
+        elif action == "close":
+            on_case_closed(case)  # the reply to a system that sent us this case
     return case
 
 

@@ -161,21 +161,32 @@ def do_route_pending(*, limit: int, now: datetime | None = None) -> Routed:
     messages pending and no delivery behind, and a repeat creates nothing twice (the
     (message, subscription) constraint)."""
     now = now or timezone.now()
-    subs = list(Subscription.objects.filter(active=True))
+    subs = list(Subscription.objects.filter(active=True).select_related("external_system"))
     with transaction.atomic():
         msgs = list(skip_locked(OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING).order_by("id")).values_list("id", "topic")[:limit])
+            status=OutboxMessage.Status.PENDING).order_by("id")).values_list(
+                "id", "topic", "payload")[:limit])
         if not msgs:
             return Routed(0, 0)
         rows = [Delivery(message_id=mid, subscription_id=s.pk, next_attempt_at=now)
-                for mid, topic in msgs for s in subs if s.matches(topic)]
+                for mid, topic, payload in msgs for s in subs
+                if s.matches(topic) and _for_system(s, payload)]
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         routed = {d.message_id for d in rows}
         for status, ids in ((OutboxMessage.Status.ROUTED, routed),
-                            (OutboxMessage.Status.DONE, {m for m, _ in msgs} - routed)):
+                            (OutboxMessage.Status.DONE, {m for m, _, _ in msgs} - routed)):
             if ids:
                 OutboxMessage.objects.filter(id__in=ids).update(status=status, routed_at=now)
     return Routed(len(msgs), len(rows))
+
+
+def _for_system(sub: Subscription, payload: object) -> bool:
+    """A message addressed to one external system (`case.transfer`: payload "system") goes
+    only to the subscriptions feeding that system; every other message to all that match."""
+    system = payload.get("system") if isinstance(payload, dict) else None
+    if system is None or sub.external_system is None:
+        return True
+    return sub.external_system.code == system
 
 
 # --- deliveries: claim, record, release, retry --------------------------------------------
