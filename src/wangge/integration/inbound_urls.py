@@ -1,7 +1,12 @@
 """What external systems call (docs/external-systems.md): status call-backs and orders."""
 
-from django.urls import path  # noqa: F401 (the inbound slice fills this in)
+from django.urls import path
+
+from wangge.integration import inbound
 
 app_name = "integration_inbound"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:code>/callbacks", inbound.callbacks, name="callbacks"),
+    path("<slug:code>/work-orders", inbound.work_orders, name="work_orders"),
+]
