@@ -30,6 +30,7 @@ from wangge.demo.caseload import CaseLoad, load_demo_cases
 from wangge.demo.catalogue import load_demo_catalogue
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import EXTERNAL_SYSTEMS, LINE_DEPARTMENTS
+from wangge.demo.external import ExternalLoad, load_demo_external_systems
 from wangge.demo.fieldwork import FieldworkLoad, load_demo_fieldwork
 from wangge.demo.people import generate_register
 from wangge.demo.public_channels import load_public_channels
@@ -101,6 +102,7 @@ class LoadReport:
     fieldwork: FieldworkLoad | None = None
     services: dict[str, int] | None = None
     public: dict[str, int] | None = None
+    external: ExternalLoad | None = None
 
 
 #: residents `make demo` loads: 2% of Liling's million, enough to feel real, loaded in
@@ -116,10 +118,13 @@ DEFAULT_FIELDWORK_DAYS = 400
 def load_demo(
     *, seed: int = 2026, scale: str = "liling", residents: int = DEFAULT_RESIDENTS,
     cases: int = DEFAULT_CASES, progress: Callable[[str, int], None] | None = None,
-    fieldwork_days: int | None = None,
+    fieldwork_days: int | None = None, external_systems: bool = False,
 ) -> LoadReport:
     """`fieldwork_days`: days of fieldwork before today (default: DEFAULT_FIELDWORK_DAYS
-    for Liling, none for the province, whose 100,000 workers would take hours)."""
+    for Liling, none for the province, whose 100,000 workers would take hours).
+    `external_systems`: the 12345 and 数字城管 adapters (pointing at `make demo`'s
+    simulators), their mappings and the duty rules that send cases to them, last (`wangge
+    demo load` does; the test session's city keeps its line departments' rules)."""
     if fieldwork_days is None:
         fieldwork_days = DEFAULT_FIELDWORK_DAYS if scale == "liling" else 0
     specs = generate_city(seed=seed, scale=scale)
@@ -156,8 +161,10 @@ def load_demo(
         # the public channels over that year: resident reports, ratings and reopens,
         # residents' opinions and questions (after the cases and the grid workers' opinions)
         public = load_public_channels(seed=seed) if cases else None
+        # after all history: only cases dispatched from now on are transferred
+        external = load_demo_external_systems() if external_systems else None
     return LoadReport(grids=len(specs), people=people, register=counts, cases=history,
-                      fieldwork=field, services=services, public=public)
+                      fieldwork=field, services=services, public=public, external=external)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:

@@ -121,6 +121,39 @@ def do_set_mapping(adapter: Adapter, category: CaseCategory, *, their_code: str,
     return mapping
 
 
+#: the keys of a mapping table's row (`integration/mappings/*.json`); others (`our_name`,
+#: for the reader) are ignored
+MAPPING_KEYS = ("their_code", "their_parent_code", "their_name", "their_kind")
+
+
+@transaction.atomic
+def do_load_mappings(adapter: Adapter, rows: list[dict[str, Any]], *,
+                     actor: AbstractBaseUser | None = None) -> int:
+    """Load a mapping table (rows of `category` = our small class code plus MAPPING_KEYS)
+    through do_set_mapping: new rows are added, mapped classes changed, others kept. Every
+    row is checked first: an unknown or large class or a blank code refuses the whole table
+    (AdapterError naming the row), nothing written. Returns the number of rows loaded."""
+    codes = [str(row.get("category") or "") for row in rows]
+    smalls = {c.code: c for c in CaseCategory.objects.filter(code__in=codes)}
+    seen: set[str] = set()
+    for i, (code, row) in enumerate(zip(codes, rows, strict=True)):
+        category = smalls.get(code)
+        if category is None:
+            raise AdapterError("category", f"row {i + 1}: no category {code!r}")
+        if category.parent_id is None:
+            raise AdapterError("category", f"row {i + 1}: {code} is a large class; "
+                                           "map its small classes")
+        if code in seen:
+            raise AdapterError("category", f"row {i + 1}: {code} is mapped twice")
+        seen.add(code)
+        if not str(row.get("their_code") or "").strip():
+            raise AdapterError("their_code", f"row {i + 1} ({code}): required")
+    for code, row in zip(codes, rows, strict=True):
+        do_set_mapping(adapter, smalls[code], actor=actor,
+                       **{key: str(row.get(key) or "") for key in MAPPING_KEYS})
+    return len(rows)
+
+
 @transaction.atomic
 def do_delete_mapping(mapping: CategoryMapping, *, actor: AbstractBaseUser | None = None) -> None:
     audit.record("adapter.mapping_delete", actor=actor, object_type="adapter",

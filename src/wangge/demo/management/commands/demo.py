@@ -36,6 +36,10 @@ class Command(BaseCommand):
         load.add_argument("--fieldwork-days", type=int, default=None,
                           help="days of grid workers' fieldwork before today (default "
                                f"{DEFAULT_FIELDWORK_DAYS} for liling, 0 for province)")
+        load.add_argument("--no-external-systems", dest="external_systems",
+                          action="store_false",
+                          help="no 12345 / 数字城管 adapters, mappings or duty rules to them "
+                               "(default: adapters pointing at `make demo`'s simulators)")
         load.add_argument("--if-empty", action="store_true",
                           help="do nothing when grids already exist")
         sub.add_parser("logins", help="list the demo logins and their password")
@@ -61,7 +65,8 @@ class Command(BaseCommand):
 
         report = load_demo(seed=opts["seed"], scale=opts["scale"], residents=opts["residents"],
                            cases=opts["cases"], progress=tick,
-                           fieldwork_days=opts["fieldwork_days"])
+                           fieldwork_days=opts["fieldwork_days"],
+                           external_systems=opts["external_systems"])
         bar.close()
         history = report.cases
         cases = (f"{history.cases} cases ({history.events} timeline events; "
@@ -70,11 +75,16 @@ class Command(BaseCommand):
         field = report.fieldwork
         fieldwork = (f"; fieldwork {field.since}..{field.until}: " + ", ".join(
             f"{n} {name}" for name, n in field.counts.items()) if field else "")
+        ext = report.external
+        external = ("; external systems: " + ", ".join(
+            f"{code} at {url} ({ext.mappings.get(code, 0)} mappings)"
+            for code, url in ext.adapters.items()) if ext and ext.adapters else "")
         public = ("; public channels: " + ", ".join(
             f"{n} {name}" for name, n in report.public.items()) if report.public else "")
         self.stdout.write(self.style.SUCCESS(
             f"loaded {report.grids} grids, {report.people} staff, "
-            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork}{public} in "
+            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork}{public}"
+            f"{external} in "
             f"{time.monotonic() - started:.1f} s"
         ))
         self.stdout.write("demo logins: `wangge demo logins`")
