@@ -24,6 +24,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "photos": _("上传照片"), "sla_warning": _("时限预警"), "sla_breach": _("时限超时"),
     "sla_deadline": _("期限确定"),
     "rate": _("满意度评价"), "reopen": _("不满意重办"),
+    "transfer_sent": _("已转外部系统"), "transfer_failed": _("转外部系统失败"),
+    "transfer_resend": _("重新转送"), "external_status": _("外部系统反馈"),
+    "external_received": _("外部系统来单"), "external_replied": _("已回复外部系统"),
 }
 FIELD_LABELS: dict[str, Promise] = {
     "reason": _("理由"), "feedback": _("处置情况"), "reply": _("书面答复内容"),
