@@ -31,9 +31,15 @@ demo: $(STAMP) $(NODE_STAMP)
 	@echo "  wangge console: http://$(HOST):$(PORT)/"
 	@$(BIN)/wangge demo logins
 	@echo
-	@# The worker (docs/worker.md) runs beside the web server and stops when it does.
+	@# The worker (docs/worker.md) and the simulated 12345 and 数字城管 (docs/simulators.md;
+	@# the demo's adapters point at them) run beside the web server and stop when it does.
 	$(BIN)/wangge worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/wangge simulate hotline-12345 --port 8611 \
+		--callback-url http://$(HOST):$(PORT)/integration/systems/hotline_12345 & hotline=$$!; \
+	$(BIN)/wangge simulate city-management --port 8612 \
+		--callback-url http://$(HOST):$(PORT)/integration/systems/city_management & city=$$!; \
+	trap 'kill $$worker $$hotline $$city 2>/dev/null; wait $$worker $$hotline $$city' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/wangge serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when we can (root + apt), else the
