@@ -320,3 +320,27 @@ def test_a_refused_call_writes_no_timeline(client: Client, adapter: Adapter,
     callback(client, status_body(order.our_no, "派遣", "cb-1"), secret="wrong")
     step(client, order, "办结", "cb-2")
     assert CaseEvent.objects.filter(case=order.case).count() == before
+
+
+def test_a_racing_repeat_rolls_back_and_answers_duplicate(
+        client: Client, adapter: Adapter, order: ExternalOrder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers take the same event at once: both pass the look-up, one commits first.
+    The other's change fails on the log's unique constraint and is rolled back whole."""
+    from wangge.integration.actions import inbound
+
+    assert step(client, order, "受理", "cb-1").json() == {"result": "applied"}
+    real_seen, looks = inbound._seen, []
+
+    def blind_first(*args: Any) -> bool:  # the first look-up ran before the other committed
+        looks.append(args)
+        return False if len(looks) == 1 else real_seen(*args)
+
+    monkeypatch.setattr(inbound, "_seen", blind_first)
+    r = step(client, order, "派遣", "cb-1")
+    assert r.status_code == 200 and r.json() == {"result": "duplicate"}
+    order, case = refresh(order)
+    assert order.state == ExternalOrder.State.ACCEPTED and case.state == State.DISPATCHED
+    assert case.events.filter(action="external_status").count() == 1
+    assert not case.events.filter(action__in=["accept", "start"]).exists()
+    assert [c.outcome for c in calls(adapter)] == ["applied", "duplicate"]
