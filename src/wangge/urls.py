@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/outbox/", include("wangge.integration.urls")),
     path("console/systems/", include("wangge.integration.systems_urls")),
     path("integration/systems/", include("wangge.integration.inbound_urls")),
+    path("integration/attachments/", include("wangge.integration.attachment_urls")),
     path("console/fieldwork/", include("wangge.fieldwork.urls")),
     path("console/services/", include("wangge.services.urls")),
     path("app/", include("wangge.fieldwork.app_urls")),

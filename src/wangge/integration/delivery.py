@@ -75,8 +75,10 @@ def deliver_due(worker: str, *, batch: int, stopping: Callable[[], bool],
 
 def _send_one(delivery: Delivery, worker: str, tally: Tally) -> None:
     msg, sub = delivery.message, delivery.subscription
+    sender: senders.Sender | None = None
     try:
-        outcome = senders.get_sender(sub.kind).send(msg, sub)
+        sender = senders.get_sender(sub.kind)
+        outcome = sender.send(msg, sub)
     except Exception as e:
         # a sender bug, or a kind removed from the settings: retry later, keep the reason
         log.exception("sender %r failed on delivery %d", sub.kind, delivery.pk)
@@ -89,6 +91,7 @@ def _send_one(delivery: Delivery, worker: str, tally: Tally) -> None:
     elif status == Delivery.Status.DEAD:
         tally.dead += 1
         log.warning("%s dead after %d attempts: %s", where, delivery.attempts, outcome.error)
+        _on_dead(sender, delivery, outcome.error)
     elif status == Delivery.Status.PENDING:
         tally.retried += 1
         log.info("%s failed (attempt %d), will retry: %s", where, delivery.attempts,
@@ -96,3 +99,16 @@ def _send_one(delivery: Delivery, worker: str, tally: Tally) -> None:
     else:
         log.info("%s: lease lost before the outcome was written; another worker has it",
                  where)
+
+
+def _on_dead(sender: senders.Sender | None, delivery: Delivery, error: str) -> None:
+    """A sender that keeps state of its own about a message (an adapter's order) hears that
+    the delivery is dead: `on_dead(message, subscription, error)`, if it has one."""
+    hook = getattr(sender, "on_dead", None)
+    if hook is None:
+        return
+    try:
+        hook(delivery.message, delivery.subscription, error)
+    except Exception:
+        log.exception("on_dead of %r failed on delivery %d", delivery.subscription.kind,
+                      delivery.pk)
