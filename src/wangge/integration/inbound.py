@@ -52,7 +52,7 @@ def _serve(request: HttpRequest, code: str, kind: str, handle: Handler) -> JsonR
     body = b""
     try:
         body = _read_body(request)
-        text = body.decode("utf-8", errors="replace")
+        text = forms.loggable(body)
         try:
             signing.verify(adapter_secret(adapter),
                            request.headers.get(signing.TIMESTAMP_HEADER),
@@ -69,7 +69,7 @@ def _serve(request: HttpRequest, code: str, kind: str, handle: Handler) -> JsonR
                           if kind == InboundCall.Kind.CALLBACK else seen.get("order_no", ""),
                           order_no=seen.get("order_no", ""), status=seen.get("status", ""),
                           reason=f"{e.field}: {e.message}",
-                          body=body.decode("utf-8", errors="replace"))
+                          body=forms.loggable(body))
         return error(e.status, e.field, e.message)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from django.utils import timezone
 
 from wangge.cases.actions.external import STATUS_WORDS
+from wangge.cases.public_text import scrub
+from wangge.registry.identity import mask_name
 
 #: the largest body we read (a call-back is a few hundred bytes, an order a few KB)
 MAX_BODY_BYTES = 64 * 1024
@@ -82,6 +84,21 @@ def peek(body: bytes) -> dict[str, str]:
     if not isinstance(data, dict):
         return {}
     return {k: data[k] for k in ("event_id", "order_no", "status") if isinstance(data.get(k), str)}
+
+
+def loggable(body: bytes) -> str:
+    """The body as the exchange log keeps it: an order's appellant masked (张*), and phones,
+    ID numbers and e-mail addresses masked anywhere (a 12345 order carries the caller's
+    contact; the log is read by operators, never sealed)."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("appellant"), str):
+        data["appellant"] = mask_name(data["appellant"])
+        text = json.dumps(data, ensure_ascii=False)
+    return scrub(text)
 
 
 def _text(data: dict[str, Any], name: str, *, required: bool, limit: int) -> str:

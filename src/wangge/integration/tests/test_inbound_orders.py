@@ -194,3 +194,14 @@ def test_closing_the_case_queues_our_reply_to_them(client: Client, adapter: Adap
     # no transfer of ours was opened for it (it went to a line department)
     assert not OutboxMessage.objects.filter(topic="case.transfer",
                                             payload__register_no=no).exists()
+
+
+def test_the_exchange_log_keeps_no_caller_contact_in_clear(client: Client,
+                                                           adapter: Adapter) -> None:
+    body = order_body(appellant="王建国", phone="17091234567",
+                      content="王先生来电（17091234567）反映停水。")
+    assert work_order(client, body).status_code == 201
+    assert work_order(client, {**body, "title": ""}, secret="wrong").status_code == 401
+    for logged in InboundCall.objects.filter(adapter=adapter):
+        assert "17091234567" not in logged.body and "王建国" not in logged.body
+        assert "170****4567" in logged.body and "王*" in logged.body
