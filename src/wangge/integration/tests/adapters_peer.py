@@ -164,3 +164,17 @@ def transfer(case: Any, code: str = "hotline_12345") -> Any:
 
     with transaction.atomic():
         return open_transfer(case, system(code))
+
+
+def resident_report(case: Any, *, building: Any = None, anonymous: bool = False) -> Any:
+    """What a resident's public report adds: a sealed name and phone, or none."""
+    from wangge.cases.models import PublicCategory, ResidentReport
+    from wangge.core import crypto
+
+    extra: dict[str, Any] = {"anonymous": True} if anonymous else {
+        "anonymous": False, "name_enc": crypto.seal("王小明"), "name_masked": "王**",
+        "phone_enc": crypto.seal("17090001234"), "phone_masked": "170****1234"}
+    return ResidentReport.objects.create(
+        case=case, source=ResidentReport.Source.WEB,
+        public_category=PublicCategory.objects.filter(category=case.category).first()
+        or PublicCategory.objects.first(), building=building, **extra)

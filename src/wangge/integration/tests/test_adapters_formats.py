@@ -14,12 +14,23 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from wangge.cases.models import Case, CaseClock, CasePhoto, ExternalOrder, PublicCategory, \
-    ResidentReport, Supervision
-from wangge.core import crypto
+from wangge.cases.models import (
+    Case,
+    CaseClock,
+    CasePhoto,
+    ExternalOrder,
+    Supervision,
+)
 from wangge.integration.adapters import base, city_management, hotline_12345
 from wangge.integration.models import CategoryMapping
-from wangge.integration.tests.adapters_peer import Peer, make_case, running_peer, transfer, wire
+from wangge.integration.tests.adapters_peer import (
+    Peer,
+    make_case,
+    resident_report,
+    running_peer,
+    transfer,
+    wire,
+)
 from wangge.registry.models import Building
 
 pytestmark = pytest.mark.django_db
@@ -60,17 +71,6 @@ def photo(case: Case, stage: str = CasePhoto.Stage.REPORT, color: str = "red") -
     row.file.save("IMG_张三_17090001234.jpg", ContentFile(buf.getvalue()), save=False)
     row.save()
     return row
-
-
-def resident_report(case: Case, *, building: Building | None = None,
-                    anonymous: bool = False) -> ResidentReport:
-    extra: dict[str, Any] = {"anonymous": True} if anonymous else {
-        "anonymous": False, "name_enc": crypto.seal("王小明"), "name_masked": "王**",
-        "phone_enc": crypto.seal("17090001234"), "phone_masked": "170****1234"}
-    return ResidentReport.objects.create(
-        case=case, source=ResidentReport.Source.WEB,
-        public_category=PublicCategory.objects.filter(category=case.category).first()
-        or PublicCategory.objects.first(), building=building, **extra)
 
 
 def test_a_12345_work_order_has_every_key_of_the_contract(peer: Peer) -> None:
