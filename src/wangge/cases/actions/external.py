@@ -74,6 +74,14 @@ def do_mark_sent(order: ExternalOrder, their_no: str, *, note: str = "") -> Exte
         order = ExternalOrder.objects.select_for_update().select_related("case").get(
             pk=order.pk)
         if order.state not in (S.PENDING, S.FAILED):
+            if their_no and not order.their_no:
+                # a call-back (by our number) overtook their answer: keep the state it
+                # set, but learn their number, or their later call-backs find no order
+                order.their_no = their_no
+                order.save(update_fields=["their_no"])
+                record_event(order.case, None, "transfer_sent", order.case.state, note,
+                             system=order.system.code, our_no=order.our_no,
+                             their_no=their_no)
             return order
         now = timezone.now()
         order.their_no, order.state = their_no, S.SENT

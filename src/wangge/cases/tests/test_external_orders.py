@@ -19,6 +19,7 @@ from wangge.cases.actions.external import (
     do_mark_failed,
     do_mark_resend,
     do_mark_sent,
+    find_order,
 )
 from wangge.cases.actions.intake import do_report
 from wangge.cases.actions.loop import do_transition
@@ -95,7 +96,22 @@ def test_their_answer_is_recorded_once(spot) -> None:
     assert case.events.filter(action="transfer_sent").count() == 1
     # once they have moved it, a late answer changes nothing either
     do_external_status(order, "受理")
-    assert do_mark_sent(order, "GD-LATE").state == S.ACCEPTED
+    late = do_mark_sent(order, "GD-LATE")
+    assert (late.state, late.their_no) == (S.ACCEPTED, "GD20261130000001")
+
+
+def test_a_late_answer_after_a_call_back_still_teaches_their_number(spot) -> None:
+    """Their call-back (naming our number) overtook their answer to our send: the answer
+    keeps the state the call-back set but records their number, which later call-backs
+    use."""
+    case = dispatched(spot)
+    order = order_of(case)
+    do_external_status(order, "受理")
+    late = do_mark_sent(order, "GD20261130000009")
+    assert (late.state, late.their_no) == (S.ACCEPTED, "GD20261130000009")
+    assert find_order(order.system, "GD20261130000009") == order
+    assert do_mark_sent(order, "GD-OTHER").their_no == "GD20261130000009"
+    assert case.events.filter(action="transfer_sent").count() == 1
 
 
 def test_a_failed_order_is_resent_by_the_dispatcher(spot) -> None:
