@@ -45,3 +45,25 @@ def can_manage_api_keys(user: AnyUser) -> bool:
 def check_manage_api_keys(user: AnyUser) -> None:
     if not can_manage_api_keys(user):
         raise PermissionDenied("API keys are managed by the center's administrators")
+
+
+#: who works the external systems' console pages (/console/systems/): the center's
+#: dispatchers and administrators, held on the city grid (the systems serve the whole city;
+#: a sub-center's or a workstation's staff dispatch to them but do not fix their mappings or
+#: resend for the city)
+SYSTEMS_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+def can_work_systems(user: AnyUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    city = Grid.objects.filter(level=0).only("path").first()
+    return city is not None and can_see_path(user, city.path, SYSTEMS_ROLES)
+
+
+def check_work_systems(user: AnyUser) -> None:
+    if not can_work_systems(user):
+        raise PermissionDenied("the external systems' pages are for the center's dispatchers "
+                               "and administrators")
