@@ -465,7 +465,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        if not self.path.startswith("/_sim/"):
+        if self.command == "POST" or not self.path.startswith("/_sim/"):
             self.simulator.log(f"{self.command} {self.path} {status} {note}".rstrip())
 
     def _error(self, status: int, field: str, message: str) -> None:
@@ -514,9 +514,13 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._system(raw)
         except _Refusal as e:
+            if e.status == 413:
+                self.close_connection = True  # the body was left unread
             self._error(e.status, e.field, str(e))
         except Invalid as e:
             self._error(400, e.field, str(e))
+        except Exception as e:  # a simulator's own bug: say so, on the wire and in the log
+            self._error(500, "", f"simulator error: {e!r}")
 
     def _control(self, raw: bytes) -> None:
         sim, body = self.simulator, self._json(raw)
