@@ -179,8 +179,13 @@ def do_external_status(order: ExternalOrder, status: str, *, note: str = "",
         record_event(case, service_user, "external_status", case.state, note,
                      system=order.system.code, status=status, our_no=order.our_no,
                      from_order_state=before)
-        in_their_hands = case.department_id == order.system_id and case.state not in (
-            State.CLOSED, State.EVALUATED, State.CANCELLED, State.REJECTED)
+        latest = ExternalOrder.objects.filter(
+            case=case, system=order.system, direction=ExternalOrder.Direction.OUT).latest("pk")
+        # an earlier order's late news (their 结案 of the order a failed check replaced)
+        # never moves the case: only the order now in their hands does
+        in_their_hands = latest.pk == order.pk and case.department_id == order.system_id \
+            and case.state not in (State.CLOSED, State.EVALUATED, State.CANCELLED,
+                                   State.REJECTED)
         if in_their_hands:
             _move_case(case, target, note, service_user)
     return StatusResult(order, "applied")

@@ -53,9 +53,11 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
         case.save()
         clocks.on_transition(case, action, timezone.now())
         record_event(case, actor, action, before, note, **extra)
-        if action == "dispatch" and case.department is not None \
+        if action in ("dispatch", "verify_fail") and case.department is not None \
                 and case.department.is_external:
-            open_transfer(case, case.department)  # 转12345 / 数字城管: the adapter sends it
+            # 转12345 / 数字城管: the adapter sends it. After a failed on-the-spot check the
+            # system gets a new order (their first one is handled and over on their side)
+            open_transfer(case, case.department)
         elif action == "close":
             on_case_closed(case)  # the reply to a system that sent us this case
     return case

@@ -199,3 +199,27 @@ def test_any_sequence_of_status_words_only_moves_forward(spot, words: list[str])
     # every step taken on the case was the system's own
     assert not case.events.filter(action__in=["accept", "start", "handle", "return"]).exclude(
         actor=service_user).exists()
+
+
+def test_a_failed_check_sends_a_new_order_and_the_old_ones_late_news_moves_nothing(
+        spot) -> None:
+    """Their 已处置, our grid worker finds the water still off: the case goes back in
+    progress and the system gets a new order (-2); their late 结案 of the first order does
+    not mark the rework handled, the second order's 已处置 does."""
+    case = dispatched(spot)
+    first = order_of(case)
+    do_mark_sent(first, "GD1")
+    do_external_status(first, "已处置", note="已恢复供水")
+    case.refresh_from_db()
+    assert case.state == State.HANDLED
+    case = do_transition(case, "verify_fail", user("gridworker"), reason="仍然停水")
+    second = order_of(case)
+    assert second.pk != first.pk and second.our_no == f"{case.register_no}-2"
+    assert second.state == S.PENDING and case.state == State.IN_PROGRESS
+    do_external_status(first, "结案", note="热线已结案")
+    case.refresh_from_db()
+    assert case.state == State.IN_PROGRESS
+    do_mark_sent(second, "GD2")
+    do_external_status(second, "已处置", note="更换阀门后恢复")
+    case.refresh_from_db()
+    assert case.state == State.HANDLED
