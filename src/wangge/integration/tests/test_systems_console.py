@@ -94,6 +94,13 @@ def test_a_grid_worker_cannot_resend(adapter: Adapter, login_as: LoginAs) -> Non
     assert order.state == S.FAILED
 
 
+def test_the_nav_link_only_for_those_let_in(login_as: LoginAs) -> None:
+    assert INDEX in login_as("dispatcher").get("/").content.decode()
+    assert INDEX in login_as("center_admin").get("/").content.decode()
+    assert INDEX not in login_as("station").get("/").content.decode()
+    assert INDEX not in login_as("gridworker").get("/").content.decode()
+
+
 def test_an_unknown_system_is_404(login_as: LoginAs) -> None:
     assert login_as("dispatcher").get("/console/systems/no-such-system/").status_code == 404
     # a line department is not an external system
