@@ -73,6 +73,13 @@ from wangge.integration.actions import do_create_token
 from wangge.org.actions import do_ensure_external_department
 do_create_token(do_ensure_external_department("width-check").service_user,
                 label="宽度检查：一条很长的说明，在手机上应当换行而不是把页面撑宽")
+# a refused call from 12345 with a long reason, so the system's page has one to fit
+from wangge.integration.actions.external import do_record_inbound
+from wangge.integration.models import Adapter
+hotline = Adapter.objects.filter(system__code="hotline_12345").first()
+if hotline is not None:
+    do_record_inbound(hotline, kind="callback", outcome="refused", http_status=400,
+                      reason="order_no: 宽度检查-没有这个工单号-" + "X" * 80)
 print(json.dumps({
     "item": online_item.code, "draft": [draft.no, draft.follow_code],
     "sent": [sent.no, sent.follow_code], "sent_id": sent.pk,
@@ -179,6 +186,10 @@ def visits(ids: dict) -> list[Visit]:
         # administrators: the outbox and job console
         Visit("center_admin", "/console/outbox/", "integration:outbox"),
         Visit("admin", "/console/outbox/", "integration:outbox"),
+        # the center's dispatcher: the external systems (12345, 数字城管)
+        Visit("dispatcher", "/console/systems/", "systems:index"),
+        Visit("dispatcher", "/console/systems/hotline_12345/", "systems:system"),
+        Visit("center_admin", "/console/systems/city_management/", "systems:system"),
         # a department
         Visit("department", "/", "web:home"),
         Visit("department", "/console/cases/inbox/", "cases:inbox"),
@@ -266,6 +277,10 @@ NOT_PAGES = {
     "web:healthz", "web:logout", "cases:notifications_read", "cases:notification",
     "cases:delete_rule", "cases:act", "cases:photos", "cases:photo", "cases:assignment",
     "cases:supervise", "integration:retry", "integration:retry_dead", "workcal:set_day",
+    "systems:resend", "systems:set_mapping",
+    # an external system's signed POSTs to us, and the signed photo links we give it
+    "integration_inbound:callbacks", "integration_inbound:work_orders",
+    "integration_attachments:photo",
     "workcal:set_year", "registry:unmask",
     "web:grid_panel",  # a fragment the map page loads into its side panel, not a page
     "fieldwork:plan_add", "fieldwork:plan_remove", "fieldwork:plan_move",
