@@ -170,16 +170,18 @@ def worker(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         proc.wait(timeout=30)
 
 
-def start_peer(server: Server, processes: Callable[..., Path], kind: str, system: str,
-               steps: str = STEPS) -> tuple[str, Path]:
+def start_peer(server: Server, processes: Callable[..., Path], state_dir: Path, kind: str,
+               system: str, steps: str = STEPS) -> tuple[str, Path]:
     """Point the system's adapter at a fresh simulator port, then start the simulator there
     with no --secret: it reads the adapter's sealed secret from our database."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     shell(server, CONFIGURE.format(system=system, endpoint=url, secret=SECRETS[system],
                                    mapping=MAPPINGS[system]))
+    # one memory per system for the module, as the real system has: its numbers go on
     log = processes(f"sim-{system}", "simulate", kind, "--port", str(port), "--steps", steps,
-                    "--callback-url", f"{server.url}/integration/systems/{system}")
+                    "--callback-url", f"{server.url}/integration/systems/{system}",
+                    "--state", str(state_dir / f"{system}.sqlite3"))
 
     def up() -> bool:
         try:
@@ -193,7 +195,7 @@ def start_peer(server: Server, processes: Callable[..., Path], kind: str, system
 
 def the_story(server: Server, api: Api, processes: Callable[..., Path], worker: Path, *,
               kind: str, system: str, category: str, title: str, description: str) -> None:
-    peer, peer_log = start_peer(server, processes, kind, system)
+    peer, peer_log = start_peer(server, processes, worker.parent, kind, system)
 
     # the grid worker reports it from the field, in their own grid
     status, case = api.call("gridworker", "/cases/", {
@@ -266,12 +268,12 @@ print(json.dumps({"grid": grid.code}))
 
 def test_12345_sends_an_order_and_gets_our_reply_when_the_case_closes(
         server: Server, api: Api, processes: Callable[..., Path], worker: Path) -> None:
-    peer, peer_log = start_peer(server, processes, "hotline-12345", "hotline_12345",
-                                steps="none")
+    peer, peer_log = start_peer(server, processes, worker.parent, "hotline-12345",
+                                "hotline_12345", steps="none")
     grid = shell(server, GARBAGE)["grid"]
     status, answer = post(peer + "/_sim/send-orders", {"count": 1, "fields": {
-        "category_code": "E2E-0101", "appeal_type": "投诉", "grid_code": grid,
-        "location": None, "title": "小区门口垃圾堆积",
+        "category_code": "E2E-0101", "category_name": "垃圾堆积", "appeal_type": "投诉",
+        "grid_code": grid, "location": None, "title": "小区门口垃圾堆积",
         "content": "市民来电：小区门口垃圾三天没人清运，气味很大。",
         "address": "醴陵市胜利社区"}}, secret=None)
     assert status == 200, answer

@@ -187,8 +187,15 @@ class Simulator:
         self.store.save(order)
 
     def _new_number(self) -> str:
+        """Their numbers never repeat, as the real system's: with --state the counter goes
+        on from the file; a fresh one starts from the clock (seconds, mod 10^6), so a
+        restarted simulator does not hand out a number it gave before (unless it gave more
+        than one a second since)."""
         year = dt.datetime.now(SHANGHAI).year
-        return f"{self.kind.prefix}{year}{self.store.next('order'):06d}"
+        with self.store.lock:
+            if "order" not in self.store.counters:
+                self.store.counters["order"] = int(time.time()) % 1_000_000
+            return f"{self.kind.prefix}{year}{self.store.next('order') % 1_000_000:06d}"
 
     def status_of(self, numbers: list[str]) -> dict[str, Any]:
         found, unknown = [], []
