@@ -8,7 +8,7 @@ real simulators, beside the webhook sender's rate to a plain receiver, and two f
 A fresh PostgreSQL database `wangge_bench_external` gets the demo city (with its adapters,
 mappings and duty rules: 停水 → 12345, 井盖缺失 → 数字城管). The cases, half 停水 and half
 井盖缺失, are written set-wise as report → register → dispatch leave them, each with its
-ExternalOrder and `case.transfer` outbox row exactly as `open_transfer` writes them in a
+ExternalOrder and `external.order` outbox row exactly as `open_transfer` writes them in a
 dispatch (`--through-actions`: each case through do_report and do_transition instead, ~10
 cases/s on this machine); no worker runs meanwhile. Then, in one run:
 
@@ -117,7 +117,7 @@ def _seed_bulk(n: str, seed: str) -> None:
     """n cases as report → register → dispatch leave them, set-wise in one transaction: the
     cases (dispatched to the system the duty rule names, register numbers taken from the
     year's counter), their three timeline events and each step's outbox row, and per case
-    the ExternalOrder and `case.transfer` message `cases.actions.external.open_transfer`
+    the ExternalOrder and `external.order` message `cases.actions.external.open_transfer`
     writes. No SLA clock (the order's deadline is then null, as for a case whose year has
     no calendar)."""
     import random
@@ -184,7 +184,7 @@ def _seed_bulk(n: str, seed: str) -> None:
         outbox.enqueue_many(
             [(f"case.{action}", {"register_no": c.register_no, "state": b})
              for c in cases for action, _a, b, _actor, _d in steps]
-            + [("case.transfer", {"register_no": o.our_no, "order": o.pk,
+            + [("external.order", {"register_no": o.our_no, "order": o.pk,
                                   "system": o.system.code, "our_no": o.our_no})
                for o in orders])
     print(json.dumps({"cases": int(n), "s": round(time.perf_counter() - started, 2)}))
@@ -335,17 +335,16 @@ class Db:
             (since_id,)).fetchall()
         return {state: n for state, n in rows}
 
-    def adapter_deliveries(self, since_message: int, topic: str = "case.transfer"
+    def adapter_deliveries(self, since_message: int, topic: str = "external.order"
                            ) -> dict[str, int]:
         """The adapters' deliveries of messages since `since_message` by status: of the
-        orders (`case.transfer`), or of any other topic (`topic=""`: the timeline's
-        case.transfer_sent … that the subscriptions' pattern case.transfer* also takes)."""
+        orders (`external.order`), or of any other topic (`topic=""`: none is expected)."""
         rows = self.conn.execute(
             "SELECT d.status, count(*) FROM integration_delivery d JOIN integration_subscription"
             " s ON s.id = d.subscription_id JOIN integration_outboxmessage m ON m.id ="
             " d.message_id WHERE s.name LIKE 'adapter:%%' AND d.message_id > %s AND"
             " (m.topic = %s) = (%s <> '') GROUP BY d.status",
-            (since_message, topic or "case.transfer", topic)).fetchall()
+            (since_message, topic or "external.order", topic)).fetchall()
         return {status: n for status, n in rows}
 
     def numbers(self, since_id: int) -> dict[str, tuple[str, str]]:
@@ -523,7 +522,7 @@ def phase_down(args: argparse.Namespace, env: dict[str, str], logs: Path, db: Db
     attempts = db.value(
         "SELECT coalesce(sum(d.attempts), 0) FROM integration_delivery d JOIN "
         "integration_subscription s ON s.id = d.subscription_id JOIN integration_outboxmessage "
-        "m ON m.id = d.message_id WHERE s.name LIKE 'adapter:%%' AND m.topic = 'case.transfer' "
+        "m ON m.id = d.message_id WHERE s.name LIKE 'adapter:%%' AND m.topic = 'external.order' "
         "AND d.message_id > %s", msg0)
     run = {"orders": args.fault_cases, "down_s": args.down_s,
            "orders_while_down": during, "orders_after": db.orders(since),
@@ -555,7 +554,7 @@ def phase_kill(args: argparse.Namespace, env: dict[str, str], logs: Path, db: Db
         leased = db.value(
             "SELECT count(*) FROM integration_delivery d JOIN integration_subscription s ON "
             "s.id = d.subscription_id JOIN integration_outboxmessage m ON m.id = d.message_id "
-            "WHERE s.name LIKE 'adapter:%%' AND m.topic = 'case.transfer' AND d.message_id > %s "
+            "WHERE s.name LIKE 'adapter:%%' AND m.topic = 'external.order' AND d.message_id > %s "
             "AND d.status = 'pending' AND d.leased_until > now()", msg0)
     finally:
         stop(first, signal.SIGKILL)

@@ -55,12 +55,12 @@ CATCH_UP: dict[str, list[tuple[str, str]]] = {
 
 def open_transfer(case: Case, system: Department) -> ExternalOrder:
     """Inside the dispatch's transaction: a new outbound order and the outbox row that makes
-    the integration app send it (`case.transfer`, whose payload names the system, so only
+    the integration app send it (`external.order`, whose payload names the system, so only
     that system's adapter gets it)."""
     earlier = ExternalOrder.objects.filter(system=system, case=case).count()
     our_no = case.register_no if not earlier else f"{case.register_no}-{earlier + 1}"
     order = ExternalOrder.objects.create(case=case, system=system, our_no=our_no)
-    outbox.enqueue("case.transfer", {
+    outbox.enqueue("external.order", {
         "register_no": case.register_no, "order": order.pk, "system": system.code,
         "our_no": our_no,
     })
@@ -247,10 +247,10 @@ def do_receive_order(system: Department, *, their_no: str, data: dict[str, objec
 
 def on_case_closed(case: Case) -> None:
     """Inside the close's transaction: the reply to every order a system sent us for this
-    case (`case.transfer_reply`, for that system's adapter)."""
+    case (`external.reply`, for that system's adapter)."""
     for order in ExternalOrder.objects.filter(case=case, direction=ExternalOrder.Direction.IN,
                                               state=S.RECEIVED).select_related("system"):
-        outbox.enqueue("case.transfer_reply", {
+        outbox.enqueue("external.reply", {
             "register_no": case.register_no, "order": order.pk, "system": order.system.code,
             "their_no": order.their_no,
         })

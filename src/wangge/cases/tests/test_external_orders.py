@@ -52,7 +52,7 @@ def order_of(case: Case) -> ExternalOrder:
 
 
 def transfers(case: Case) -> list[dict[str, Any]]:
-    return list(OutboxMessage.objects.filter(topic="case.transfer",
+    return list(OutboxMessage.objects.filter(topic="external.order",
                                              payload__register_no=case.register_no)
                 .order_by("id").values_list("payload", flat=True))
 

@@ -46,7 +46,7 @@ def report_and_dispatch(login_as, category: str, title: str) -> Case:  # type: i
 
 def test_the_load_wires_both_systems_to_their_simulators() -> None:
     orders, transfers = ExternalOrder.objects.count(), OutboxMessage.objects.filter(
-        topic="case.transfer").count()
+        topic="external.order").count()
     loaded = load_demo_external_systems()
     assert loaded.adapters == {"hotline_12345": f"http://127.0.0.1:{HOTLINE_PORT}",
                                "city_management": f"http://127.0.0.1:{CITY_MANAGEMENT_PORT}"}
@@ -65,7 +65,7 @@ def test_the_load_wires_both_systems_to_their_simulators() -> None:
         assert rule.department.code == code and rule.department.is_external
     # the year of history was not transferred
     assert ExternalOrder.objects.count() == orders
-    assert OutboxMessage.objects.filter(topic="case.transfer").count() == transfers
+    assert OutboxMessage.objects.filter(topic="external.order").count() == transfers
 
 
 def test_every_load_signs_with_a_new_secret() -> None:
@@ -93,7 +93,7 @@ def test_a_case_dispatched_after_the_load_goes_out_with_its_order(
     order = ExternalOrder.objects.get(case=case)
     assert (order.system.code, order.our_no, order.state) == (system, case.register_no,
                                                               ExternalOrder.State.PENDING)
-    message = OutboxMessage.objects.get(topic="case.transfer", payload__order=order.pk)
+    message = OutboxMessage.objects.get(topic="external.order", payload__order=order.pk)
     assert message.payload["system"] == system
     # the mapping the adapter will send it with
     assert CategoryMapping.objects.filter(adapter__system__code=system,

@@ -181,7 +181,7 @@ def do_route_pending(*, limit: int, now: datetime | None = None) -> Routed:
 
 
 def _for_system(sub: Subscription, payload: object) -> bool:
-    """A message addressed to one external system (`case.transfer`: payload "system") goes
+    """A message addressed to one external system (`external.order`: payload "system") goes
     only to the subscriptions feeding that system; every other message to all that match."""
     system = payload.get("system") if isinstance(payload, dict) else None
     if system is None or sub.external_system is None:

@@ -28,7 +28,7 @@ from wangge.integration.models import (
 from wangge.org.models import Department
 
 #: the outbox topics an adapter's sender takes: orders to send, replies to orders they sent
-ADAPTER_TOPIC = "case.transfer*"
+ADAPTER_TOPIC = "external.*"
 #: options an adapter understands (docs/external-systems.md); anything else is refused
 OPTIONS = {
     "pass_phone": bool,  # 12345: the reporter's name and phone passed on (else masked)
@@ -182,13 +182,13 @@ def do_resend_order(order: ExternalOrder, *, actor: AbstractBaseUser) -> Externa
     order = case_external.do_mark_resend(order, actor)
     dead = Delivery.objects.filter(
         status=Delivery.Status.DEAD, subscription__name=subscription_name(order.system),
-        message__topic="case.transfer", message__payload__order=order.pk)
+        message__topic="external.order", message__payload__order=order.pk)
     if dead.exists():
         audit.record("outbox.retry", actor=actor, object_type="external_order",
                      object_id=order.pk, our_no=order.our_no)
         _revive(dead)
     else:
-        outbox.enqueue("case.transfer", {
+        outbox.enqueue("external.order", {
             "register_no": order.case.register_no, "order": order.pk,
             "system": order.system.code, "our_no": order.our_no})
     return order

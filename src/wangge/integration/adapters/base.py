@@ -1,5 +1,5 @@
-"""What the adapters of 12345 and 数字城管 share: the sender of `case.transfer` (an order to
-send) and `case.transfer_reply` (our reply to an order they sent), the facts every format
+"""What the adapters of 12345 and 数字城管 share: the sender of `external.order` (an order to
+send) and `external.reply` (our reply to an order they sent), the facts every format
 reads off a case, and the status query reconciliation asks (docs/external-systems.md).
 
 A kind's module (`hotline_12345`, `city_management`) supplies its paths, the key of their
@@ -329,9 +329,9 @@ class AdapterSender:
         if order is None:
             return Outcome(ok=False, permanent=True,
                            error=f"no external order {message.payload.get('order')!r}")
-        if message.topic == "case.transfer":
+        if message.topic == "external.order":
             return self._send_order(message, adapter, order)
-        if message.topic == "case.transfer_reply":
+        if message.topic == "external.reply":
             return self._send_reply(message, adapter, order)
         return Outcome(ok=False, permanent=True,
                        error=f"{adapter.kind} does not send {message.topic}")
@@ -339,7 +339,7 @@ class AdapterSender:
     def on_dead(self, message: OutboxMessage, subscription: Subscription, error: str) -> None:
         """The delivery died of its attempts (or a permanent error already recorded): an
         order still pending fails, with the reason, for the dispatcher to resend."""
-        if message.topic != "case.transfer":
+        if message.topic != "external.order":
             return
         order = _order(message)
         if order is not None and order.state == S.PENDING:

@@ -157,7 +157,7 @@ def make_case(category: str = "1001", *, to: str | None = "hotline_12345",
 
 
 def transfer(case: Any, code: str = "hotline_12345") -> Any:
-    """The order and `case.transfer` message a dispatch to the system opens."""
+    """The order and `external.order` message a dispatch to the system opens."""
     from django.db import transaction
 
     from wangge.cases.actions.external import open_transfer

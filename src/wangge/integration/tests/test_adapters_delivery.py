@@ -65,7 +65,7 @@ def make_due() -> None:
         next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
-def delivery_of(order: ExternalOrder, topic: str = "case.transfer") -> Delivery:
+def delivery_of(order: ExternalOrder, topic: str = "external.order") -> Delivery:
     return Delivery.objects.get(message__topic=topic, message__payload__order=order.pk)
 
 
@@ -79,13 +79,20 @@ def test_an_order_is_sent_signed_and_their_number_kept(peer: Peer) -> None:
     cycle()
     [hit] = peer.hits(ORDERS)
     assert hit.signed and hit.json["order_no"] == order.our_no
-    msg = OutboxMessage.objects.get(topic="case.transfer", payload__order=order.pk)
+    msg = OutboxMessage.objects.get(topic="external.order", payload__order=order.pk)
     assert hit.key == msg.idempotency_key
     order.refresh_from_db()
     assert order.state == S.SENT and order.their_no == "THEIRS-0001"
     assert order.sent_at is not None
     assert delivery_of(order).status == Delivery.Status.DELIVERED
     assert len(events(order, "transfer_sent")) == 1
+    # the timeline's own messages (case.transfer_sent …) never reach an adapter: only
+    # orders and replies do, so no system's dead-letter list fills with them
+    cycle()
+    adapter_topics = set(Delivery.objects.filter(subscription__name__startswith="adapter:")
+                         .values_list("message__topic", flat=True))
+    assert adapter_topics == {"external.order"}
+    assert not Delivery.objects.filter(status=Delivery.Status.DEAD).exists()
 
 
 def test_a_city_management_case_file_goes_to_its_own_path(peer: Peer) -> None:
@@ -272,4 +279,4 @@ def test_the_reply_goes_out_when_a_case_they_sent_us_closes(peer: Peer) -> None:
     assert hit.json["source_no"] == case.register_no
     order.refresh_from_db()
     assert order.state == S.REPLIED
-    assert delivery_of(order, "case.transfer_reply").status == Delivery.Status.DELIVERED
+    assert delivery_of(order, "external.reply").status == Delivery.Status.DELIVERED

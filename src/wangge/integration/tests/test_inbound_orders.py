@@ -184,15 +184,15 @@ def test_closing_the_case_queues_our_reply_to_them(client: Client, adapter: Adap
     for action, fields in (("accept", {}), ("start", {}), ("handle", {"feedback": "已恢复供水"})):
         do_transition(case, action, staff, **fields)
     do_transition(case, "verify_pass", user("gridworker"))
-    assert not OutboxMessage.objects.filter(topic="case.transfer_reply",
+    assert not OutboxMessage.objects.filter(topic="external.reply",
                                             payload__register_no=no).exists()
     do_transition(case, "close", dispatcher, closeout_reason="已解决")
-    reply = OutboxMessage.objects.get(topic="case.transfer_reply", payload__register_no=no)
+    reply = OutboxMessage.objects.get(topic="external.reply", payload__register_no=no)
     order = ExternalOrder.objects.get(case=case, direction=ExternalOrder.Direction.IN)
     assert reply.payload == {"register_no": no, "order": order.pk, "system": CODE,
                              "their_no": "GD20261130000042"}
     # no transfer of ours was opened for it (it went to a line department)
-    assert not OutboxMessage.objects.filter(topic="case.transfer",
+    assert not OutboxMessage.objects.filter(topic="external.order",
                                             payload__register_no=no).exists()
 
 

@@ -41,7 +41,7 @@ def words(response: object) -> str:
 
 def dead_delivery(order: ExternalOrder, error: str) -> Delivery:
     """The order's send died at the system (what the sender leaves after a 4xx)."""
-    message = OutboxMessage.objects.get(topic="case.transfer", payload__order=order.pk)
+    message = OutboxMessage.objects.get(topic="external.order", payload__order=order.pk)
     sub = Subscription.objects.get(name=f"adapter:{order.system.code}")
     return Delivery.objects.create(
         message=message, subscription=sub, status=Delivery.Status.DEAD, attempts=1,
