@@ -22,7 +22,10 @@ from tests.e2e.test_resident_report_browser import PHONE, fresh_building, photo
 pytestmark = pytest.mark.browser
 
 COMMENT = "井口还在往外冒水，没有修好"
-FIRST_ROUND = [("dispatcher", "register", {}, "已登记"), ("dispatcher", "dispatch", {}, "已派遣"),
+# to urban management by name: the demo's duty list sends drains to 数字城管 (an external
+# system, tests/e2e/test_external_stories.py), whose staff are not ours to drive here
+FIRST_ROUND = [("dispatcher", "register", {}, "已登记"),
+               ("dispatcher", "dispatch", {"department": "urban-management"}, "已派遣"),
                ("department", "accept", {}, "已签收"), ("department", "start", {}, "处置中")]
 HANDLE_TO_CLOSE = [("department", "handle", {"feedback": "已疏通排水管"}, "已处置"),
                    ("dispatcher", "verify_pass", {}, "已核查"),
