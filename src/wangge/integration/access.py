@@ -33,13 +33,18 @@ def check_manage_outbox(user: AnyUser) -> None:
 API_KEY_ROLES = frozenset({Role.ADMIN})
 
 
-def can_manage_api_keys(user: AnyUser) -> bool:
+def _holds_on_the_city(user: AnyUser, roles: frozenset[str]) -> bool:
+    """A superuser, or one of `roles` held on the city grid (the center itself)."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
     city = Grid.objects.filter(level=0).only("path").first()
-    return city is not None and can_see_path(user, city.path, API_KEY_ROLES)
+    return city is not None and can_see_path(user, city.path, roles)
+
+
+def can_manage_api_keys(user: AnyUser) -> bool:
+    return _holds_on_the_city(user, API_KEY_ROLES)
 
 
 def check_manage_api_keys(user: AnyUser) -> None:
@@ -55,12 +60,7 @@ SYSTEMS_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
 
 
 def can_work_systems(user: AnyUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    city = Grid.objects.filter(level=0).only("path").first()
-    return city is not None and can_see_path(user, city.path, SYSTEMS_ROLES)
+    return _holds_on_the_city(user, SYSTEMS_ROLES)
 
 
 def check_work_systems(user: AnyUser) -> None:

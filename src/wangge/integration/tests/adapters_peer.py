@@ -71,19 +71,39 @@ class Peer:
             return [r for r in self.requests if r.path == path]
 
 
+def read_signed(handler: BaseHTTPRequestHandler, secret: str) -> tuple[bytes, bool]:
+    """The request's body, and whether its signature holds under `secret`."""
+    body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+    try:
+        signing.verify(secret, handler.headers.get(signing.TIMESTAMP_HEADER),
+                       handler.headers.get(signing.SIGNATURE_HEADER), body)
+    except signing.BadSignature:
+        return body, False
+    return body, True
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A real HTTP server on a free port, in a thread for as long as the block runs; yields
+    the port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def running_peer(secret: str = "peer-secret") -> Iterator[Peer]:
     peer = Peer(secret=secret)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            try:
-                signing.verify(peer.secret, self.headers.get(signing.TIMESTAMP_HEADER),
-                               self.headers.get(signing.SIGNATURE_HEADER), body)
-                signed = True
-            except signing.BadSignature:
-                signed = False
+            body, signed = read_signed(self, peer.secret)
             status, data = peer.handle(Request(
                 path=self.path, key=self.headers.get("Idempotency-Key", ""), body=body,
                 signed=signed))
@@ -98,16 +118,9 @@ def running_peer(secret: str = "peer-secret") -> Iterator[Peer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    peer.url = f"http://127.0.0.1:{server.server_port}/api"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        peer.url = f"http://127.0.0.1:{port}/api"
         yield peer
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- cases and orders for the adapter tests ------------------------------------------------

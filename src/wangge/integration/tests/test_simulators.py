@@ -18,13 +18,14 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wangge.integration.adapters import signing
+from wangge.integration.tests.adapters_peer import read_signed, serving
 
 BIN = Path(sys.executable).parent
 SECRET = "sim-test-secret"
@@ -103,13 +104,7 @@ def recording() -> Iterator[Recorder]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            try:
-                signing.verify(SECRET, self.headers.get(signing.TIMESTAMP_HEADER),
-                               self.headers.get(signing.SIGNATURE_HEADER), body)
-                signed = True
-            except signing.BadSignature:
-                signed = False
+            body, signed = read_signed(self, SECRET)
             parsed = json.loads(body)
             status = recorder.record(Call(self.path, parsed, signed,
                                           self.headers.get("Idempotency-Key", "")))
@@ -127,16 +122,9 @@ def recording() -> Iterator[Recorder]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    recorder.url = f"http://127.0.0.1:{server.server_port}/integration/systems/x"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        recorder.url = f"http://127.0.0.1:{port}/integration/systems/x"
         yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- the simulator process ------------------------------------------------------------------
