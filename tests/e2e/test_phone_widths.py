@@ -277,7 +277,7 @@ NOT_PAGES = {
     "web:healthz", "web:logout", "cases:notifications_read", "cases:notification",
     "cases:delete_rule", "cases:act", "cases:photos", "cases:photo", "cases:assignment",
     "cases:supervise", "integration:retry", "integration:retry_dead", "workcal:set_day",
-    "systems:resend", "systems:set_mapping",
+    "systems:resend", "systems:recall", "systems:set_mapping",
     # an external system's signed POSTs to us, and the signed photo links we give it
     "integration_inbound:callbacks", "integration_inbound:work_orders",
     "integration_attachments:photo",

@@ -105,6 +105,7 @@ def case_page(request: HttpRequest, register_no: str) -> HttpResponse:
         "action_forms": _action_forms(request.user, case), "photo_stages": stages,
         "assignments": case.assignments.select_related("department"),
         "supervisions": case.supervisions.all(), "departments": departments,
+        "external_orders": case.external_orders.select_related("system"),
         "clocks": case.clocks.all(), "now": timezone.now(),
         "my_departments": access.user_department_ids(request.user),
         "can_dispatch": Actor.DISPATCH in kinds,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from wangge.cases.actions.external import STATUS_WORDS
 from wangge.cases.public_text import scrub
+from wangge.core.schema import text_problem
 from wangge.registry.identity import mask_name
 
 #: the largest body we read (a call-back is a few hundred bytes, an order a few KB)
@@ -116,6 +117,8 @@ def _text(data: dict[str, Any], name: str, *, required: bool, limit: int) -> str
         raise InboundRefused(400, name, f"at most {limit} characters")
     if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
         raise InboundRefused(400, name, "control characters are not allowed")
+    if (problem := text_problem(value)) is not None:  # a lone surrogate
+        raise InboundRefused(400, name, problem[1])
     return value
 
 

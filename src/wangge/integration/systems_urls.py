@@ -11,5 +11,6 @@ urlpatterns = [
     path("", views.systems_page, name="index"),
     path("<str:code>/", views.system_page, name="system"),
     path("<str:code>/orders/<int:pk>/resend/", views.resend_order, name="resend"),
+    path("<str:code>/orders/<int:pk>/recall/", views.recall_order, name="recall"),
     path("<str:code>/mappings/", views.set_mapping, name="set_mapping"),
 ]

@@ -10,12 +10,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from wangge.cases.actions.external import do_recall
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import CaseCategory, ExternalOrder
 from wangge.integration import queries
@@ -105,6 +107,24 @@ def resend_order(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("转办单 %(no)s 已重新排队发送。") % {"no": order.our_no})
     return redirect("systems:system", code=system.code)
+
+
+@login_required
+@require_POST
+def recall_order(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """收回: a failed order's case back to the dispatcher, to dispatch elsewhere."""
+    check_work_systems(request.user)
+    system = _system(code)
+    order = get_object_or_404(ExternalOrder, pk=pk, system=system)
+    try:
+        case = do_recall(order, request.user,
+                         reason=request.POST.get("reason") or _("转外部系统失败，收回改派"))
+    except (IllegalTransition, CaseError, PermissionDenied) as e:
+        messages.error(request, _("转办单 %(no)s 不能收回：%(why)s") % {"no": order.our_no,
+                                                                  "why": e})
+        return redirect("systems:system", code=system.code)
+    messages.success(request, _("事件 %(no)s 已收回，请重新派遣。") % {"no": case.register_no})
+    return redirect("cases:case", case.register_no)
 
 
 @login_required

@@ -21,7 +21,7 @@ from wangge.cases.actions.common import record_event
 from wangge.cases.actions.intake import report_or_replay
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import Case, ExternalOrder
-from wangge.cases.workflow import State
+from wangge.cases.workflow import FINAL, State
 from wangge.core import outbox
 from wangge.org.models import Department
 
@@ -116,6 +116,9 @@ def do_mark_resend(order: ExternalOrder, actor: AbstractBaseUser) -> ExternalOrd
             pk=order.pk)
         if order.state != S.FAILED:
             raise IllegalTransition(f"only a failed order is resent (this one is {order.state})")
+        if not in_their_hands(order):
+            raise IllegalTransition(f"order {order.our_no}: the case was cancelled, closed or "
+                                    "dispatched elsewhere; it is not resent")
         order.state, order.last_note = S.PENDING, ""
         order.save(update_fields=["state", "last_note"])
         record_event(order.case, actor, "transfer_resend", order.case.state,
@@ -191,19 +194,87 @@ def do_external_status(order: ExternalOrder, status: str, *, note: str = "",
     return StatusResult(order, "applied")
 
 
+#: the case states in which it is still the system's to do (a 退回 or a recall takes it back)
+WITH_THEM = frozenset({State.DISPATCHED, State.ACCEPTED, State.IN_PROGRESS})
+
+
+def _send_back(case: Case, actor: AbstractBaseUser | None, reason: str) -> None:
+    """The case leaves the system's hands for the dispatcher (registered, no department),
+    from wherever it was with them: their 退回 (of a first order, or of the new order after a
+    failed check, when the case is in progress), or the dispatcher's recall. Recorded as the
+    loop's `return`, with the reason."""
+    from wangge.cases.actions import clocks
+
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    before = case.state
+    case.state, case.department = State.REGISTERED, None
+    case.save(update_fields=["state", "department"])
+    clocks.on_transition(case, "return", timezone.now())
+    record_event(case, actor, "return", before, reason)
+
+
 def _move_case(case: Case, target: str, note: str, actor: AbstractBaseUser) -> None:
     # the import is here: loop imports this module (a dispatch opens the transfer)
     from wangge.cases.actions.loop import do_transition
 
     if target == S.RETURNED:
-        if case.state == State.DISPATCHED:
-            do_transition(case, "return", actor, reason=note or "外部系统退回")
+        if case.state in WITH_THEM:
+            _send_back(case, actor, note or "外部系统退回")
         return
     for state, action in CATCH_UP.get(target, []):
         case.refresh_from_db(fields=["state"])
         if case.state == state:
             fields = {"feedback": note or "外部系统已处置"} if action == "handle" else {}
             do_transition(case, action, actor, **fields)
+
+
+def in_their_hands(order: ExternalOrder) -> bool:
+    """Whether the order is the one the case now waits on: the case's latest order to this
+    system, the case dispatched to the system and still open. A cancelled or re-routed
+    case's order is never sent (nor resent)."""
+    case = Case.objects.only("state", "department_id").get(pk=order.case_id)
+    latest = ExternalOrder.objects.filter(
+        case_id=order.case_id, system_id=order.system_id,
+        direction=ExternalOrder.Direction.OUT).order_by("-pk").values_list("pk", flat=True)[0]
+    return latest == order.pk and case.department_id == order.system_id \
+        and case.state not in FINAL
+
+
+def on_case_resumed(case: Case) -> None:
+    """Inside a resume (or a written reply) of a case in a system's hands: what the system
+    said while the case was suspended is applied now (their 派遣 … 已处置 moved only the
+    order then), so the case does not wait on news it already has."""
+    if case.department_id is None or not case.department.is_external:
+        return
+    order = ExternalOrder.objects.filter(case=case, system_id=case.department_id,
+                                         direction=ExternalOrder.Direction.OUT).last()
+    if order is not None and (order.state in CATCH_UP or order.state == S.RETURNED):
+        _move_case(case, order.state, order.last_note, order.system.service_user)
+
+
+def do_recall(order: ExternalOrder, actor: AbstractBaseUser, *, reason: str) -> Case:
+    """收回: the dispatcher takes back a case whose order could not be sent (failed: a
+    confidential kind, a mapping nobody can give, the system refusing it), to dispatch it
+    elsewhere. Only while the order is the one the case waits on."""
+    from django.core.exceptions import PermissionDenied
+
+    from wangge.cases import access
+    from wangge.cases.workflow import Actor
+
+    if not reason.strip():
+        raise CaseError("reason", "required")
+    with transaction.atomic():
+        order = ExternalOrder.objects.select_for_update().select_related("case").get(
+            pk=order.pk)
+        case = order.case
+        if Actor.DISPATCH not in access.actor_kinds(actor, case):
+            raise PermissionDenied("only dispatchers recall a case from an external system")
+        if order.state != S.FAILED or not in_their_hands(order) or case.state not in WITH_THEM:
+            raise IllegalTransition(f"order {order.our_no} is not a failed order the case "
+                                    "waits on; nothing to recall")
+        _send_back(case, actor, reason.strip())
+        case.refresh_from_db()
+    return case
 
 
 # --- orders a system sends us (12345 → the grid, for on-site work) -------------------------

@@ -14,7 +14,7 @@ from django.utils import timezone
 from wangge.cases import access
 from wangge.cases.actions import clocks
 from wangge.cases.actions.common import LEVEL_ABOVE, record_event
-from wangge.cases.actions.external import on_case_closed, open_transfer
+from wangge.cases.actions.external import on_case_closed, on_case_resumed, open_transfer
 from wangge.cases.actions.rating import do_rate
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.cases.models import Assignment, Case, Consultation, Supervision
@@ -60,6 +60,9 @@ def do_transition(case: Case, action: str, actor: AbstractBaseUser,
             open_transfer(case, case.department)
         elif action == "close":
             on_case_closed(case)  # the reply to a system that sent us this case
+        elif action in ("resume", "reply"):
+            on_case_resumed(case)  # what a system said meanwhile applies now
+            case.refresh_from_db()
     return case
 
 
@@ -125,21 +128,30 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
 
 
 def _dispatch(case: Case, fields: dict[str, Any]) -> dict[str, Any]:
-    """分流交办: to the department the dispatcher chose, else the duty rule's target."""
+    """分流交办: to the department the dispatcher chose, else the duty rule's target. A
+    confidential case never goes to an external system (涉密事件不外转), whatever the rule."""
     code = fields.get("department")
     if code:
         dept = Department.objects.filter(code=code).first()
         if dept is None:
             raise CaseError("department", f"no department {code}")
+        _check_not_outside(case, dept)
         case.department = dept
         return {"department": dept.code, "rule": None, "rule_text": f"调度员指定 → {dept.name}"}
     rule = case.routed_by or route(case.category, case.grid)
     if rule is None:
         raise CaseError("department", "no duty rule matches: choose a department")
+    _check_not_outside(case, rule.department)
     case.routed_by = rule
     case.department = rule.department  # of kind `external`: transferred to that system
     return {"department": rule.department.code, "rule": rule.pk,
             "rule_text": describe_rule(rule)}
+
+
+def _check_not_outside(case: Case, dept: Department) -> None:
+    if case.confidential and dept.is_external:
+        raise CaseError("department", f"a confidential case is never sent to an external "
+                                      f"system ({dept.code}): choose a department")
 
 
 def do_consult(case: Case, actor: AbstractBaseUser, *, held_on: dt.date, participants: str,

@@ -223,3 +223,64 @@ def test_a_failed_check_sends_a_new_order_and_the_old_ones_late_news_moves_nothi
     do_external_status(second, "已处置", note="更换阀门后恢复")
     case.refresh_from_db()
     assert case.state == State.HANDLED
+
+
+def test_a_confidential_case_is_never_dispatched_to_a_system(spot) -> None:
+    lng, lat = spot
+    case = do_report({"category": "1201", "title": "可疑人员", "lng": lng, "lat": lat},
+                     user("gridworker"), channel=Case.Channel.GRID_WORKER)
+    do_transition(case, "register", user("dispatcher"))
+    with pytest.raises(CaseError) as refused:
+        do_transition(case, "dispatch", user("dispatcher"), department=SYSTEM)
+    assert refused.value.field == "department"
+    case.refresh_from_db()
+    assert case.state == State.REGISTERED and not ExternalOrder.objects.filter(case=case)
+
+
+def test_their_return_of_the_new_order_after_a_failed_check_reaches_the_dispatcher(
+        spot) -> None:
+    case = dispatched(spot)
+    first = order_of(case)
+    do_mark_sent(first, "GD1")
+    do_external_status(first, "已处置")
+    case = do_transition(Case.objects.get(pk=case.pk), "verify_fail", user("gridworker"),
+                         reason="仍然停水")
+    do_external_status(order_of(case), "退回", note="非供水管网问题")
+    case.refresh_from_db()
+    assert case.state == State.REGISTERED and case.department is None
+    assert case.events.filter(action="return", note="非供水管网问题").exists()
+
+
+def test_news_that_came_while_suspended_applies_on_resume(spot) -> None:
+    case = dispatched(spot)
+    case = do_transition(case, "suspend", user("dispatcher"), reason="等待施工",
+                         planned_date="2026-12-31")
+    order = order_of(case)
+    for word in ("受理", "派遣", "已处置"):
+        do_external_status(order, word, note="已恢复供水")
+    case.refresh_from_db()
+    assert case.state == State.SUSPENDED
+    case = do_transition(case, "resume", user("dispatcher"))
+    assert case.state == State.HANDLED  # not waiting on news it already has
+    assert Case.objects.get(pk=case.pk).state == State.HANDLED
+
+
+def test_a_cancelled_cases_failed_order_is_not_resent_and_a_failed_one_is_recalled(
+        spot) -> None:
+    from wangge.cases.actions.external import do_recall, in_their_hands
+
+    case = dispatched(spot)
+    order = do_mark_failed(order_of(case), "未配置分类映射：1001 停水")
+    with pytest.raises(CaseError):
+        do_recall(order, user("dispatcher"), reason=" ")
+    case = do_recall(order, user("dispatcher"), reason="改派自来水公司")
+    assert case.state == State.REGISTERED and case.department is None
+    assert not in_their_hands(order)
+    with pytest.raises(IllegalTransition):
+        do_mark_resend(order, user("dispatcher"))
+
+    other = dispatched(spot)
+    failed = do_mark_failed(order_of(other), "HTTP 400")
+    do_transition(other, "cancel", user("dispatcher"), reason="重复上报")
+    with pytest.raises(IllegalTransition):
+        do_mark_resend(failed, user("dispatcher"))

@@ -168,8 +168,15 @@ def do_record_inbound(adapter: Adapter, *, kind: str, outcome: str, http_status:
     even though nothing else was written)."""
     return InboundCall.objects.create(
         adapter=adapter, kind=kind, outcome=outcome, http_status=http_status,
-        event_id=event_id[:64], order_no=order_no[:40], status=status[:16],
-        reason=reason[:2000], body=body[:4000])
+        event_id=storable(event_id)[:64], order_no=storable(order_no)[:40],
+        status=storable(status)[:16], reason=storable(reason)[:2000],
+        body=storable(body)[:4000])
+
+
+def storable(text: str) -> str:
+    """What any caller sent, made storable on every database: a refusal's log must never
+    fail on the junk it refuses (a NUL, a lone surrogate)."""
+    return text.encode("utf-8", "replace").decode().replace("\x00", "\ufffd")
 
 
 @transaction.atomic

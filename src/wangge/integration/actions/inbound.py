@@ -32,10 +32,19 @@ Kind = InboundCall.Kind
 WIRE_FIELD = {"lat": "location", "lng": "location"}
 
 
-def _seen(adapter: Adapter, kind: str, event_id: str) -> bool:
+def _first(adapter: Adapter, kind: str, event_id: str) -> InboundCall | None:
     return InboundCall.objects.filter(
         adapter=adapter, kind=kind, event_id=event_id,
-        outcome__in=[Outcome.APPLIED, Outcome.UNCHANGED]).exists()
+        outcome__in=[Outcome.APPLIED, Outcome.UNCHANGED]).first()
+
+
+def _check_same_call(first: InboundCall, call: Callback) -> None:
+    """A repeated event id must repeat the call: one naming another order or status is a
+    clash on their side (a restarted sender counting again), not a duplicate to swallow."""
+    if (first.order_no, first.status) != (call.order_no, call.status):
+        raise InboundRefused(409, "event_id", f"event {call.event_id} was {first.status} of "
+                                              f"{first.order_no}, not {call.status} of "
+                                              f"{call.order_no}")
 
 
 def do_inbound_callback(adapter: Adapter, call: Callback, *, body: str = "") -> str:
@@ -44,7 +53,8 @@ def do_inbound_callback(adapter: Adapter, call: Callback, *, body: str = "") -> 
     for an impossible step, 400 for a field our loop refuses."""
     log = {"kind": Kind.CALLBACK, "event_id": call.event_id, "order_no": call.order_no,
            "status": call.status, "body": body}
-    if _seen(adapter, Kind.CALLBACK, call.event_id):
+    if (first := _first(adapter, Kind.CALLBACK, call.event_id)) is not None:
+        _check_same_call(first, call)
         do_record_inbound(adapter, outcome=Outcome.DUPLICATE, http_status=200, **log)
         return Outcome.DUPLICATE
     order = case_external.find_order(adapter.system, call.order_no)
@@ -60,8 +70,9 @@ def do_inbound_callback(adapter: Adapter, call: Callback, *, body: str = "") -> 
                               reason=f"occurred_at {call.occurred_at.isoformat()}", **log)
     except IntegrityError:
         # the same event id applied by a concurrent call: ours rolled back
-        if not _seen(adapter, Kind.CALLBACK, call.event_id):
+        if (first := _first(adapter, Kind.CALLBACK, call.event_id)) is None:
             raise
+        _check_same_call(first, call)
         do_record_inbound(adapter, outcome=Outcome.DUPLICATE, http_status=200, **log)
         return Outcome.DUPLICATE
     except IllegalTransition as e:
@@ -114,6 +125,8 @@ def do_inbound_work_order(adapter: Adapter, order: WorkOrder, *, body: str = "",
     """Receive an order for on-site work as a case (channel `external`, reported by the
     system's service user, in the basic grid of its point); the same order number again
     answers the first case. Raises InboundRefused (400) naming the field."""
+    if adapter.kind != Adapter.Kind.HOTLINE_12345:  # only 12345 sends orders and takes replies
+        raise InboundRefused(404, "system", f"{adapter.system.code} sends us no orders")
     log = {"kind": Kind.ORDER, "event_id": order.order_no, "order_no": order.order_no,
            "body": body}
     if (earlier := _received(adapter, order.order_no)) is not None:

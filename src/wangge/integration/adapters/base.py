@@ -48,6 +48,7 @@ ANSWER_MAX_BYTES = 64 * 1024
 #: the levels of the grid tree (territory.Level): the community is the statistical area
 COMMUNITY_LEVEL, TOWN_LEVEL = 3, 2
 CONFIDENTIAL_REASON = "涉密事件不外转"
+NOT_THEIRS_REASON = "事件已撤销、已办结或已改派，不再发送"
 
 
 class Unreachable(Exception):
@@ -354,6 +355,10 @@ class AdapterSender:
         if not adapter.enabled:
             return Outcome(ok=False, error="adapter disabled")
         case = order.case
+        if not case_external.in_their_hands(order):
+            # cancelled, closed or dispatched elsewhere since: nothing to send, ever
+            case_external.do_mark_failed(order, NOT_THEIRS_REASON)
+            return Outcome(ok=True)
         if case.confidential or case.category.confidential:
             return _failed(order, CONFIDENTIAL_REASON)
         mapping = CategoryMapping.objects.filter(adapter=adapter, category=case.category).first()

@@ -261,7 +261,10 @@ class Simulator:
 
     def _move(self, order: Order, status: str, note: str = "") -> None:
         order["status"], order["updated_at"] = status, now_iso()
-        event = f"cb-{self.store.next('event'):06d}"
+        with self.store.lock:  # like their numbers: a restart never repeats an event id
+            if "event" not in self.store.counters:
+                self.store.counters["event"] = int(time.time() * 10)
+            event = f"cb-{self.store.next('event')}"
         body = {"event_id": event, "order_no": order["number"], "status": status,
                 "note": note or NOTES[status], "occurred_at": order["updated_at"]}
         copies = 2 if self.faults.duplicate_callbacks else 1

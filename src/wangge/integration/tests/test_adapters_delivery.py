@@ -280,3 +280,19 @@ def test_the_reply_goes_out_when_a_case_they_sent_us_closes(peer: Peer) -> None:
     order.refresh_from_db()
     assert order.state == S.REPLIED
     assert delivery_of(order, "external.reply").status == Delivery.Status.DELIVERED
+
+
+def test_an_order_whose_case_was_cancelled_meanwhile_is_never_sent(peer: Peer) -> None:
+    """Cancelled before the worker came round: nothing leaves (not even masked contact),
+    the order says why, and no dead letter waits for a resend that must not happen."""
+    from wangge.cases.models import Case
+    from wangge.integration.adapters.base import NOT_THEIRS_REASON
+
+    wire(peer, "hotline_12345")
+    order = transfer(make_case("1001"))
+    Case.objects.filter(pk=order.case_id).update(state="cancelled")
+    cycle()
+    assert peer.requests == []
+    order.refresh_from_db()
+    assert order.state == S.FAILED and order.last_note == NOT_THEIRS_REASON
+    assert delivery_of(order).status == Delivery.Status.DELIVERED

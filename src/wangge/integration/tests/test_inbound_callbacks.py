@@ -206,13 +206,15 @@ def test_the_same_event_twice_acts_once(client: Client, adapter: Adapter,
     again = step(client, order, "派遣", "cb-7", note="已派单至供水所")
     assert first.json() == {"result": "applied"}
     assert again.status_code == 200 and again.json() == {"result": "duplicate"}
-    # even with another status under the same id: their retry of one event, not a new one
-    assert step(client, order, "已处置", "cb-7").json() == {"result": "duplicate"}
+    # the same id with another status is a clash on their side (a restarted sender counting
+    # from 1 again), never silently swallowed as a duplicate nor applied
+    clash = step(client, order, "已处置", "cb-7")
+    assert clash.status_code == 409 and error_field(clash) == "event_id"
     order, case = refresh(order)
     assert order.state == ExternalOrder.State.DISPATCHED and case.state == State.IN_PROGRESS
     assert case.events.filter(action="external_status").count() == 1
     assert case.events.filter(action="start").count() == 1
-    assert [c.outcome for c in calls(adapter)] == ["applied", "duplicate", "duplicate"]
+    assert [c.outcome for c in calls(adapter)] == ["applied", "duplicate", "refused"]
 
 
 def test_the_same_status_under_a_new_event_is_unchanged(client: Client, adapter: Adapter,
@@ -326,21 +328,21 @@ def test_a_racing_repeat_rolls_back_and_answers_duplicate(
         client: Client, adapter: Adapter, order: ExternalOrder,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Two workers take the same event at once: both pass the look-up, one commits first.
-    The other's change fails on the log's unique constraint and is rolled back whole."""
+    The other's write fails on the log's unique constraint and is rolled back whole."""
     from wangge.integration.actions import inbound
 
-    assert step(client, order, "受理", "cb-1").json() == {"result": "applied"}
-    real_seen, looks = inbound._seen, []
+    assert step(client, order, "派遣", "cb-1").json() == {"result": "applied"}
+    real_first, looks = inbound._first, []
 
-    def blind_first(*args: Any) -> bool:  # the first look-up ran before the other committed
+    def blind_first(*args: Any) -> Any:  # the first look-up ran before the other committed
         looks.append(args)
-        return False if len(looks) == 1 else real_seen(*args)
+        return None if len(looks) == 1 else real_first(*args)
 
-    monkeypatch.setattr(inbound, "_seen", blind_first)
+    monkeypatch.setattr(inbound, "_first", blind_first)
     r = step(client, order, "派遣", "cb-1")
     assert r.status_code == 200 and r.json() == {"result": "duplicate"}
     order, case = refresh(order)
-    assert order.state == ExternalOrder.State.ACCEPTED and case.state == State.DISPATCHED
+    assert order.state == ExternalOrder.State.DISPATCHED and case.state == State.IN_PROGRESS
     assert case.events.filter(action="external_status").count() == 1
-    assert not case.events.filter(action__in=["accept", "start"]).exists()
+    assert case.events.filter(action="start").count() == 1
     assert [c.outcome for c in calls(adapter)] == ["applied", "duplicate"]

@@ -296,3 +296,16 @@ def test_a_case_never_transferred_has_no_transfer_line(login_as: LoginAs) -> Non
     assert plain is not None
     page = words(login_as("dispatcher").get(f"/console/cases/{plain.register_no}/"))
     assert 'id="external-orders"' not in page
+
+
+def test_recall_takes_a_failed_orders_case_back_to_dispatch_elsewhere(
+        adapter: Adapter, login_as: LoginAs) -> None:
+    order = failed_order()
+    assert login_as("gridworker").post(f"{PAGE}orders/{order.pk}/recall/").status_code == 403
+    r = login_as("dispatcher").post(f"{PAGE}orders/{order.pk}/recall/",
+                                    {"reason": "映射无法配置，改派自来水公司"}, follow=True)
+    assert r.status_code == 200 and "已收回" in r.content.decode()
+    order.case.refresh_from_db()
+    assert order.case.state == "registered" and order.case.department is None
+    again = login_as("dispatcher").post(f"{PAGE}orders/{order.pk}/recall/", follow=True)
+    assert "不能收回" in again.content.decode()
