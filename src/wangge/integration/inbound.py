@@ -45,6 +45,10 @@ def _read_body(request: HttpRequest) -> bytes:
     return body
 
 
+#: how much of an unsigned call's body the exchange log keeps
+UNSIGNED_BODY_KEPT = 300
+
+
 def _serve(request: HttpRequest, code: str, kind: str, handle: Handler) -> JsonResponse:
     adapter = Adapter.objects.select_related("system").filter(system__code=code).first()
     if adapter is None:  # nothing to log it against
@@ -69,7 +73,9 @@ def _serve(request: HttpRequest, code: str, kind: str, handle: Handler) -> JsonR
                           if kind == InboundCall.Kind.CALLBACK else seen.get("order_no", ""),
                           order_no=seen.get("order_no", ""), status=seen.get("status", ""),
                           reason=f"{e.field}: {e.message}",
-                          body=forms.loggable(body))
+                          # an unsigned caller may be anyone: a glimpse, not 4,000 characters
+                          body=forms.loggable(body)[:UNSIGNED_BODY_KEPT if e.status == 401
+                                                    else None])
         return error(e.status, e.field, e.message)
 
 

@@ -48,6 +48,9 @@ class Callback:
     status: str
     note: str
     occurred_at: dt.datetime
+    #: our number, when they send it too: finds the order before their answer to our send
+    #: was recorded (a call-back overtaking a slow answer)
+    source_no: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ def parse_callback(data: dict[str, Any]) -> Callback:
         status=status,
         note=_text(data, "note", required=False, limit=MAX_NOTE),
         occurred_at=_moment(data, "occurred_at", required=True),  # type: ignore[arg-type]
+        source_no=_text(data, "source_no", required=False, limit=MAX_ORDER_NO),
     )
 
 

@@ -48,6 +48,9 @@ CATCH_UP: dict[str, list[tuple[str, str]]] = {
     S.IN_PROGRESS: [(State.DISPATCHED, "accept"), (State.ACCEPTED, "start")],
     S.HANDLED: [(State.DISPATCHED, "accept"), (State.ACCEPTED, "start"),
                 (State.IN_PROGRESS, "handle")],
+    # their own check of their handling: handled on their side whatever came before
+    S.CHECKING: [(State.DISPATCHED, "accept"), (State.ACCEPTED, "start"),
+                 (State.IN_PROGRESS, "handle")],
     S.CLOSED: [(State.DISPATCHED, "accept"), (State.ACCEPTED, "start"),
                (State.IN_PROGRESS, "handle")],
 }

@@ -57,11 +57,12 @@ def do_inbound_callback(adapter: Adapter, call: Callback, *, body: str = "") -> 
         _check_same_call(first, call)
         do_record_inbound(adapter, outcome=Outcome.DUPLICATE, http_status=200, **log)
         return Outcome.DUPLICATE
-    order = case_external.find_order(adapter.system, call.order_no)
+    order = case_external.find_order(adapter.system, call.order_no) or (
+        case_external.find_order(adapter.system, call.source_no) if call.source_no else None)
     if order is None:
         raise InboundRefused(404, "order_no", f"no order {call.order_no} of "
                                               f"{adapter.system.code}")
-    their_no = call.order_no if call.order_no != order.our_no else ""
+    their_no = call.order_no if call.order_no not in (order.our_no, order.their_no) else ""
     try:
         with transaction.atomic():
             result = case_external.do_external_status(order, call.status, note=call.note,

@@ -28,6 +28,7 @@ from django.utils import timezone
 from wangge.cases import urgency as case_urgency
 from wangge.cases.actions import external as case_external
 from wangge.cases.models import Case, CaseClock, CasePhoto, ExternalOrder, ResidentReport
+from wangge.cases.public_text import scrub
 from wangge.core import audit, crypto
 from wangge.core.models import OutboxMessage
 from wangge.integration.adapters import attachments, signing
@@ -168,6 +169,13 @@ def contact(case: Case, *, pass_phone: bool) -> Contact:
     if not pass_phone:
         name, phone = mask_name(name), mask_phone(phone) if phone else ""
     return Contact(name or None, phone or None, pass_phone and bool(name or phone))
+
+
+def free_text(text: str, *, pass_phone: bool) -> str:
+    """A reporter's own words for the other system: without `pass_phone` the phones, ID
+    numbers and e-mail addresses typed into them are masked too (cases.public_text.scrub),
+    or the masked contact fields would be for nothing."""
+    return text if pass_phone else scrub(text)
 
 
 def report_attachments(case: Case) -> list[dict[str, Any]]:

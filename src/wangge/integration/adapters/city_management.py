@@ -48,7 +48,9 @@ def case_file(case: Case, order: ExternalOrder, adapter: Adapter,
         "location": base.location(case),
         "area_code": base.area_code(case.grid),
         "grid_code": case.grid.code,
-        "description": f"{case.title}\n{description}" if description else case.title,
+        # a case file carries no contact: the words never carry one either
+        "description": base.free_text(f"{case.title}\n{description}" if description
+                                      else case.title, pass_phone=False),
         "images": [a["url"] for a in base.report_attachments(case)],
         "reported_at": base.iso(case.created_at),
         "deadline": base.iso(base.deadline(case)),

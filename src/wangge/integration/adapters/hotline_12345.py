@@ -21,7 +21,8 @@ DEFAULT_UNIT = "网格化服务管理中心"
 def work_order(case: Case, order: ExternalOrder, adapter: Adapter,
                mapping: CategoryMapping) -> dict[str, Any]:
     """The 工单 for `POST {endpoint}/work-orders`."""
-    who = base.contact(case, pass_phone=bool(adapter.option("pass_phone", False)))
+    pass_phone = bool(adapter.option("pass_phone", False))
+    who = base.contact(case, pass_phone=pass_phone)
     return {
         "order_no": order.our_no,
         "channel": CHANNEL,
@@ -30,9 +31,10 @@ def work_order(case: Case, order: ExternalOrder, adapter: Adapter,
         else DEFAULT_APPEAL_TYPE,
         "category_code": mapping.their_code,
         "category_name": mapping.their_name,
-        "title": case.title,
+        "title": base.free_text(case.title, pass_phone=pass_phone),
         # their 诉求内容 is required: a case reported with a title only says it there
-        "content": case.description.strip() or case.title,
+        "content": base.free_text(case.description.strip() or case.title,
+                                  pass_phone=pass_phone),
         "appellant": who.name,
         "phone": who.phone,
         "address": base.address(case),

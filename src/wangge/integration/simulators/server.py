@@ -265,7 +265,9 @@ class Simulator:
             if "event" not in self.store.counters:
                 self.store.counters["event"] = int(time.time() * 10)
             event = f"cb-{self.store.next('event')}"
-        body = {"event_id": event, "order_no": order["number"], "status": status,
+        body = {"event_id": event, "order_no": order["number"],
+                **({"source_no": order["our_no"]} if order.get("our_no") else {}),
+                "status": status,
                 "note": note or NOTES[status], "occurred_at": order["updated_at"]}
         copies = 2 if self.faults.duplicate_callbacks else 1
         for copy in range(copies):

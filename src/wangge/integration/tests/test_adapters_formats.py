@@ -225,3 +225,22 @@ def test_area_code_and_names_of_grids_above_the_basic_level() -> None:
     assert base.area_code(community) == community.code
     assert base.area_code(town) == town.code and len(town.code) == 12
     assert base.grid_names(community) == f"{town.name} 胜利社区"
+
+
+def test_phones_and_id_numbers_typed_into_the_words_leave_only_with_pass_phone(
+        peer: Peer) -> None:
+    words = "联系住户17090001234，身份证430281199001011234"
+    masked = wire(peer, "hotline_12345")
+    case = make_case("1001", description=words)
+    order = transfer(case)
+    sent = hotline_12345.work_order(case, order, masked, mapping_of(masked, case))["content"]
+    assert "17090001234" not in sent and "430281199001011234" not in sent
+    assert sent.startswith("联系住户") and "1234" in sent
+    passed = wire(peer, "hotline_12345", pass_phone=True)
+    assert hotline_12345.work_order(case, order, passed, mapping_of(passed, case))[
+        "content"] == words
+    city = wire(peer, "city_management")
+    manhole = make_case("0601", to="city_management", description=words)
+    file = city_management.case_file(manhole, transfer(manhole, "city_management"), city,
+                                     mapping_of(city, manhole))
+    assert "17090001234" not in file["description"]

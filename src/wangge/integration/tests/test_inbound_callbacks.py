@@ -346,3 +346,24 @@ def test_a_racing_repeat_rolls_back_and_answers_duplicate(
     assert case.events.filter(action="external_status").count() == 1
     assert case.events.filter(action="start").count() == 1
     assert [c.outcome for c in calls(adapter)] == ["applied", "duplicate"]
+
+
+def test_a_call_back_overtaking_their_answer_finds_the_order_by_our_number(
+        client: Client, adapter: Adapter, order: ExternalOrder) -> None:
+    """Our send timed out after they took the order: their 受理 names their number, which we
+    do not know yet, and ours as `source_no`."""
+    body = status_body("GD2026000777", "受理", "cb-31")
+    assert callback(client, body).status_code == 404  # their number alone: unknown
+    body["source_no"] = order.our_no
+    assert callback(client, body).json() == {"result": "applied"}
+    order, _case = refresh(order)
+    assert order.their_no == "GD2026000777" and order.state == ExternalOrder.State.ACCEPTED
+
+
+def test_their_check_straight_after_dispatch_catches_up_to_handled(
+        client: Client, adapter: Adapter, order: ExternalOrder) -> None:
+    step(client, order, "派遣", "cb-41")
+    assert step(client, order, "核查", "cb-42", note="已修复，核查中").json() == {
+        "result": "applied"}
+    _order, case = refresh(order)
+    assert case.state == State.HANDLED
