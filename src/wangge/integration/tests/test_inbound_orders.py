@@ -204,4 +204,7 @@ def test_the_exchange_log_keeps_no_caller_contact_in_clear(client: Client,
     assert work_order(client, {**body, "title": ""}, secret="wrong").status_code == 401
     for logged in InboundCall.objects.filter(adapter=adapter):
         assert "17091234567" not in logged.body and "王建国" not in logged.body
-        assert "170****4567" in logged.body and "王*" in logged.body
+        if logged.http_status == 401:  # anyone's: only a glimpse is kept
+            assert len(logged.body) <= 300
+        else:
+            assert "170****4567" in logged.body and "王*" in logged.body
