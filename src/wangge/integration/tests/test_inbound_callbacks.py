@@ -23,21 +23,10 @@ from wangge.integration.tests.inbound_support import (
     make_adapter,
     signed_post,
     status_body,
-    transferred,
     user,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def adapter() -> Adapter:
-    return make_adapter()
-
-
-@pytest.fixture
-def order(adapter: Adapter) -> ExternalOrder:
-    return transferred()
 
 
 @pytest.fixture

@@ -15,21 +15,10 @@ from wangge.integration.tests.inbound_support import (
     callback,
     make_adapter,
     status_body,
-    transferred,
     work_order,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def adapter() -> Adapter:
-    return make_adapter()
-
-
-@pytest.fixture
-def order(adapter: Adapter) -> ExternalOrder:
-    return transferred()
 
 
 def test_a_non_ascii_signature_is_401(adapter: Adapter, order: ExternalOrder) -> None:
