@@ -17,6 +17,8 @@ from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
 from wangge.analytics.api import router as stats_router
+from wangge.analytics.api_analytics import router as analytics_router
+from wangge.analytics.api_hotspots import router as hotspots_router
 from wangge.cases.api import public_router
 from wangge.cases.api import router as cases_router
 from wangge.cases.api_map import router as map_router
@@ -118,6 +120,8 @@ api.add_router("/public", public_router)
 api.add_router("/map", map_router)
 api.add_router("/fieldwork", fieldwork_router)
 api.add_router("/stats", stats_router)
+api.add_router("/analytics", analytics_router)
+api.add_router("/analytics/hotspots", hotspots_router)
 api.add_router("/services", services_router)
 
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("integration/attachments/", include("wangge.integration.attachment_urls")),
     path("console/fieldwork/", include("wangge.fieldwork.urls")),
     path("console/services/", include("wangge.services.urls")),
+    path("console/analytics/", include("wangge.analytics.urls")),
+    path("open-data/", include("wangge.analytics.public_urls")),
     path("app/", include("wangge.fieldwork.app_urls")),
     path("services/", include("wangge.services.public_urls")),
     path("cases/", include((public_urlpatterns, "cases_public"))),

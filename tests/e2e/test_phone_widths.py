@@ -11,6 +11,7 @@ The page list is checked against the URL confs: a new page that is not visited h
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ from tests.e2e.test_browser import PASSWORD, server_shot
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+#: the monthly evaluation report's month in the sweep: last month
+LAST_MONTH = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 DESKTOP = {"width": 1920, "height": 1080}
 
 # Real ids from the demo, read through the CLI on the server's own database.
@@ -190,6 +193,19 @@ def visits(ids: dict) -> list[Visit]:
         Visit("dispatcher", "/console/systems/", "systems:index"),
         Visit("dispatcher", "/console/systems/hotline_12345/", "systems:system"),
         Visit("center_admin", "/console/systems/city_management/", "systems:system"),
+        # figures: evaluation metrics, rankings, hot spots, the cockpit, the monthly report
+        Visit("dispatcher", "/console/analytics/", "analytics:metrics"),
+        Visit("dispatcher", "/console/analytics/?by=category&period=month", "analytics:metrics"),
+        Visit("station", "/console/analytics/?by=worker", "analytics:metrics"),
+        Visit("department", "/console/analytics/?by=department", "analytics:metrics"),
+        Visit("dispatcher", "/console/analytics/rankings/", "analytics:rankings"),
+        Visit("department", "/console/analytics/rankings/?dim=department", "analytics:rankings"),
+        Visit("dispatcher", "/console/analytics/hotspots/", "analytics:hotspots"),
+        Visit("station", "/console/analytics/hotspots/", "analytics:hotspots"),
+        Visit("dispatcher", "/console/analytics/cockpit/", "analytics:cockpit"),
+        Visit("dispatcher", "/console/analytics/reports/", "analytics:reports"),
+        Visit("dispatcher", f"/console/analytics/reports/{LAST_MONTH}/", "analytics:report"),
+        Visit("", "/open-data/", "opendata:index"),
         # a department
         Visit("department", "/", "web:home"),
         Visit("department", "/console/cases/inbox/", "cases:inbox"),
@@ -297,6 +313,8 @@ NOT_PAGES = {
     # Open311 GeoReport v2: JSON/XML for clients, not pages; the keys page's two POSTs
     "open311:discovery", "open311:services", "open311:service", "open311:requests",
     "open311:request", "open311:token", "open311_console:create", "open311_console:revoke",
+    # figures: the cockpit's JSON, the report's PDF, the open-data file
+    "analytics:cockpit_data", "analytics:report_pdf", "opendata:cases_csv",
 }
 
 # Pages other engineers own and had not fixed when this test was written.

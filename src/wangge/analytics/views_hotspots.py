@@ -1,0 +1,8 @@
+"""Placeholder: the helper who owns this page replaces it (see the brief)."""
+
+from django.http import HttpRequest, HttpResponse
+
+
+def hotspots_page(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    return HttpResponse(status=501)
+
