@@ -193,6 +193,9 @@ _NODE_MODULES = Path(os.environ.get("WANGGE_NODE_MODULES",
                                     BASE_DIR.parent.parent / "node_modules"))
 STATICFILES_DIRS += [(prefix, _NODE_MODULES / folder) for prefix, folder in (
     ("markercluster", "leaflet.markercluster/dist"),
+    # figures (analytics): charts, and the heat layer of the hot-spot map
+    ("echarts", "echarts/dist"),
+    ("leaflet-heat", "leaflet.heat/dist"),
     # the field app (/app/): IndexedDB through Dexie, the service worker through Workbox,
     # whose modules workbox-sw loads from here (fieldwork/static/fieldwork/app/sw.js)
     ("dexie", "dexie/dist"),
