@@ -6,6 +6,12 @@ records for the rest (today; days never rolled up; scopes below metrics.SCOPE_LE
 (analytics.facts): it is the baseline of the benchmark, the test oracle of the rollups, and
 what the rollup builder itself runs for one day.
 
+Building coverage: `buildings_covered` is a distinct count per bucket (each whole calendar
+month of the span, and each remaining day: facts.months_and_days), and `buildings_total`
+is not stored but computed when read: the number of those buckets × the buildings of the
+key's grid subtree (grid dim) or of the grids where the person is an active grid worker
+(worker dim), within the scope. Coverage over any span is then the mean of its buckets'.
+
 OWNER: helper A (metrics and rollups). The signatures below are the contract the pages,
 the API, the rankings, the cockpit and the report are written against.
 """
@@ -14,14 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from wangge.analytics.access import Scope
-from wangge.analytics.metrics import Bucket, Dim
+from django.utils.translation import gettext as _
+
+from wangge.analytics import facts
+from wangge.analytics.access import Scope, check_breakdown, check_grid
+from wangge.analytics.metrics import CHANNELS, FIELD_DIMS, Bucket, Dim
 from wangge.territory.models import Grid
 
 #: key → base code → value (codes with 0 may be absent)
 Figures = dict[int, dict[str, int]]
+ONE_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -36,29 +46,163 @@ class Query:
     level: int | None = None
 
 
+def _paths(scope: Scope, q: Query) -> list[str] | None:
+    """The subtrees to count in: `within` (checked against the scope), else the scope's."""
+    if q.within is not None:
+        check_grid(scope, q.within)
+        return [q.within.path]
+    if scope.department_only:
+        return None  # a department's figures are the whole territory's, its keys only
+    return None if scope.paths is None else list(scope.paths)
+
+
+def default_level(q: Query, paths: list[str] | None) -> int:
+    """The level of the grids a by-grid breakdown lists."""
+    if q.level is not None:
+        return max(0, min(4, q.level))
+    if q.within is not None:
+        return min(4, q.within.level + 1)
+    if paths:
+        top = min(Grid.objects.filter(path__in=paths).values_list("level", flat=True),
+                  default=0)
+        return min(4, top + 1)
+    return 1
+
+
+def resolve(scope: Scope, q: Query) -> tuple[Query, list[str] | None]:
+    """The query with its grid level decided, and the subtrees it counts in."""
+    check_breakdown(scope, q.by)
+    if q.since > q.until:
+        raise ValueError("since is after until")
+    paths = _paths(scope, q)
+    if q.by == "grid":
+        q = replace(q, level=default_level(q, paths))
+    return q, paths
+
+
 def figures(scope: Scope, q: Query) -> Figures:
     """Per key of the breakdown, the base counts over the span, within the scope. A
     department-only scope gets its own departments' keys only."""
-    raise NotImplementedError
+    q, paths = resolve(scope, q)
+    return raw_figures(q, paths=paths, departments=scope.departments)
 
 
 def totals(scope: Scope, q: Query) -> dict[str, int]:
-    """The base counts of the whole scope (or `within`) over the span, every key added."""
-    raise NotImplementedError
+    """The base counts of the whole scope (or `within`) over the span, every key added.
+    Only the bases the breakdown has are there (by="grid" has them all)."""
+    out: dict[str, int] = {}
+    for counts in figures(scope, q).values():
+        for code, n in counts.items():
+            out[code] = out.get(code, 0) + n
+    return out
+
+
+def bucket_start(day: dt.date, bucket: Bucket) -> dt.date:
+    if bucket == "day":
+        return day
+    if bucket == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    if bucket == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def next_bucket(start: dt.date, bucket: Bucket) -> dt.date:
+    if bucket == "day":
+        return start + ONE_DAY
+    if bucket == "week":
+        return start + dt.timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[bucket]
+    m = start.month - 1 + months
+    return dt.date(start.year + m // 12, m % 12 + 1, 1)
 
 
 def series(scope: Scope, q: Query, bucket: Bucket) -> list[tuple[dt.date, Figures]]:
-    """`figures` per bucket of the span (bucket starts in order, empty buckets included)."""
-    raise NotImplementedError
+    """`figures` per bucket of the span (bucket starts in order, empty buckets included).
+    The first and last buckets are cut to the span."""
+    q, _paths = resolve(scope, q)
+    out = []
+    start = bucket_start(q.since, bucket)
+    while start <= q.until:
+        nxt = next_bucket(start, bucket)
+        part = replace(q, since=max(start, q.since), until=min(nxt - ONE_DAY, q.until))
+        out.append((start, figures(scope, part)))
+        start = nxt
+    return out
 
 
 def raw_figures(q: Query, *, paths: list[str] | None = None,
                 departments: frozenset[int] | None = None) -> Figures:
-    """The same numbers as `figures`, straight from the records (GROUP BY)."""
-    raise NotImplementedError
+    """The same numbers as `figures`, straight from the records (GROUP BY the breakdown's
+    key in SQL, per source). `paths`: the subtrees counted in (None: everywhere; `within`
+    narrows them); `departments`: keep only these department keys."""
+    if q.within is not None:
+        paths = [q.within.path]
+    level = default_level(q, paths) if q.by == "grid" else None
+    gk = facts.grid_key(level)
+    where = facts.Filter(paths)
+    span = facts.Span.days(q.since, q.until)
+    keyer = facts.Keyer(gk, (q.by,))
+    out: dict[tuple[int, ...], dict[str, int]] = {}
+    for source in facts.sources_for(q.by):
+        for key, counts in facts.count(source, span, (q.by,), where=where, keyer=keyer):
+            facts._add(out, key, counts)
+    for key, counts in facts.handling_minutes(span, (q.by,), where=where, keyer=keyer):
+        facts._add(out, key, counts)
+    if q.by in FIELD_DIMS:
+        buckets = facts.months_and_days(q.since, q.until)
+        for _p, lo, hi in buckets:
+            for key, counts in facts.buildings_passed(facts.Span.days(lo, hi), (q.by,),
+                                                      where=where, keyer=keyer):
+                facts._add(out, key, counts)
+        result = {k[0]: v for k, v in out.items()}
+        add_building_totals(result, q.by, len(buckets), gk, where)
+        return _only(result, departments if q.by == "department" else None)
+    return _only({k[0]: v for k, v in out.items()},
+                 departments if q.by == "department" else None)
+
+
+def add_building_totals(result: Figures, by: Dim, buckets: int, gk: facts.GridKey,
+                        where: facts.Filter) -> None:
+    """buildings_total = buckets × the key's buildings (grid: its subtree; worker: the
+    grids they are grid worker of), for the keys listed (and, by grid, every grid of the
+    level with buildings, so an unpatrolled grid shows 0 % rather than nothing)."""
+    if not buckets:
+        return
+    if by == "grid":
+        counts = facts.building_counts(gk, where)
+        for key, n in counts.items():
+            if n:
+                result.setdefault(key, {})["buildings_total"] = buckets * n
+    else:
+        counts = facts.worker_building_counts([k for k in result if k], where)
+        for key, n in counts.items():
+            if n and key in result:
+                result[key]["buildings_total"] = buckets * n
+
+
+def _only(result: Figures, departments: frozenset[int] | None) -> Figures:
+    if departments is None:
+        return result
+    return {k: v for k, v in result.items() if k in departments}
 
 
 def labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:
     """Display names of keys: grid name, department name, category name, channel label,
     worker name (a grid worker's name is not personal data here: it is on the QR card)."""
-    raise NotImplementedError
+    from wangge.cases.models import Case, CaseCategory
+    from wangge.org.models import Department, Person
+
+    keys = list(keys)
+    if by == "channel":
+        names = dict(Case.Channel.choices)
+        return {k: str(names[CHANNELS[k]]) if 0 <= k < len(CHANNELS) else _("其他")
+                for k in keys}
+    model, none = {
+        "grid": (Grid, _("未知网格")), "department": (Department, _("未派遣")),
+        "category": (CaseCategory, _("未分类")), "worker": (Person, _("非网格员上报")),
+    }[by]
+    found = dict(model.objects.filter(pk__in=[k for k in keys if k]).values_list("id", "name"))
+    return {k: found.get(k, none) if k else none for k in keys}

@@ -307,6 +307,25 @@ class WorkCalendar:
         count = self._count[hi] - self._count[lo + 1]
         return count if y > x else -count
 
+    def working_minutes_between(self, a: dt.datetime, b: dt.datetime) -> int:
+        """Whole minutes of office time on working days from moment a to moment b (0 when
+        b is not after a). Every day from a's to b's must be covered."""
+        if b <= a:
+            return 0
+        oh = self.office_hours
+        x, y = self._offset(a), self._offset(b)
+        self._check(x, y)
+
+        def used(moment: dt.datetime, d: int) -> int:  # office time before it since day 0
+            local = to_shanghai(moment)
+            before = self._count[d] * oh.per_day
+            if not self._work[d]:
+                return before
+            tod = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000
+            return before + oh.used_before(tod + local.microsecond)
+
+        return (used(b, y) - used(a, x)) // 60_000_000
+
     def working_days_in_year(self, year: int) -> int:
         if not self.covers(dt.date(year, 1, 1)):
             raise CalendarNotCovered(year)
