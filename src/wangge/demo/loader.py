@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import wangge.cases as cases_pkg
+from wangge.analytics.schemes import do_seed_schemes
 from wangge.cases.actions import (
     do_seed_classification,
     do_seed_inspection_items,
@@ -142,6 +143,7 @@ def load_demo(
         do_seed_public_categories()  # the resident-facing names of its small classes
         items = json.loads((Path(cases_pkg.__file__).parent / "inspection_items.json").read_text())
         do_seed_inspection_items(items)
+        do_seed_schemes()  # the default evaluation schemes (考核方案)
         counts = {}
         if residents:
             basic = [(s.code, s.kind, s.geometry) for s in specs if s.level == 4]
