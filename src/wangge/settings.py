@@ -318,6 +318,7 @@ WANGGE_WORKER_JOBS: list[str] = (
     if "WANGGE_WORKER_JOBS" in os.environ
     else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans",
           "wangge.services.jobs.sweep", "wangge.analytics.jobs.rollup",
+          "wangge.analytics.jobs_report.monthly_report",
           "wangge.integration.reconcile.reconcile"]
 )
 
