@@ -1,0 +1,274 @@
+"""The leaders' dashboard (驾驶舱): everything one wall screen shows, for one scope, as a
+plain JSON-ready dict. The page (views_cockpit) draws it and fetches it again every few
+seconds; nothing here knows about HTML.
+
+Sections (docs/analytics.md, "The cockpit"):
+
+- `headline`: the five counters of analytics.headline, today and cumulative.
+- `flow`: today's cases reported (Case.created_at), handled (handle events) and closed
+  (close events) per hour in Asia/Shanghai, confidential cases counted; and `ticker`, the
+  latest case events of the scope — time, category, grid, action — never of a
+  confidential case and never a title, a note or a person.
+- `rates`: this month's 按期处置率, 结案率, 满意率 and 返工率 (analytics.figures.totals and
+  analytics.metrics), None where the denominator is 0.
+- `map`: this month's case density per basic grid (analytics.hotspots.density_geojson);
+  the geometry only when asked for (the page asks once, then refreshes the numbers).
+- `rankings`: this month's top 5 departments and the top and bottom 5 grids by composite
+  score (analytics.ranking).
+- `late`: the number of open late cases (cases.access.overdue, the one definition every
+  surface reads; confidential ones counted) and the 10 late the longest, without the
+  confidential ones.
+
+A section whose source is not available (a sibling module not built yet, or failing) is
+None and named in `unavailable`, so the rest of the screen still shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import ExtractHour
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.analytics.access import Scope
+from wangge.analytics.headline import day_start, headline
+from wangge.cases import access as case_access
+from wangge.cases.labels import ACTION_LABELS
+from wangge.cases.models import Case, CaseEvent
+from wangge.cases.queries import late_reasons
+from wangge.org.access import AnyUser
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: how long one scope's figures are reused (seconds): several screens on one login cost one
+#: computation, and a change shows within this plus one refresh
+CACHE_SECONDS = 3
+#: the steps of the loop the ticker shows (internal events — photos, SLA marks, transfers —
+#: are not news on a wall screen)
+TICKER_ACTIONS: tuple[str, ...] = (
+    "report", "register", "reject", "dispatch", "accept", "return", "start", "handle",
+    "verify_pass", "verify_fail", "close", "evaluate", "reopen", "escalate", "cancel",
+    "supervise", "reply",
+)
+TICKER_SIZE = 10
+LATE_SIZE = 10
+RANK_SIZE = 5
+#: this month's rates shown, in order: metric code → label
+RATES: tuple[str, ...] = ("on_time_handle_rate", "close_rate", "satisfaction_rate",
+                          "rework_rate")
+
+
+class Unavailable(Exception):
+    """A section's source cannot answer (e.g. no active evaluation scheme)."""
+
+
+def scope_key(scope: Scope) -> str:
+    """A short stable name for a scope, for the cache."""
+    text = repr((sorted(scope.paths) if scope.paths is not None else None,
+                 sorted(scope.departments) if scope.departments is not None else None))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def cached_data(user: AnyUser, scope: Scope, *, geometry: bool = False) -> dict[str, Any]:
+    """`data` for the scope, reused for CACHE_SECONDS."""
+    key = f"cockpit:{scope_key(scope)}:{int(geometry)}"
+    found = cache.get(key)
+    if found is None:
+        found = data(user, scope, geometry=geometry)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def scope_cases(scope: Scope) -> QuerySet[Case]:
+    """Every case in the scope, confidential ones included (for counting only)."""
+    return Case.objects.filter(scope.grid_q("grid__path"))
+
+
+def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
+         geometry: bool = False) -> dict[str, Any]:
+    """The dashboard's figures for `scope` (user: whose scope it is, for the headline)."""
+    now = now or timezone.now()
+    local = timezone.localtime(now, SHANGHAI)
+    today = local.date()
+    month = today.replace(day=1)
+    out: dict[str, Any] = {
+        "as_of": local.isoformat(timespec="seconds"),
+        "time": local.strftime("%H:%M:%S"),
+        "today": today.isoformat(),
+        "month": month.strftime("%Y-%m"),
+        "unavailable": [],
+    }
+    sections: dict[str, Callable[[], Any]] = {
+        "headline": lambda: headline_section(user, today),
+        "flow": lambda: flow_section(scope, local),
+        "ticker": lambda: ticker_section(scope),
+        "rates": lambda: rates_section(scope, month, today),
+        "map": lambda: map_section(scope, month, today, geometry=geometry),
+        "rankings": lambda: rankings_section(scope, month, today),
+        "late": lambda: late_section(scope, now),
+    }
+    for name, compute in sections.items():
+        try:
+            out[name] = compute()
+        except (ImportError, NotImplementedError, Unavailable) as e:
+            # a sibling's module that is not there yet (or not yet what it promises): the
+            # rest of the screen still shows; the log says why
+            log.warning("cockpit section %s unavailable: %r", name, e)
+            out[name] = None
+            out["unavailable"].append(name)
+    return out
+
+
+# ---- the sections --------------------------------------------------------------------------
+
+def headline_section(user: AnyUser, today: dt.date) -> dict[str, dict[str, int]]:
+    return {"today": headline(user, since=today, until=today).as_dict(),
+            "total": headline(user).as_dict()}
+
+
+def _per_hour(qs: QuerySet, at: str, hours: int) -> list[int]:
+    counts = [0] * hours
+    for h, n in (qs.annotate(h=ExtractHour(at, tzinfo=SHANGHAI)).values("h")
+                 .annotate(n=Count("id")).order_by().values_list("h", "n")):
+        if h is not None and 0 <= h < hours:
+            counts[h] += n
+    return counts
+
+
+def flow_section(scope: Scope, local: dt.datetime) -> dict[str, Any]:
+    """Today's cases reported, handled and closed, per hour up to the current one."""
+    start = day_start(local.date())
+    hours = local.hour + 1
+    cases = scope_cases(scope)
+    events = CaseEvent.objects.filter(case__in=cases.values("pk"), at__gte=start)
+    reported = _per_hour(cases.filter(created_at__gte=start), "created_at", hours)
+    handled = _per_hour(events.filter(action="handle"), "at", hours)
+    closed = _per_hour(events.filter(action="close"), "at", hours)
+    return {
+        "hours": [f"{h:02d}:00" for h in range(hours)],
+        "reported": reported, "handled": handled, "closed": closed,
+        "totals": {"reported": sum(reported), "handled": sum(handled), "closed": sum(closed)},
+    }
+
+
+def ticker_section(scope: Scope) -> list[dict[str, str]]:
+    """The latest case events: never a confidential case; category and grid, not a title."""
+    rows = (CaseEvent.objects
+            .filter(action__in=TICKER_ACTIONS, case__confidential=False)
+            .filter(scope.grid_q("case__grid__path"))
+            .order_by("-at", "-pk")
+            .values_list("pk", "at", "action", "case__category__name", "case__grid__name")
+            [:TICKER_SIZE])
+    return [{"id": pk, "time": timezone.localtime(at, SHANGHAI).strftime("%H:%M"),
+             "day": timezone.localtime(at, SHANGHAI).date().isoformat(),
+             "action": str(ACTION_LABELS.get(action, action)),
+             "category": category or "", "grid": grid or ""}
+            for pk, at, action, category, grid in rows]
+
+
+def rates_section(scope: Scope, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+    from wangge.analytics.figures import Query, totals
+    from wangge.analytics.metrics import METRIC_BY_CODE, evaluate
+
+    values = evaluate(totals(scope, Query(by="grid", since=since, until=until)))
+    return [{"code": code, "name": METRIC_BY_CODE[code].name, "value": values.get(code),
+             "higher_is_better": METRIC_BY_CODE[code].higher_is_better} for code in RATES]
+
+
+def map_section(scope: Scope, since: dt.date, until: dt.date, *, geometry: bool
+                ) -> dict[str, Any]:
+    """The month's density per basic grid: the whole FeatureCollection with `geometry`,
+    else only each grid's numbers by code (what a refresh needs)."""
+    from wangge.analytics.hotspots import density_geojson
+
+    collection = density_geojson(scope, since=since, until=until)
+    features = list(_get(collection, "features"))
+    props = {}
+    for f in features:
+        p = dict(_get(f, "properties"))
+        props[str(p.get("code"))] = {"cases": p.get("cases", 0), "class": p.get("class", 0),
+                                     "per_km2": p.get("per_km2"), "name": p.get("name", "")}
+    out: dict[str, Any] = {"grids": props}
+    if geometry:
+        out["geojson"] = collection if isinstance(collection, Mapping) else {
+            "type": "FeatureCollection", "features": features}
+    return out
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj[name] if isinstance(obj, Mapping) else getattr(obj, name)
+
+
+def _ranked(rows: list[Any]) -> list[dict[str, Any]]:
+    return [{"rank": r.rank, "label": r.label,
+             "score": None if r.score is None else round(float(r.score), 1)} for r in rows]
+
+
+def rankings_section(scope: Scope, since: dt.date, until: dt.date) -> dict[str, Any]:
+    """This month's top departments, and the 红榜 / 黑榜 of the grids two levels below the
+    scope's top (a city's towns, a town's basic grids), by the active schemes."""
+    from wangge.analytics.ranking import rank, red_black
+
+    tops = scope.top_grids()
+    level = min(4, min((g.level for g in tops), default=0) + 2)
+    try:
+        departments = rank(scope, dim="department", since=since, until=until)
+        grids = rank(scope, dim="grid", since=since, until=until, level=level)
+    except LookupError as e:  # no active evaluation scheme
+        raise Unavailable(str(e)) from e
+    red, black = red_black(grids, RANK_SIZE)
+    return {"departments": _ranked([r for r in departments if r.score is not None]
+                                   [:RANK_SIZE]),
+            "grid_level": level, "grids_top": _ranked(red), "grids_bottom": _ranked(black)}
+
+
+def working_days_late(deadline: dt.datetime | dt.date | None, now: dt.datetime) -> int | None:
+    """Working days after the deadline's day up to and including today (0: late since
+    today); None when the calendar does not cover the days."""
+    if deadline is None:
+        return None
+    from wangge.workcal.calendar import current
+
+    if not isinstance(deadline, dt.datetime):
+        deadline = timezone.make_aware(dt.datetime.combine(deadline, dt.time(12)), SHANGHAI)
+    today = timezone.localtime(now, SHANGHAI).date()
+    due_day = timezone.localtime(deadline, SHANGHAI).date()
+    if due_day >= today:
+        return 0
+    try:
+        cal = current()
+        return cal.working_days_between(deadline, now) + int(cal.is_workday(today))
+    except Exception:  # a year missing from the calendar: say nothing rather than guess
+        return None
+
+
+def late_section(scope: Scope, now: dt.datetime) -> dict[str, Any]:
+    late = scope_cases(scope).filter(case_access.overdue(now))
+    count = late.count()
+    clock_due = Subquery(case_access.late_clocks(now).filter(case=OuterRef("pk"))
+                         .order_by("deadline").values("deadline")[:1])
+    shown = list(late.filter(confidential=False)
+                 .annotate(due=clock_due)
+                 .order_by(F("due").asc(nulls_last=True), "created_at", "pk")
+                 .select_related("category", "grid", "department")[:LATE_SIZE])
+    rows = []
+    for item in late_reasons(shown, now):
+        due = item.reasons[0].deadline if item.reasons else None
+        rows.append({
+            "register_no": item.case.register_no,
+            "category": item.case.category.name,
+            "grid": item.case.grid.name,
+            "department": item.department if item.case.department_id else _("中心（未分流）"),
+            "days_late": working_days_late(due, now),
+        })
+    rows.sort(key=lambda r: -(r["days_late"] if r["days_late"] is not None else -1))
+    return {"count": count, "cases": rows}
