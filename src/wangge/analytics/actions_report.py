@@ -5,7 +5,8 @@
 and in one transaction stores both in the month's EvaluationReport row, replacing an
 earlier one of the same month and grid (its old PDF file is removed once the new row is
 committed), with an audit entry. The job (jobs_report) calls it once per month and root
-grid; a person may regenerate a month from the command line."""
+grid. (No CLI command or console button regenerates a month yet: call it from
+`wangge manage shell`.)"""
 
 from __future__ import annotations
 
