@@ -49,9 +49,14 @@ from wangge.org.access import AnyUser
 log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-#: how long one scope's figures are reused (seconds): several screens on one login cost one
-#: computation, and a change shows within this plus one refresh
+#: how long one scope's live figures (counters, today's flow, ticker, late cases) are reused
+#: (seconds): several screens on one scope cost one computation, and a change shows within
+#: this plus one refresh
 CACHE_SECONDS = 3
+#: the month's figures (rates, map, rankings) move slowly and cost the most: reused longer
+MONTH_CACHE_SECONDS = 60
+LIVE: tuple[str, ...] = ("headline", "flow", "ticker", "late")
+MONTHLY: tuple[str, ...] = ("rates", "map", "rankings")
 #: the steps of the loop the ticker shows (internal events — photos, SLA marks, transfers —
 #: are not news on a wall screen)
 TICKER_ACTIONS: tuple[str, ...] = (
@@ -79,13 +84,19 @@ def scope_key(scope: Scope) -> str:
 
 
 def cached_data(user: AnyUser, scope: Scope, *, geometry: bool = False) -> dict[str, Any]:
-    """`data` for the scope, reused for CACHE_SECONDS."""
-    key = f"cockpit:{scope_key(scope)}:{int(geometry)}"
-    found = cache.get(key)
-    if found is None:
-        found = data(user, scope, geometry=geometry)
-        cache.set(key, found, CACHE_SECONDS)
-    return found
+    """`data` for the scope: the live sections reused for CACHE_SECONDS, the month's for
+    MONTH_CACHE_SECONDS (each computed afresh once its time is up)."""
+    name = scope_key(scope)
+    live_key, month_key = f"cockpit:{name}:live", f"cockpit:{name}:month:{int(geometry)}"
+    live = cache.get(live_key)
+    if live is None:
+        live = data(user, scope, parts=LIVE)
+        cache.set(live_key, live, CACHE_SECONDS)
+    month = cache.get(month_key)
+    if month is None:
+        month = data(user, scope, parts=MONTHLY, geometry=geometry)
+        cache.set(month_key, month, MONTH_CACHE_SECONDS)
+    return {**month, **live, "unavailable": month["unavailable"] + live["unavailable"]}
 
 
 def scope_cases(scope: Scope) -> QuerySet[Case]:
@@ -94,8 +105,9 @@ def scope_cases(scope: Scope) -> QuerySet[Case]:
 
 
 def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
-         geometry: bool = False) -> dict[str, Any]:
-    """The dashboard's figures for `scope` (user: whose scope it is, for the headline)."""
+         geometry: bool = False, parts: tuple[str, ...] = LIVE + MONTHLY) -> dict[str, Any]:
+    """The dashboard's figures for `scope` (user: whose scope it is, for the headline):
+    the sections named in `parts`."""
     now = now or timezone.now()
     local = timezone.localtime(now, SHANGHAI)
     today = local.date()
@@ -117,6 +129,8 @@ def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
         "late": lambda: late_section(scope, now),
     }
     for name, compute in sections.items():
+        if name not in parts:
+            continue
         try:
             out[name] = compute()
         except (ImportError, NotImplementedError, Unavailable) as e:
@@ -168,7 +182,13 @@ def ticker_section(scope: Scope) -> list[dict[str, str]]:
             .order_by("-at", "-pk")
             .values_list("pk", "at", "action", "case__category__name", "case__grid__name")
             [:TICKER_SIZE])
-    return [{"id": pk, "time": timezone.localtime(at, SHANGHAI).strftime("%H:%M"),
+    today = timezone.localdate(timezone.now(), SHANGHAI)
+
+    def when(at: dt.datetime) -> str:  # today's as 08:11, earlier ones with their day
+        local = timezone.localtime(at, SHANGHAI)
+        return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
+
+    return [{"id": pk, "time": when(at),
              "day": timezone.localtime(at, SHANGHAI).date().isoformat(),
              "action": str(ACTION_LABELS.get(action, action)),
              "category": category or "", "grid": grid or ""}

@@ -60,16 +60,16 @@
     if (!c || !list) return;
     const el = $("chart-rates");
     const w = el.clientWidth || 400, h = el.clientHeight || 200;
-    const r = Math.max(30, Math.min(w / 8, h / 1.7) * 0.92);
+    const r = Math.max(30, Math.min(w / 8.6, h / 2.3));
     c.setOption({
       backgroundColor: "transparent", animation: false,
       series: rates.map((rate, i) => ({
-        type: "gauge", min: 0, max: 100, radius: r, center: [((i + 0.5) * 100 / rates.length) + "%", "58%"],
+        type: "gauge", min: 0, max: 100, radius: r, center: [((i + 0.5) * 100 / rates.length) + "%", "46%"],
         startAngle: 200, endAngle: -20, splitNumber: 4,
         progress: { show: true, width: 8, itemStyle: { color: rate.higher_is_better ? "#34d399" : "#f87171" } },
         axisLine: { lineStyle: { width: 8, color: [[1, "#1e293b"]] } },
         axisTick: { show: false }, splitLine: { show: false }, axisLabel: { show: false }, pointer: { show: false },
-        title: { offsetCenter: [0, "62%"], color: "#cbd5e1", fontSize: 13 },
+        title: { offsetCenter: [0, "78%"], color: "#cbd5e1", fontSize: 15 },
         detail: { offsetCenter: [0, "0%"], color: "#f8fafc", fontSize: Math.round(r / 2.6), fontWeight: "bold",
           formatter: () => (rate.value == null ? t.tNone : rate.value.toFixed(1) + "%") },
         data: [{ value: rate.value == null ? 0 : rate.value, name: rate.name }],
@@ -88,6 +88,8 @@
     if (!c) return;
     c.setOption({
       backgroundColor: "transparent", animation: false,
+      title: rows.length ? { show: false } : { show: true, text: t.tEmpty, left: "center", top: "middle",
+        textStyle: { color: "#93a4bf", fontSize: 15, fontWeight: "normal" } },
       grid: { left: 8, right: 40, top: 4, bottom: 4, containLabel: true },
       xAxis: Object.assign({ type: "value", max: 100, show: false }, AXIS),
       yAxis: Object.assign({ type: "category", inverse: true, data: rows.map((r) => r.label) }, AXIS),
@@ -104,8 +106,8 @@
     if (!rows || !rows.length) { ol.replaceChildren(node("li", "ck-empty", t.tEmpty)); return; }
     ol.replaceChildren(...rows.map((r) => {
       const li = node("li");
-      li.value = r.rank;
-      li.append(node("span", "score", r.score == null ? t.tNone : Number(r.score).toFixed(1)), document.createTextNode(r.label));
+      li.append(node("span", "rank", r.rank), node("span", "label", r.label),
+        node("span", "score", r.score == null ? t.tNone : Number(r.score).toFixed(1)));
       return li;
     }));
   }
@@ -133,7 +135,7 @@
     if (!body) return;
     body.replaceChildren(...late.cases.map((c) => {
       const tr = node("tr");
-      const days = c.days_late == null ? t.tNone : (c.days_late === 0 ? t.tTodayLate : t.tDays.replace("{n}", c.days_late));
+      const days = c.days_late == null ? t.tNone : (c.days_late === 0 ? t.tTodayLate : String(c.days_late));
       tr.append(node("td", null, c.register_no), node("td", null, c.category), node("td", null, c.grid),
         node("td", null, c.department), node("td", "days", days));
       return tr;
