@@ -88,8 +88,12 @@ def quick_spans(today: dt.date) -> list[Span]:
 
 
 def default_bucket(since: dt.date, until: dt.date) -> Bucket:
+    """The trend's bucket when none is asked for: up to about 15 points for a span up to
+    a quarter, months up to two years, quarters beyond."""
     days = (until - since).days + 1
-    return "day" if days <= 62 else "week" if days <= 200 else "month"
+    if days <= 15:
+        return "day"
+    return "week" if days <= 92 else "month" if days <= 732 else "quarter"
 
 
 def grid_choices(scope: Scope, current: Grid | None) -> list[tuple[str, str]]:
