@@ -22,11 +22,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from wangge.analytics import facts
 from wangge.analytics.access import Scope, check_breakdown, check_grid
-from wangge.analytics.metrics import CHANNELS, FIELD_DIMS, Bucket, Dim
+from wangge.analytics.metrics import BASE_CODES, CHANNELS, FIELD_DIMS, SCOPE_LEVELS, Bucket, Dim
+from wangge.analytics.models import MetricTally
+from wangge.analytics.rollup import current_state
 from wangge.territory.models import Grid
 
 #: key → base code → value (codes with 0 may be absent)
@@ -59,7 +62,11 @@ def _paths(scope: Scope, q: Query) -> list[str] | None:
 def default_level(q: Query, paths: list[str] | None) -> int:
     """The level of the grids a by-grid breakdown lists."""
     if q.level is not None:
-        return max(0, min(4, q.level))
+        top = 0
+        if paths:  # never above the subtrees counted in (their parents' other children)
+            top = min(Grid.objects.filter(path__in=paths).values_list("level", flat=True),
+                      default=0)
+        return max(top, min(4, q.level))
     if q.within is not None:
         return min(4, q.within.level + 1)
     if paths:
@@ -84,7 +91,104 @@ def figures(scope: Scope, q: Query) -> Figures:
     """Per key of the breakdown, the base counts over the span, within the scope. A
     department-only scope gets its own departments' keys only."""
     q, paths = resolve(scope, q)
-    return raw_figures(q, paths=paths, departments=scope.departments)
+    departments = scope.departments if q.by == "department" else None
+    state = current_state()
+    rolled = None
+    if state is not None:
+        lo = max(q.since, state.covers_from or q.since)
+        hi = min(q.until, state.last_day)
+        rolled = (lo, hi) if lo <= hi else None
+    if rolled is None:
+        return raw_figures(q, paths=paths, departments=scope.departments)
+    # the subtrees read from the rollups; the others (scopes of levels without rows for
+    # this breakdown) are counted from the records over the whole span
+    if q.by in ("grid", "worker"):
+        from_rows, from_records = paths, []
+    else:
+        from_rows, from_records = _tally_scopes(paths)
+    gk = facts.grid_key(q.level)
+    out: dict[tuple[int, ...], dict[str, int]] = {}
+    if from_records:
+        for key, counts in raw_figures(replace(q, within=None), paths=from_records,
+                                       departments=None, building_totals=False).items():
+            facts._add(out, (key,), counts)
+    if from_rows is None or from_rows:
+        buckets = facts.months_and_days(q.since, q.until)
+        inside = [b for b in buckets if rolled[0] <= b[1] and b[2] <= rolled[1]]
+        outside = [b for b in buckets if b not in inside]
+        for part in _tally_reads(q, from_rows, inside):
+            for key, counts in part.items():
+                facts._add(out, (key,), counts)
+        for lo, hi in _runs(outside):
+            sub = replace(q, since=lo, until=hi, within=None)
+            for key, counts in raw_figures(sub, paths=from_rows, departments=None,
+                                           building_totals=False, buildings=False).items():
+                facts._add(out, (key,), counts)
+        if q.by in FIELD_DIMS:  # distinct buildings: per bucket, as raw_figures counts them
+            keyer = facts.Keyer(gk, (q.by,))
+            for _p, lo, hi in outside:
+                for key, counts in facts.buildings_passed(
+                        facts.Span.days(lo, hi), (q.by,), where=facts.Filter(from_rows),
+                        keyer=keyer):
+                    facts._add(out, key, counts)
+    result = {k[0]: v for k, v in out.items()}
+    if q.by in FIELD_DIMS:
+        add_building_totals(result, q.by, len(facts.months_and_days(q.since, q.until)), gk,
+                            facts.Filter(paths))
+    return _only(result, departments)
+
+
+def _tally_scopes(paths: list[str] | None) -> tuple[list[str] | None, list[str]]:
+    """Which of the subtrees have rollup rows for the breakdowns other than grid and
+    worker (their grid's level is in SCOPE_LEVELS): (read from rows, count from records).
+    None for everything (the root grids' rows)."""
+    if paths is None:
+        return None, []
+    levels = dict(Grid.objects.filter(path__in=paths).values_list("path", "level"))
+    rows = [p for p in paths if levels.get(p) in SCOPE_LEVELS]
+    return rows, [p for p in paths if p not in rows]
+
+
+def _runs(buckets: list[tuple[str, dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """Adjacent buckets joined into spans of days."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for _p, lo, hi in buckets:
+        if runs and runs[-1][1] + ONE_DAY == lo:
+            runs[-1] = (runs[-1][0], hi)
+        else:
+            runs.append((lo, hi))
+    return runs
+
+
+def _tally_reads(q: Query, paths: list[str] | None,
+                 buckets: list[tuple[str, dt.date, dt.date]]) -> Iterable[Figures]:
+    """The rows of MetricTally for these buckets (month rows for whole months, day rows
+    for single days), summed per key in SQL."""
+    months = [lo for p, lo, _hi in buckets if p == "m"]
+    days = [lo for p, lo, _hi in buckets if p == "d"]
+    if not months and not days:
+        return
+    rows = MetricTally.objects.filter(dim=q.by)
+    when = Q(pk__in=[])
+    if months:
+        when |= Q(period="m", start__in=months)
+    for lo, hi in _runs([("d", d, d) for d in days]):
+        when |= Q(period="d", start__gte=lo, start__lte=hi)
+    rows = rows.filter(when)
+    if q.by == "grid":
+        rows = rows.filter(level=q.level)
+    if q.by in ("grid", "worker"):
+        if paths is not None:
+            rows = rows.filter(facts.Filter(paths).q("scope"))
+    elif paths is None:
+        rows = rows.filter(scope__parent__isnull=True)
+    else:
+        rows = rows.filter(scope__path__in=paths)
+    codes = [c for c in BASE_CODES if c != "buildings_total"]
+    yield {key: {c: int(v) for c, v in zip(codes, vals, strict=True) if v}
+           for key, *vals in rows.order_by().values("key").annotate(
+               **{f"s_{c}": Sum(c) for c in codes}).values_list(
+               "key", *(f"s_{c}" for c in codes))}
 
 
 def totals(scope: Scope, q: Query) -> dict[str, int]:
@@ -134,7 +238,8 @@ def series(scope: Scope, q: Query, bucket: Bucket) -> list[tuple[dt.date, Figure
 
 
 def raw_figures(q: Query, *, paths: list[str] | None = None,
-                departments: frozenset[int] | None = None) -> Figures:
+                departments: frozenset[int] | None = None, building_totals: bool = True,
+                buildings: bool = True) -> Figures:
     """The same numbers as `figures`, straight from the records (GROUP BY the breakdown's
     key in SQL, per source). `paths`: the subtrees counted in (None: everywhere; `within`
     narrows them); `departments`: keep only these department keys."""
@@ -151,14 +256,15 @@ def raw_figures(q: Query, *, paths: list[str] | None = None,
             facts._add(out, key, counts)
     for key, counts in facts.handling_minutes(span, (q.by,), where=where, keyer=keyer):
         facts._add(out, key, counts)
-    if q.by in FIELD_DIMS:
+    if q.by in FIELD_DIMS and buildings:
         buckets = facts.months_and_days(q.since, q.until)
         for _p, lo, hi in buckets:
             for key, counts in facts.buildings_passed(facts.Span.days(lo, hi), (q.by,),
                                                       where=where, keyer=keyer):
                 facts._add(out, key, counts)
         result = {k[0]: v for k, v in out.items()}
-        add_building_totals(result, q.by, len(buckets), gk, where)
+        if building_totals:
+            add_building_totals(result, q.by, len(buckets), gk, where)
         return _only(result, departments if q.by == "department" else None)
     return _only({k[0]: v for k, v in out.items()},
                  departments if q.by == "department" else None)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from wangge.analytics.metrics import BASE_CODES, SCOPE_LEVELS
 from wangge.analytics.models import RollupState
 from wangge.cases.models import Case
 from wangge.fieldwork.models import Distribution, Opinion, Visit
@@ -117,3 +118,73 @@ def first_record_day() -> dt.date | None:
     if (day := Distribution.objects.aggregate(m=Min("day"))["m"]) is not None:
         firsts.append(day)
     return min(firsts) if firsts else None
+
+
+# --- the evaluation's base counts (MetricTally) ----------------------------------------
+
+#: the fine tuple each case source is read by once a day
+CASE_FINE = ("grid", "category", "channel", "department", "worker")
+FIELD_FINE = ("grid", "worker")
+TallyKey = tuple[str, int, int]  # (dim, key, scope grid id)
+METRIC_COLUMNS = ("period", "start", "dim", "key", "scope_id", "level", *BASE_CODES)
+
+
+def grid_lines() -> tuple[dict[int, tuple[int, ...]], dict[int, int]]:
+    """grid id → the ids of every grid above it and itself (root first); grid id → level."""
+    up: dict[int, tuple[int, ...]] = {}
+    levels: dict[int, int] = {}
+    for pk, parent, level in Grid.objects.order_by("level").values_list(
+            "id", "parent_id", "level"):
+        up[pk] = (*(up.get(parent, ()) if parent is not None else ()), pk)
+        levels[pk] = level
+    return up, levels
+
+
+def fold(into: dict[TallyKey, dict[str, int]], fine: tuple[int, ...], dims: tuple[str, ...],
+         counts: dict[str, int], up: dict[int, tuple[int, ...]], levels: dict[int, int]
+         ) -> None:
+    """Add one fine row's counts to every tally row it belongs to."""
+    values = dict(zip(dims, fine, strict=True))
+    grid = values["grid"]
+    line = up.get(grid, ())
+    targets: list[TallyKey] = [("grid", g, g) for g in line]
+    targets.append(("worker", values["worker"], grid))
+    scopes = [g for g in line if levels[g] in SCOPE_LEVELS]
+    for dim in ("category", "channel", "department"):
+        if dim in values:
+            targets.extend((dim, values[dim], s) for s in scopes)
+    for target in targets:
+        row = into.get(target)
+        if row is None:
+            row = into[target] = {}
+        for code, n in counts.items():
+            if n:
+                row[code] = row.get(code, 0) + n
+
+
+def metric_rows(since: dt.date, until: dt.date, period: str,
+                up: dict[int, tuple[int, ...]], levels: dict[int, int],
+                *, additive: bool = True) -> list[tuple]:
+    """The MetricTally rows of one bucket (a day 'd', or a month 'm' for the building
+    counts only when `additive` is False): every source read once, grouped by the fine
+    tuple, folded over the grid lines."""
+    from wangge.analytics import facts  # facts reads this module's day rules
+
+    span = facts.Span.days(since, until)
+    sums: dict[TallyKey, dict[str, int]] = {}
+    if additive:
+        for source in facts.SOURCES:
+            dims = CASE_FINE if source in facts.CASE_SOURCES else FIELD_FINE
+            for fine, counts in facts.count(source, span, dims):
+                fold(sums, fine, dims, counts, up, levels)
+        for fine, counts in facts.handling_minutes(span, CASE_FINE):
+            fold(sums, fine, CASE_FINE, counts, up, levels)
+    passed: dict[TallyKey, set[int]] = {}
+    for grid, worker, building in facts.building_pass_tuples(span):
+        for target in [("grid", g, g) for g in up.get(grid, ())] + [("worker", worker, grid)]:
+            passed.setdefault(target, set()).add(building)
+    for target, buildings in passed.items():
+        sums.setdefault(target, {})["buildings_covered"] = len(buildings)
+    return [(period, since, dim, key, scope, levels[scope],
+             *(counts.get(c, 0) for c in BASE_CODES))
+            for (dim, key, scope), counts in sorted(sums.items()) if any(counts.values())]

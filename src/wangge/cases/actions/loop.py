@@ -101,8 +101,10 @@ def _apply(case: Case, action: str, actor: AbstractBaseUser,
             raise CaseError("action", "the center is the top level; it cannot escalate")
         before, case.handling_level = case.handling_level, up
         return {"previous": case.state, "from_level": before, "to_level": up}
-    if action == "return":
+    if action == "return":  # the timeline keeps the department it came back from
+        returned_by = case.department.code if case.department is not None else None
         case.department = None
+        return {"department": returned_by}
     elif action == "verify_fail":
         case.rework_count += 1
     elif action == "close" and case.assignments.filter(closed_at__isnull=True).exists():
