@@ -54,9 +54,9 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Length, Substr
+from django.utils import timezone
 
 from wangge.analytics.metrics import CHANNELS, SATISFIED_LEVEL
-from wangge.analytics.rollup import DELIVERED, day_start
 from wangge.cases.models import Case, CaseClock, CaseEvent, Rating
 from wangge.fieldwork.models import BuildingPass, Opinion, Patrol, Visit
 from wangge.org.models import Department
@@ -65,6 +65,15 @@ from wangge.services.models import ProxyRequest
 from wangge.territory.models import Grid
 from wangge.workcal import calendar as workcal
 from wangge.workcal.deadlines import CalendarNotCovered
+
+#: a proxy request counts once delivered; rating it afterwards keeps it counted
+DELIVERED = Q(state__in=(ProxyRequest.State.DELIVERED, ProxyRequest.State.RATED))
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight in Shanghai (the day the user means), as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
 
 Key = tuple[int, ...]
 Row = tuple[Key, dict[str, int]]

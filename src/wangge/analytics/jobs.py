@@ -1,6 +1,7 @@
 """Periodic work of analytics, run by `wangge worker` (WANGGE_WORKER_JOBS).
 
-`rollup` keeps the daily tallies current. The field app syncs records of earlier days
+`rollup` keeps the daily tallies and the evaluation rollups (MetricTally) current. The
+field app syncs records of earlier days
 (a phone offline for a week), so each run recomputes a sliding window of the last
 `WANGGE_ROLLUP_DAYS` days (35) up to yesterday, once the day has turned and then again
 every `WANGGE_ROLLUP_EVERY_S` seconds (an hour): between two runs a late record of a past

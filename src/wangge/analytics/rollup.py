@@ -20,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
+from wangge.analytics import facts
+from wangge.analytics.facts import DELIVERED, day_start
 from wangge.analytics.metrics import BASE_CODES, SCOPE_LEVELS
 from wangge.analytics.models import RollupState
 from wangge.cases.models import Case
@@ -34,13 +36,6 @@ from wangge.territory.models import Grid, TerritoryState
 ROLLED_LEVELS = (0, 1, 2, 3)
 FIGURES = ("visits", "events", "opinions", "leaflets", "proxy_items")
 Row = tuple[int, dt.date, int, int, int, int, int]
-#: a proxy request counts once delivered; rating it afterwards keeps it counted
-DELIVERED = Q(state__in=(ProxyRequest.State.DELIVERED, ProxyRequest.State.RATED))
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight in Shanghai (the day the user means), as an aware datetime."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def territory_stamp() -> str:
@@ -168,8 +163,6 @@ def metric_rows(since: dt.date, until: dt.date, period: str,
     """The MetricTally rows of one bucket (a day 'd', or a month 'm' for the building
     counts only when `additive` is False): every source read once, grouped by the fine
     tuple, folded over the grid lines."""
-    from wangge.analytics import facts  # facts reads this module's day rules
-
     span = facts.Span.days(since, until)
     sums: dict[TallyKey, dict[str, int]] = {}
     if additive:
