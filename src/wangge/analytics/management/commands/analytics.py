@@ -1,4 +1,5 @@
-"""`wangge analytics rebuild [--from DATE] | status`: the daily rollups."""
+"""`wangge analytics rebuild [--from DATE] | status`: the daily rollups (the headline's
+DailyTally and the evaluation's MetricTally, day and month rows, rebuilt together)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def parse_day(text: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Rebuild the daily rollups from the records, or show which days they hold."
+    help = ("Rebuild the rollups (daily tallies and evaluation metrics) from the records, or "
+            "show which days they hold.")
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
