@@ -7,7 +7,7 @@
 #   .ci/schemathesis.sh                      # SQLite in a temporary data dir
 #   .ci/schemathesis.sh postgresql://postgres@127.0.0.1:5432/wangge_x   # a fresh PG database
 #
-# Environment: ST_EXAMPLES (default 20 per operation), ST_SEED (default 1), ST_CASES (demo
+# Environment: ST_EXAMPLES (default 10 per operation), ST_SEED (default 1), ST_CASES (demo
 # cases, default 300), ST_PHASES (default examples,coverage,fuzzing), ST_FIELDWORK_DAYS (days
 # of demo fieldwork, default 14),
 # ST_KEEP=1 keeps the data dir (server log, schemathesis reports) for a look afterwards.
@@ -15,7 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$PWD/.venv/bin"
 DB_URL="${1:-}"
-EXAMPLES="${ST_EXAMPLES:-20}"
+# 10 random examples per operation in the fuzzing phase, not 20: the coverage phase already
+# sends every operation its boundary and invalid values; what is given up is 10 of the 20
+# random draws (with the seed fixed, the same ones each run). 35 s less per role on an idle
+# machine (fuzzing 62 s → 26 s as admin, 51 s → 20 s as worker, 2,620 → 1,340 requests).
+EXAMPLES="${ST_EXAMPLES:-10}"
 SEED="${ST_SEED:-1}"
 CASES="${ST_CASES:-300}"
 PHASES="${ST_PHASES:-examples,coverage,fuzzing}"
