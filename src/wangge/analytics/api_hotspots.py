@@ -84,7 +84,7 @@ class ClusterOut(Schema):
 
 
 class HeatOut(Schema):
-    points: list[tuple[float, float, float]] = Field(description="[纬度, 经度, 权重]")
+    points: list[list[float]] = Field(description="[纬度, 经度, 权重]")
     total: int = Field(description="范围内有位置的非涉密事件数")
     limit: int
     truncated: bool = Field(description="超过上限时只给最新的 limit 件")
@@ -201,7 +201,7 @@ def heat(request: HttpRequest, since: Since = None, until: Until = None,
          category: CategoryCode = "", grid: GridCode = "",
          limit: Annotated[int, Query(ge=1, le=50000)] = 20000) -> Any:
     f = filters(request, since, until, category, grid)
-    points = hotspots.heat_points(f.scope, limit=limit, **f.kwargs())
+    points = [list(p) for p in hotspots.heat_points(f.scope, limit=limit, **f.kwargs())]
     total = len(points)
     if total >= limit:
         total = hotspots.heat_total(f.scope, **f.kwargs())
