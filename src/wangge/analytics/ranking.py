@@ -94,9 +94,14 @@ def score(values_by_key: Mapping[int, Mapping[str, Value]], scheme: HasWeights
     for code, _w in weights:
         peers[code] = [float(v) for vals in values_by_key.values()
                        if (v := vals.get(code)) is not None]
+    # the best peer once per metric: taking max/min over every peer for every key was
+    # quadratic in the peers (100,000 basic grids: hours; benchmarks/README.md)
+    best: dict[str, list[float]] = {
+        code: ([max(vs) if METRIC_BY_CODE[code].higher_is_better else min(vs)] if vs else [])
+        for code, vs in peers.items()}
     out: dict[int, tuple[float | None, dict[str, float | None]]] = {}
     for key, vals in values_by_key.items():
-        points = {code: metric_points(code, vals.get(code), peers[code])
+        points = {code: metric_points(code, vals.get(code), best[code])
                   for code, _w in weights}
         weighed = [(w, points[code]) for code, w in weights if points[code] is not None]
         total_weight = math.fsum(w for w, _p in weighed)
