@@ -295,6 +295,30 @@ def _only(result: Figures, departments: frozenset[int] | None) -> Figures:
     return {k: v for k, v in result.items() if k in departments}
 
 
+def peer_keys(scope: Scope, q: Query) -> set[int]:
+    """Every key a ranking of `q.by` compares within the scope, figures or not, so that a
+    grid worker who did nothing in the period is ranked (at the bottom) rather than left
+    out: by grid, the grids of the level in the subtrees; by worker, the active grid
+    workers of grids there; by department, the line departments (职能部门) and a
+    department-only scope's own. Other breakdowns are not ranked: no keys."""
+    from wangge.org.models import Department, Role, RoleAssignment
+
+    q, paths = resolve(scope, q)
+    where = facts.Filter(paths)
+    if q.by == "grid":
+        return set(Grid.objects.filter(Scope(paths, None).grid_q(), level=q.level)
+                   .values_list("id", flat=True))
+    if q.by == "worker":
+        return set(RoleAssignment.objects.filter(
+            where.q("grid"), role=Role.GRID_WORKER, ended_on__isnull=True
+        ).values_list("person_id", flat=True))
+    if q.by == "department":
+        keys = set(Department.objects.filter(kind=Department.Kind.DEPARTMENT)
+                   .values_list("id", flat=True))
+        return keys if scope.departments is None else keys & set(scope.departments)
+    return set()
+
+
 def labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:
     """Display names of keys: grid name, department name, category name, channel label,
     worker name (a grid worker's name is not personal data here: it is on the QR card)."""

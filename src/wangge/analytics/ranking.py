@@ -156,6 +156,8 @@ def rank(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
         check_grid(scope, within)
     q = Query(by=dim, since=since, until=until, within=within, level=level)
     counts = {k: c for k, c in fig.figures(scope, q).items() if k != 0}
+    for key in fig.peer_keys(scope, q) - counts.keys() - {0}:
+        counts[key] = {}  # a peer with nothing counted is ranked, on its zeros
     values = {k: evaluate(c, dim) for k, c in counts.items()}
     scored = score(values, scheme)
     names = fig.labels(dim, counts.keys())

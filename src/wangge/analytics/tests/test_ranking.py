@@ -269,3 +269,26 @@ def test_a_ranking_follows_its_scheme_and_ranks_by_score() -> None:
     with pytest.raises(ValueError):
         rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1],
              scheme=only_visits)
+
+
+@pytestmark_db
+def test_an_idle_grid_worker_is_ranked_on_zeros_and_reaches_the_black_list() -> None:
+    from wangge.org.actions import do_assign_role
+    from wangge.org.models import Employment, Person, Role
+    from wangge.territory.models import Grid
+
+    basic = Grid.objects.filter(level=4).order_by("path").first()
+    assert basic is not None
+    idle = Person.objects.create(name="测试闲置网格员")
+    do_assign_role(idle, Role.GRID_WORKER, basic, employment=Employment.PART_TIME,
+                   started_on=SPAN[0])
+    ranked = rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1])
+    mine = next(r for r in ranked if r.key == idle.pk)  # ranked although nothing counted
+    assert mine.score == 0.0 and mine.values["visit_people"] == 0
+    assert mine.rank == max(r.rank for r in ranked if r.score is not None)
+    _red, black = red_black(ranked)
+    assert idle.pk in {r.key for r in black}
+    # within a town, the peers are that town's grid workers only
+    town = basic.parent.parent  # type: ignore[union-attr]
+    local = rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1], within=town)
+    assert idle.pk in {r.key for r in local} and len(local) < len(ranked)
