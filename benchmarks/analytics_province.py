@@ -43,13 +43,10 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +55,24 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake import DEFAULT_DSN, admin, cli, database_url
-from province_fw import _copy_tree, _indexes, pct
+from common import (
+    RESULTS_DIR,
+    add_db_args,
+    bench_env,
+    clean_up,
+    close_django,
+    create_database,
+    drop_database,
+    drop_indexes,
+    git_describe,
+    machine,
+    pct,
+    rebuild_indexes,
+    write_result,
+)
+from intake import admin, cli
+from province_fw import _copy_tree
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_READ_P95_MS = 300.0
 TARGET_DAY_S = 5.0
 #: the tables the load writes below the ORM: their non-unique indexes are dropped first
@@ -376,9 +387,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace, cut: dt.datetime
     conn.execute("SET maintenance_work_mem = '512MB'")
     conn.execute("SET work_mem = '64MB'")
     conn.execute("SELECT setseed(0.2026)")
-    dropped = [(t, name, d) for t in BULK_TABLES for name, d in _indexes(conn, t)]
-    for _t, name, _d in dropped:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    dropped = drop_indexes(conn, BULK_TABLES)
     t0 = time.perf_counter()
     _copy_tree(conn, args.grids)
     _squares(conn)
@@ -392,11 +401,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace, cut: dt.datetime
     _timed(conn, took, "clocks", [_insert_clocks("true")], p)
     _timed(conn, took, "ratings", [_insert_ratings()], p)
     conn.execute("SET session_replication_role = origin")
-    t0 = time.perf_counter()
-    for _t, _name, definition in dropped:
-        conn.execute(definition)
-    took["indexes"] = round(time.perf_counter() - t0, 1)
-    print(f"    {len(dropped)} indexes rebuilt: {took['indexes']} s")
+    rebuild_indexes(conn, dropped, took)
     for table in ("cases_case", "cases_caseevent", "cases_caseclock", "cases_rating"):
         conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), "
                              "(SELECT max(id) FROM {}))").format(
@@ -696,9 +701,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "one printed by the --keep run: it holds the data keys)")
     p.add_argument("--reuse", action="store_true",
                    help="a database kept by --keep: no load, the rollups and reads again")
-    p.add_argument("--pg-dsn", default=os.environ.get("WANGGE_BENCH_PG_DSN", DEFAULT_DSN),
-                   help="maintenance connection (env WANGGE_BENCH_PG_DSN)")
-    p.add_argument("--output", type=Path, default=None, help="JSON path (default: results/)")
+    add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -706,19 +709,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = subprocess.run(["git", "-C", str(RESULTS_DIR.parent.parent), "describe", "--always",
-                          "--dirty"], capture_output=True, text=True).stdout.strip()
+    git = git_describe()
     db = f"wangge_bench_analytics_{args.cases}"
     print(f"wangge analytics at province scale on PostgreSQL: {args.cases:,} cases + "
-          f"{args.day_cases:,} yesterday, {args.grids:,} basic grids\nmachine: "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; git {git}")
+          f"{args.day_cases:,} yesterday, {args.grids:,} basic grids\n{machine(git)}")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge_bench_analytics_"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANGGE_", "DJANGO_"))}
-    env |= {"WANGGE_DATA_DIR": str(data_dir),
-            "WANGGE_DATABASE_URL": database_url(args.pg_dsn, db)}
+    env = bench_env(data_dir, args.pg_dsn, db)
     os.environ.update(env | {"DJANGO_SETTINGS_MODULE": "wangge.settings"})
     conninfo = make_conninfo(args.pg_dsn, dbname=db)
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db))
     out: dict[str, Any] = {"benchmark": "analytics_province", "date": today, "git": git,
                            "loadavg_at_start": os.getloadavg()[0],
                            "args": {k: str(v) for k, v in vars(args).items()},
@@ -729,8 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.reuse:
             cli(env, "setup")  # migrations that landed since the load
         else:
-            admin(args.pg_dsn, drop,
-                  sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+            admin(args.pg_dsn, drop_database(db), create_database(db))
             cli(env, "setup")
             cli(env, "demo", "load", "--residents", "0", "--cases", "0", "--fieldwork-days",
                 "0", "--no-external-systems")
@@ -782,21 +779,10 @@ def main(argv: list[str] | None = None) -> int:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        from django.db import connections
-
-        with suppress(Exception):
-            connections.close_all()
-        if args.keep:
-            print(f"kept database {db} and data dir {data_dir}")
-        else:
-            with suppress(Exception):
-                admin(args.pg_dsn, drop)
-            shutil.rmtree(data_dir, ignore_errors=True)
-        out["total_s"] = round(time.perf_counter() - started, 1)
-        path = args.output or RESULTS_DIR / f"analytics_province-{today}-{args.cases}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
-        print(f"wrote {path} (total {out['total_s']} s)")
+        close_django()
+        clean_up(args.keep, args.pg_dsn, db, data_dir)
+        write_result(out, args.output or RESULTS_DIR / f"analytics_province-{today}-{args.cases}"
+                     ".json", started)
     return status
 
 

@@ -30,14 +30,11 @@ import http.client
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -46,26 +43,26 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake import (  # a sibling benchmark's server helpers
-    DEFAULT_DSN,
-    admin,
-    cli,
-    database_url,
-    start_server,
-    stop_server,
+from common import (
+    RESULTS_DIR,
+    add_db_args,
+    bench_env,
+    clean_up,
+    close_django,
+    create_database,
+    drop_database,
+    git_describe,
+    machine,
+    pct,
+    write_result,
 )
+from intake import admin, cli, start_server, stop_server  # a sibling benchmark's helpers
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DB_NAME = os.environ.get("WANGGE_BENCH_FW_DB", "wangge_bench_fw")
 TARGET_ONE_PHONE_S = 5.0
 TARGET_OFFLINE_GZIP_KB = 300
 TARGET_P95_MS = 200.0
 BATCH = 500  # the sync endpoint's limit per call
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return round(s[min(len(s) - 1, int(q * len(s)))], 1) if s else 0.0
 
 
 # ------------------------------------------------------------------ (a) sync
@@ -324,8 +321,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip", default="", help="comma list of sync,offline,province")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--keep", action="store_true", help="keep the database")
-    p.add_argument("--pg-dsn", default=os.environ.get("WANGGE_BENCH_PG_DSN", DEFAULT_DSN))
-    p.add_argument("--output", type=Path, default=None)
+    add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -334,22 +330,17 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = subprocess.run(["git", "-C", str(RESULTS_DIR.parent.parent), "describe", "--always",
-                          "--dirty"], capture_output=True, text=True).stdout.strip()
-    print(f"wangge fieldwork on PostgreSQL\nmachine: {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.2f}; git {git}")
+    git = git_describe()
+    print(f"wangge fieldwork on PostgreSQL\n{machine(git)}")
     data_dir = Path(tempfile.mkdtemp(prefix="wangge_bench_fw_"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANGGE_", "DJANGO_"))}
-    env |= {"WANGGE_DATA_DIR": str(data_dir),
-            "WANGGE_DATABASE_URL": database_url(args.pg_dsn, DB_NAME)}
+    env = bench_env(data_dir, args.pg_dsn, DB_NAME)
     os.environ.update(env | {"DJANGO_SETTINGS_MODULE": "wangge.settings"})
     conninfo = make_conninfo(args.pg_dsn, dbname=DB_NAME)
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
     out: dict[str, Any] = {"benchmark": "fieldwork", "date": today, "git": git,
                            "loadavg_at_start": os.getloadavg()[0],
                            "args": {k: str(v) for k, v in vars(args).items()}}
     try:
-        admin(args.pg_dsn, drop, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+        admin(args.pg_dsn, drop_database(DB_NAME), create_database(DB_NAME))
         cli(env, "setup")
         t0 = time.perf_counter()
         cli(env, "demo", "load", "--cases", "2000", "--fieldwork-days", "7")
@@ -372,21 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        from django.db import connections
-
-        with suppress(Exception):
-            connections.close_all()
-        if args.keep:
-            print(f"kept database {DB_NAME} and data dir {data_dir}")
-        else:
-            with suppress(Exception):
-                admin(args.pg_dsn, drop)
-            shutil.rmtree(data_dir, ignore_errors=True)
-        out["total_s"] = round(time.perf_counter() - started, 1)
-        path = args.output or RESULTS_DIR / f"fieldwork-{today}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
-        print(f"wrote {path} (total {out['total_s']} s)")
+        close_django()
+        clean_up(args.keep, args.pg_dsn, DB_NAME, data_dir)
+        write_result(out, args.output or RESULTS_DIR / f"fieldwork-{today}.json", started)
     return 0
 
 

@@ -22,25 +22,34 @@ import random
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import numpy as np
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    RESULTS_DIR,
+    add_db_args,
+    bench_env,
+    clean_up,
+    close_django,
+    create_database,
+    drop_database,
+    git_describe,
+    machine,
+    write_result,
+)
+from intake import admin, cli
+
 DB_NAME = "wangge_bench_o311"
-BIN = Path(sys.executable).parent
 TARGET_P95_MS = 150.0
 CHUNK = 50_000
 #: fallback resident-facing categories while do_seed_public_categories has not landed:
@@ -87,25 +96,6 @@ LIMIT 1000
 #: service_code as the view reads it: the category a resident chose, else the case's kind
 #: (the view reads the kinds first too: ids as literals let the planner see the category)
 CODE_SQL = "AND (rr.public_category_id = %(pc)s OR (rr.id IS NULL AND c.category_id = %(cat)s))"
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(BIN / "wangge"), *args], env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"wangge {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
-def admin(dsn: str, *statements: sql.Composable) -> None:
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def database_url(dsn: str, dbname: str) -> str:
-    i = {k: quote(str(v), safe="") for k, v in conninfo_to_dict(dsn).items() if v}
-    auth = i.get("user", "postgres") + (f":{i['password']}" if "password" in i else "")
-    return f"postgresql://{auth}@{i.get('host', '127.0.0.1')}:{i.get('port', 5432)}/{dbname}"
 
 
 def stats(ms: Sequence[float]) -> dict[str, float]:
@@ -569,9 +559,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="measure on the database a --keep run left (no set-up)")
     p.add_argument("--data-dir", type=Path,
                    default=Path(tempfile.gettempdir()) / "wangge_bench_o311")
-    p.add_argument("--pg-dsn", default=os.environ.get("WANGGE_BENCH_PG_DSN", DEFAULT_DSN),
-                   help="maintenance connection (env WANGGE_BENCH_PG_DSN)")
-    p.add_argument("--output", type=Path, default=None, help="JSON path (default: results/)")
+    add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -580,14 +568,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = subprocess.run(["git", "-C", str(RESULTS_DIR.parent.parent), "describe", "--always",
-                          "--dirty"], capture_output=True, text=True).stdout.strip()
+    git = git_describe()
     print(f"wangge Open311 GET requests.json over {args.cases:,} cases (PostgreSQL) vs raw SQL"
-          f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; git {git}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANGGE_", "DJANGO_"))}
-    env |= {"WANGGE_DATA_DIR": str(args.data_dir),
-            "WANGGE_DATABASE_URL": database_url(args.pg_dsn, DB_NAME)}
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+          f"\n{machine(git)}")
+    env = bench_env(args.data_dir, args.pg_dsn, DB_NAME)
     out: dict[str, Any] = {"benchmark": "open311_requests", "date": today, "git": git,
                            "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()[0],
                            "args": {k: str(v) for k, v in vars(args).items()}}
@@ -595,29 +579,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.reuse:
             shutil.rmtree(args.data_dir, ignore_errors=True)
             args.data_dir.mkdir(parents=True)
-            admin(args.pg_dsn, drop, sql.SQL("CREATE DATABASE {}").format(
-                sql.Identifier(DB_NAME)))
+            admin(args.pg_dsn, drop_database(DB_NAME), create_database(DB_NAME))
         run_all(args, env, out)
     except BaseException as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        with suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        if args.keep or args.reuse:
-            print(f"kept database {DB_NAME} and data dir {args.data_dir}")
-        else:
-            with suppress(Exception):
-                admin(args.pg_dsn, drop)
-            shutil.rmtree(args.data_dir, ignore_errors=True)
-        out["total_s"] = round(time.perf_counter() - started, 1)
-        out["loadavg_at_end"] = os.getloadavg()[0]
-        path = args.output or RESULTS_DIR / f"open311_requests-{today}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
-        print(f"wrote {path} (total {out['total_s']} s)")
+        close_django()
+        clean_up(args.keep or args.reuse, args.pg_dsn, DB_NAME, args.data_dir)
+        write_result(out, args.output or RESULTS_DIR / f"open311_requests-{today}.json", started,
+                     loadavg_at_end=True)
     return 0 if all(out.get("verdict", {"run": False}).values()) else 1
 
 

@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 import psycopg
+from common import drop_indexes, pct, rebuild_indexes
 from psycopg import sql
 
 TARGET_P95_MS = 200.0
@@ -33,11 +34,6 @@ JOINED = "SELECT {} FROM {} v JOIN territory_grid g ON g.id = v.grid_id WHERE g.
 L1, L2_PER_L1, L3_PER_L2 = 14, 100, 20
 BULK_TABLES = ("fieldwork_visit", "cases_case", "fieldwork_opinion", "fieldwork_distribution",
                "fieldwork_checkin", "territory_grid", "org_person", "org_roleassignment")
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return round(s[min(len(s) - 1, int(q * len(s)))], 1) if s else 0.0
 
 
 def _tree(basic: int) -> list[tuple[str, str, int, str | None, str]]:
@@ -89,11 +85,6 @@ def _copy_tree(conn: psycopg.Connection, basic: int) -> None:
                  "grid_id, person_id FROM basic")
 
 
-def _indexes(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
-    return conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND "
-                        "indexdef NOT LIKE '%%UNIQUE%%'", (table,)).fetchall()
-
-
 def load(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, float]:
     """Returns the seconds each step took."""
     took: dict[str, float] = {}
@@ -107,9 +98,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, float]
 
     conn.execute("SET session_replication_role = replica")  # no FK triggers while loading
     conn.execute("SET maintenance_work_mem = '256MB'")
-    dropped = [(t, name, d) for t in BULK_TABLES for name, d in _indexes(conn, t)]
-    for _t, name, _d in dropped:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    dropped = drop_indexes(conn, BULK_TABLES)
     t0 = time.perf_counter()
     _copy_tree(conn, args.grids)
     took["tree (COPY)"] = round(time.perf_counter() - t0, 1)
@@ -144,11 +133,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace) -> dict[str, float]
          "status, place, late, note, recorded_at) SELECT person_id, grid_id, current_date, "
          "now(), 'on_duty', 'grid', k % 20 = 0, '', now() FROM basic WHERE k % 10 <> 0")
     conn.execute("SET session_replication_role = origin")
-    t0 = time.perf_counter()
-    for _t, _name, definition in dropped:
-        conn.execute(definition)
-    took["indexes"] = round(time.perf_counter() - t0, 1)
-    print(f"    {len(dropped)} indexes rebuilt: {took['indexes']} s")
+    rebuild_indexes(conn, dropped, took)
     step("analyze", *(f"ANALYZE {t}" for t in BULK_TABLES))
     return took
 

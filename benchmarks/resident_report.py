@@ -18,13 +18,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import random
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,14 +37,22 @@ import psycopg
 import requests
 import shapely
 from PIL import Image
-from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake import admin, cli, cpu_seconds, database_url, start_server, stop_server
+from common import (
+    RESULTS_DIR,
+    add_db_args,
+    bench_env,
+    clean_up,
+    create_database,
+    drop_database,
+    git_describe,
+    machine,
+    write_result,
+)
+from intake import admin, cli, cpu_seconds, start_server, stop_server
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 DB_NAME = "wangge_bench_report"
 LIMITS_OFF = {"WANGGE_RESIDENT_CHALLENGE_AFTER": "0", "WANGGE_RESIDENT_PER_ADDRESS_HOUR": "0",
               "WANGGE_RESIDENT_PER_PHONE_DAY": "0"}
@@ -299,9 +304,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--residents", type=int, default=20_000, help="demo residents")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the database and the data dir")
-    p.add_argument("--pg-dsn", default=os.environ.get("WANGGE_BENCH_PG_DSN", DEFAULT_DSN),
-                   help="maintenance connection (env WANGGE_BENCH_PG_DSN)")
-    p.add_argument("--output", type=Path, default=None, help="JSON path (default: results/)")
+    add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -310,38 +313,25 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = subprocess.run(["git", "-C", str(RESULTS_DIR.parent.parent), "describe", "--always",
-                          "--dirty"], capture_output=True, text=True).stdout.strip()
+    git = git_describe()
     print(f"wangge resident report POST with a photo, {args.clients} clients (PostgreSQL)\n"
-          f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; git {git}")
+          f"{machine(git)}")
     data_dir = Path(tempfile.mkdtemp(prefix="wangge_bench_report_"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANGGE_", "DJANGO_"))}
-    env |= {"WANGGE_DATA_DIR": str(data_dir),
-            "WANGGE_DATABASE_URL": database_url(args.pg_dsn, DB_NAME)}
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+    env = bench_env(data_dir, args.pg_dsn, DB_NAME)
     out: dict[str, Any] = {"benchmark": "resident_report", "date": today, "git": git,
                            "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()[0],
                            "limits_env": LIMITS_OFF,
                            "args": {k: str(v) for k, v in vars(args).items()}}
     try:
-        admin(args.pg_dsn, drop, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+        admin(args.pg_dsn, drop_database(DB_NAME), create_database(DB_NAME))
         run_all(args, env, data_dir, out)
     except BaseException as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        if args.keep:
-            print(f"kept database {DB_NAME} and data dir {data_dir}")
-        else:
-            with suppress(Exception):
-                admin(args.pg_dsn, drop)
-            shutil.rmtree(data_dir, ignore_errors=True)
-        out["total_s"] = round(time.perf_counter() - started, 1)
-        out["loadavg_at_end"] = os.getloadavg()[0]
-        path = args.output or RESULTS_DIR / f"resident_report-{today}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
-        print(f"wrote {path} (total {out['total_s']} s)")
+        clean_up(args.keep, args.pg_dsn, DB_NAME, data_dir)
+        write_result(out, args.output or RESULTS_DIR / f"resident_report-{today}.json", started,
+                     loadavg_at_end=True)
     return 0 if all(out.get("verdict", {"run": False}).values()) else 1
 
 
