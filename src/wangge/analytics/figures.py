@@ -19,10 +19,12 @@ the API, the rankings, the cockpit and the report are written against.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from django.db.models import Q, Sum
+from django.db import connections
+from django.db.models import BigIntegerField, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from wangge.analytics import facts
@@ -164,10 +166,20 @@ def _tally_reads(q: Query, paths: list[str] | None,
                  buckets: list[tuple[str, dt.date, dt.date]]) -> Iterable[Figures]:
     """The rows of MetricTally for these buckets (month rows for whole months, day rows
     for single days), summed per key in SQL."""
+    if not buckets:
+        return
+    rows = _tally_rows(q, paths, buckets)
+    codes = [c for c in BASE_CODES if c != "buildings_total"]
+    yield {key: {c: int(v) for c, v in zip(codes, vals, strict=True) if v}
+           for key, *vals in _summed(rows, codes)}
+
+
+def _tally_rows(q: Query, paths: list[str] | None,
+                buckets: list[tuple[str, dt.date, dt.date]]) -> QuerySet[MetricTally]:
+    """The MetricTally rows of these buckets (month rows for whole months, day rows for
+    single days) for the breakdown within the subtrees."""
     months = [lo for p, lo, _hi in buckets if p == "m"]
     days = [lo for p, lo, _hi in buckets if p == "d"]
-    if not months and not days:
-        return
     rows = MetricTally.objects.filter(dim=q.by)
     when = Q(pk__in=[])
     if months:
@@ -184,11 +196,63 @@ def _tally_reads(q: Query, paths: list[str] | None,
         rows = rows.filter(scope__parent__isnull=True)
     else:
         rows = rows.filter(scope__path__in=paths)
-    codes = [c for c in BASE_CODES if c != "buildings_total"]
-    yield {key: {c: int(v) for c, v in zip(codes, vals, strict=True) if v}
-           for key, *vals in rows.order_by().values("key").annotate(
-               **{f"s_{c}": Sum(c) for c in codes}).values_list(
-               "key", *(f"s_{c}" for c in codes))}
+    return rows
+
+
+def _summed(rows: QuerySet[MetricTally], codes: Sequence[str]) -> list[tuple[int, ...]]:
+    """(key, the sum of each code) per key, summed in SQL and fetched as plain tuples: at
+    100,000 keys the ORM's per-value converters cost more than the query (benchmarks/
+    README.md), and the sums are cast to bigint so PostgreSQL does not answer numeric."""
+    qs = rows.order_by().values("key").annotate(
+        **{f"s_{c}": Cast(Sum(c), BigIntegerField()) for c in codes}).values_list(
+        "key", *(f"s_{c}" for c in codes))
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(int(v or 0) for v in row) for row in cursor.fetchall()]
+
+
+def base_rows(scope: Scope, q: Query, bases: Sequence[str]) -> list[tuple[int, ...]]:
+    """(key, the value of each of `bases`) per key of the breakdown: the same numbers as
+    `figures` (0 where it has none) for the few bases a ranking's scheme needs. When the
+    rollups hold the whole span and the breakdown reads them alone, one query summing only
+    those columns; otherwise `figures` itself."""
+    bases = tuple(bases)
+    fast = _rolled_rows(scope, q, bases)
+    if fast is not None:
+        return fast
+    return [(k, *(c.get(b, 0) for b in bases)) for k, c in figures(scope, q).items()]
+
+
+def _rolled_rows(scope: Scope, q: Query, bases: tuple[str, ...]
+                 ) -> list[tuple[int, ...]] | None:
+    """`base_rows` from MetricTally alone, or None when `figures` would also read the
+    records (a span not entirely rolled up, scopes below metrics.SCOPE_LEVELS)."""
+    q, paths = resolve(scope, q)
+    state = current_state()
+    if state is None or state.last_day < q.until or (
+            state.covers_from is not None and state.covers_from > q.since):
+        return None
+    if q.by in ("grid", "worker"):
+        from_rows: list[str] | None = paths
+    else:
+        from_rows, from_records = _tally_scopes(paths)
+        if from_records:
+            return None
+    if from_rows is not None and not from_rows:
+        return None
+    buckets = facts.months_and_days(q.since, q.until)
+    stored = [b for b in bases if b != "buildings_total"]  # computed on read
+    rows = _summed(_tally_rows(q, from_rows, buckets), stored) if buckets else []
+    departments = scope.departments if q.by == "department" else None
+    if departments is not None:
+        rows = [r for r in rows if r[0] in departments]
+    if "buildings_total" not in bases:
+        return rows if len(stored) == len(bases) else None
+    found: Figures = {r[0]: dict(zip(stored, r[1:], strict=True)) for r in rows}
+    add_building_totals(found, q.by, len(buckets), facts.grid_key(q.level),
+                        facts.Filter(paths))
+    return [(k, *(c.get(b, 0) for b in bases)) for k, c in found.items()]
 
 
 def totals(scope: Scope, q: Query) -> dict[str, int]:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wangge.analytics import figures as fig
 from wangge.analytics.access import Scope, check_breakdown, check_grid
 from wangge.analytics.figures import Query
-from wangge.analytics.metrics import METRIC_BY_CODE, Dim, evaluate
+from wangge.analytics.metrics import METRIC_BY_CODE, Dim, metric_value
 from wangge.analytics.models import EvaluationScheme
 from wangge.core.tables import Table
 from wangge.territory.models import Grid
@@ -137,15 +137,182 @@ def _resolve(dim: Dim, scheme: EvaluationScheme | None) -> EvaluationScheme:
     return scheme
 
 
-def rank(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
-         scheme: EvaluationScheme | None = None, within: Grid | None = None,
-         level: int | None = None) -> list[Ranked]:
-    """The ranking of `dim`'s peers within the scope over since..until (inclusive), by
-    `scheme` (default: the active scheme of that dim). Key 0 ("not dispatched", "not a
-    grid worker") is never ranked. Department staff may see the departments' ranking (it
-    is circulated to every department): it is computed over all departments; any other
-    ranking is PermissionDenied for them, like a grid outside the scope.
-    LookupError: no active scheme; ValueError: a scheme of another dim."""
+class Board:
+    """A whole ranking, scored but not yet labelled: per peer (in the order of `keys`) the
+    scheme's metric values, their points and the score, and the peers' order by score.
+
+    Labels are read only for the rows asked for (`rows`, `red_black`, `row`): the order
+    within equal scores is by label, so a slice reads the labels of every peer tied with
+    the rows at its two ends, no others. At 100,000 basic grids that is a page's names
+    instead of 100,000 (benchmarks/README.md, "analytics_province")."""
+
+    def __init__(self, dim: Dim, codes: list[str], keys: list[int],
+                 values: dict[str, list[Value]], points: dict[str, list[float | None]],
+                 scores: list[float | None],
+                 labeller: Callable[[list[int]], Mapping[int, str]] | None = None) -> None:
+        self.dim = dim
+        self.labeller = labeller or (lambda keys: fig.labels(dim, keys))
+        self.codes = codes
+        self.keys = keys
+        self.values = values
+        self.points = points
+        self.scores = scores
+        # by score (None last), then key: equal scores are contiguous; labels order them
+        self.order = sorted(range(len(keys)), key=lambda i: (
+            scores[i] is None, -(scores[i] or 0.0), keys[i]))
+        self.scored = sum(1 for sc in scores if sc is not None)
+        self._labels: dict[int, str] = {}
+
+    @property
+    def total(self) -> int:
+        return len(self.keys)
+
+    def _group(self, position: int) -> tuple[int, int]:
+        """The positions [start, end) of the peers tied with the one at `position`."""
+        sc = self.scores[self.order[position]]
+        start = position
+        while start > 0 and self.scores[self.order[start - 1]] == sc:
+            start -= 1
+        end = position + 1
+        while end < len(self.order) and self.scores[self.order[end]] == sc:
+            end += 1
+        return start, end
+
+    def _label(self, keys: list[int]) -> None:
+        missing = [k for k in keys if k not in self._labels]
+        if missing:
+            names = self.labeller(missing)
+            self._labels.update({k: names.get(k, str(k)) for k in missing})
+
+    def rows(self, offset: int = 0, limit: int | None = None) -> list[Ranked]:
+        """The ranked rows at positions offset .. offset + limit − 1 (all from offset
+        without a limit), in the order and with the ranks `assign_ranks` gives."""
+        end = self.total if limit is None else min(self.total, offset + max(0, limit))
+        if offset >= end:
+            return []
+        lo, _e = self._group(offset)
+        _s, hi = self._group(end - 1)
+        span = self.order[lo:hi]
+        self._label([self.keys[i] for i in span])
+        labels = self._labels
+        span.sort(key=lambda i: (self.scores[i] is None, -(self.scores[i] or 0.0),
+                                 labels[self.keys[i]], self.keys[i]))
+        out: list[Ranked] = []
+        rank_ = lo + 1
+        previous: float | None = None
+        for position, i in enumerate(span, start=lo):
+            sc = self.scores[i]
+            if position == lo or sc != previous:
+                rank_ = position + 1
+            previous = sc
+            if offset <= position < end:
+                out.append(self._ranked(i, rank_))
+        return out
+
+    def _ranked(self, i: int, rank_: int) -> Ranked:
+        key = self.keys[i]
+        return Ranked(rank_, key, self._labels[key], self.scores[i],
+                      {c: self.values[c][i] for c in self.codes},
+                      {c: self.points[c][i] for c in self.codes})
+
+    def position(self, key: int) -> int | None:
+        """Where the peer `key` stands in the ranking (0 first), None if not a peer."""
+        try:
+            i = self.keys.index(key)
+        except ValueError:
+            return None
+        lo, hi = self._group(self.order.index(i))
+        span = self.order[lo:hi]
+        self._label([self.keys[j] for j in span])
+        span.sort(key=lambda j: (self._labels[self.keys[j]], self.keys[j]))
+        return lo + span.index(i)
+
+    def red_black(self, n: int = 10) -> tuple[list[Ranked], list[Ranked]]:
+        """`red_black` of the whole ranking, labelling only the two lists."""
+        red_n = min(n, (self.scored + 1) // 2)
+        black_n = min(n, self.scored - red_n)
+        red = self.rows(0, red_n) if red_n else []
+        black = list(reversed(self.rows(self.scored - black_n, black_n))) if black_n else []
+        return red, black
+
+
+class _Memo(dict[tuple[int, int], Value]):
+    """A metric's value per (numerator, denominator): computed once per distinct pair by
+    metrics.metric_value itself (the same rounding), looked up for every other peer."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.metric = METRIC_BY_CODE[code]
+
+    def __missing__(self, pair: tuple[int, int]) -> Value:
+        m = self.metric
+        counts = {m.numerator: pair[0]}
+        if m.denominator is not None:
+            counts[m.denominator] = pair[1]
+        value = self[pair] = metric_value(m, counts)
+        return value
+
+
+def board_of(counts: list[tuple[int, ...]], bases: list[str], dim: Dim,
+             scheme: HasWeights,
+             labeller: Callable[[list[int]], Mapping[int, str]] | None = None) -> Board:
+    """The Board of peers given as rows (key, the value of each of `bases`): the values of
+    the scheme's metrics, their points and the score, exactly as `evaluate` and `score`
+    compute them (each distinct value or set of points worked out once: a month's counts
+    per basic grid are small numbers, so most peers share them)."""
+    weights = weights_of(scheme)
+    codes = list(dict.fromkeys(code for code, _w in weights))
+    keys = [row[0] for row in counts]
+    column = {b: [row[1 + j] for row in counts] for j, b in enumerate(bases)}
+    zeros = [0] * len(keys)
+    values: dict[str, list[Value]] = {}
+    points: dict[str, list[float | None]] = {}
+    for code in codes:
+        m = METRIC_BY_CODE[code]
+        memo = _Memo(code)
+        top = column[m.numerator]
+        bottom = column[m.denominator] if m.denominator is not None else zeros
+        vals = [memo[pair] for pair in zip(top, bottom, strict=True)]
+        valued = {float(v) for v in memo.values() if v is not None}
+        best = ([max(valued) if m.higher_is_better else min(valued)] if valued else [])
+        earned = {v: metric_points(code, v, best) for v in memo.values()}
+        values[code] = vals
+        points[code] = [earned[v] for v in vals]
+    memo_scores: dict[tuple[float | None, ...], float | None] = {}
+    scores: list[float | None] = []
+    columns = [points[code] for code, _w in weights]
+    ws = [w for _c, w in weights]
+    for pts in zip(*columns, strict=True) if columns else ([()] * len(keys)):
+        sc = memo_scores.get(pts, _UNSET)
+        if sc is _UNSET:
+            weighed = [(w, p) for w, p in zip(ws, pts, strict=True) if p is not None]
+            total_weight = math.fsum(w for w, _p in weighed)
+            sc = (None if not weighed or total_weight <= 0 else
+                  round(math.fsum(w * p for w, p in weighed) / total_weight, 2))
+            memo_scores[pts] = sc
+        scores.append(sc)  # type: ignore[arg-type]
+    return Board(dim, codes, keys, values, points, scores, labeller)
+
+
+_UNSET: Any = object()
+
+
+def scheme_bases(scheme: HasWeights) -> list[str]:
+    """The base counts the scheme's metrics are computed from, in a fixed order."""
+    out: dict[str, None] = {}
+    for code, _w in weights_of(scheme):
+        m = METRIC_BY_CODE[code]
+        out[m.numerator] = None
+        if m.denominator is not None:
+            out[m.denominator] = None
+    return list(out)
+
+
+def board(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
+          scheme: EvaluationScheme | None = None, within: Grid | None = None,
+          level: int | None = None) -> Board:
+    """The whole ranking of `dim`'s peers (see `rank`), scored; rows are labelled when
+    asked for."""
     scheme = _resolve(dim, scheme)
     if dim not in RANKED_DIMS:
         raise ValueError(f"{dim} is not ranked")
@@ -155,15 +322,28 @@ def rank(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
     elif within is not None:
         check_grid(scope, within)
     q = Query(by=dim, since=since, until=until, within=within, level=level)
-    counts = {k: c for k, c in fig.figures(scope, q).items() if k != 0}
-    for key in fig.peer_keys(scope, q) - counts.keys() - {0}:
-        counts[key] = {}  # a peer with nothing counted is ranked, on its zeros
-    values = {k: evaluate(c, dim) for k, c in counts.items()}
-    scored = score(values, scheme)
-    names = fig.labels(dim, counts.keys())
-    items = [Ranked(0, key, names.get(key, str(key)), scored[key][0], values[key],
-                    scored[key][1]) for key in counts]
-    return assign_ranks(items)
+    bases = scheme_bases(scheme)
+    rows = [r for r in fig.base_rows(scope, q, bases) if r[0] != 0]
+    idle = (0, *([0] * len(bases)))
+    # a peer with nothing counted is ranked, on its zeros
+    seen = {r[0] for r in rows}
+    rows += [(key, *idle[1:]) for key in fig.peer_keys(scope, q) if key not in seen and key]
+    return board_of(rows, bases, dim, scheme)
+
+
+def rank(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
+         scheme: EvaluationScheme | None = None, within: Grid | None = None,
+         level: int | None = None) -> list[Ranked]:
+    """The ranking of `dim`'s peers within the scope over since..until (inclusive), by
+    `scheme` (default: the active scheme of that dim): every peer, labelled (a page or the
+    lists alone: `board`). Key 0 ("not dispatched", "not a grid worker") is never ranked.
+    Department staff may see the departments' ranking (it is circulated to every
+    department): it is computed over all departments; any other ranking is
+    PermissionDenied for them, like a grid outside the scope. `values` and `points` hold
+    the scheme's metrics. LookupError: no active scheme; ValueError: a scheme of another
+    dim."""
+    return board(scope, dim=dim, since=since, until=until, scheme=scheme, within=within,
+                 level=level).rows()
 
 
 def red_black(ranked: list[Ranked], n: int = 10) -> tuple[list[Ranked], list[Ranked]]:

@@ -20,11 +20,14 @@ from wangge.analytics.models import EvaluationScheme
 from wangge.analytics.ranking import (
     Ranked,
     assign_ranks,
+    board_of,
     default_scheme,
     rank,
     ranking_table,
     red_black,
+    scheme_bases,
     score,
+    weights_of,
 )
 from wangge.analytics.schemes import (
     SchemeError,
@@ -292,3 +295,92 @@ def test_an_idle_grid_worker_is_ranked_on_zeros_and_reaches_the_black_list() -> 
     town = basic.parent.parent  # type: ignore[union-attr]
     local = rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1], within=town)
     assert idle.pk in {r.key for r in local} and len(local) < len(ranked)
+
+
+# -- the fast path (ranking.board_of) equals the reference (evaluate, score, assign_ranks) --
+
+SCHEMES = [
+    scheme("grid", on_time_close_rate=30, satisfaction_rate=20, rework_rate=15,
+           valid_rate=15, visit_people=10, opinions=10),
+    scheme("worker", valid_rate=25, visit_people=20, patrol_hours=20,
+           building_coverage=15, opinions=10, proxy_items=10),
+    scheme("department", on_time_handle_rate=30, returned=20, overdue=10,
+           avg_handling_hours=25, reply_rate=15),
+]
+LABELS = ["甲", "乙", "丙", "丁"]  # few: ties of score and of label
+
+
+def reference(counts: dict[int, dict[str, int]], labels: dict[int, str],
+              s: EvaluationScheme) -> list[Ranked]:
+    from wangge.analytics.metrics import evaluate
+
+    codes = [c for c, _w in weights_of(s)]
+    values = {k: evaluate(c, s.dim) for k, c in counts.items()}  # type: ignore[arg-type]
+    scored = score(values, s)
+    return assign_ranks([Ranked(0, k, labels[k], scored[k][0],
+                                {c: values[k][c] for c in codes}, scored[k][1])
+                         for k in counts])
+
+
+@given(st.sampled_from(SCHEMES), st.dictionaries(
+    st.integers(1, 200),
+    st.tuples(st.sampled_from(LABELS), st.lists(st.integers(0, 4), min_size=24,
+                                               max_size=24)),
+    max_size=60), st.integers(0, 70), st.integers(0, 30), st.integers(1, 12))
+def test_the_board_ranks_exactly_as_the_reference_score(
+        s: EvaluationScheme, peers: dict[int, tuple[str, list[int]]], offset: int,
+        limit: int, n: int) -> None:
+    bases = scheme_bases(s)
+    counts = {k: {b: v for b, v in zip(bases, vals, strict=False) if v}
+              for k, (_l, vals) in peers.items()}
+    labels = {k: label for k, (label, _v) in peers.items()}
+    asked: list[list[int]] = []
+
+    def labeller(keys: list[int]) -> dict[int, str]:
+        asked.append(keys)
+        return {k: labels[k] for k in keys}
+
+    rows = [(k, *(c.get(b, 0) for b in bases)) for k, c in counts.items()]
+    want = reference(counts, labels, s)
+    b = board_of(rows, bases, s.dim, s, labeller)  # type: ignore[arg-type]
+    assert b.total == len(want)
+    assert b.rows(offset, limit) == want[offset:offset + limit]
+    assert b.red_black(n) == red_black(want, n)
+    assert b.rows() == want
+    for r in want[:3]:
+        assert b.position(r.key) == want.index(r)
+
+
+def test_a_page_labels_its_rows_and_their_ties_only() -> None:
+    s = scheme("grid", visit_people=1)
+    rows = [(k, k // 10) for k in range(1, 1001)]  # scores tie in tens
+    asked: list[int] = []
+
+    def labeller(keys: list[int]) -> dict[int, str]:
+        asked.extend(keys)
+        return {k: f"网格{k:04d}" for k in keys}
+
+    b = board_of(rows, ["visit_people"], "grid", s, labeller)
+    page = b.rows(5, 3)
+    assert [r.key for r in page] == [994, 995, 996]  # after 1000 alone at the top
+    assert [r.rank for r in page] == [2, 2, 2]
+    assert sorted(asked) == list(range(990, 1000))  # the tied group, not 1,000 names
+
+
+@pytestmark_db
+@pytest.mark.parametrize(("dim", "level"), [("grid", 2), ("grid", 4), ("worker", None),
+                                            ("department", None)])
+def test_rank_equals_the_reference_over_the_demo(dim: str, level: int | None) -> None:
+    from wangge.analytics import figures as fig
+    from wangge.analytics.figures import Query
+
+    s = default_scheme(dim)  # type: ignore[arg-type]
+    assert s is not None
+    q = Query(by=dim, since=SPAN[0], until=SPAN[1], level=level)  # type: ignore[arg-type]
+    counts = {k: c for k, c in fig.figures(Scope(None, None), q).items() if k}
+    for key in fig.peer_keys(Scope(None, None), q) - counts.keys() - {0}:
+        counts[key] = {}
+    want = reference(counts, fig.labels(dim, counts), s)  # type: ignore[arg-type]
+    got = rank(Scope(None, None), dim=dim, since=SPAN[0], until=SPAN[1],  # type: ignore[arg-type]
+               level=level)
+    assert got == want and len(got) > 3
