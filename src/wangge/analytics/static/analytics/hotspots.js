@@ -31,12 +31,7 @@
   let fittedFor = null;
   let generation = 0;
 
-  function node(tag, cls, text) {
-    const n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = String(text);
-    return n;
-  }
+  const node = wanggeMap.node;
 
   function params(extra) {
     const q = new URLSearchParams();
@@ -73,31 +68,21 @@
   }
 
   // -- legend -----------------------------------------------------------------------------
-  const legend = L.control({ position: "bottomright" });
-  let legendBox = null;
-  legend.onAdd = function () {
-    legendBox = node("div", "map-legend");
-    L.DomEvent.disableClickPropagation(legendBox);
-    drawLegend();
-    return legendBox;
-  };
-  function drawLegend() {
-    if (!legendBox) return;
+  function fillLegend(legendBox) {
     legendBox.replaceChildren(node("p", "legend-title", t.legend));
     const list = node("ul", "legend-scale");
     classes.forEach((c) => {
-      const li = node("li");
+      const li = wanggeMap.swatch(PALETTE[c["class"]], c["class"] === 0 ? t.none
+        : (c.min === c.max ? fmt(c.min) : fmt(c.min) + "–" + fmt(c.max)));
       li.dataset.class = c["class"];
-      const sw = node("span", "legend-swatch");
-      sw.style.backgroundColor = PALETTE[c["class"]]; // CSSOM, not a style attribute (CSP)
-      li.appendChild(sw);
-      li.appendChild(node("span", null, c["class"] === 0 ? t.none
-        : (c.min === c.max ? fmt(c.min) : fmt(c.min) + "–" + fmt(c.max))));
       list.appendChild(li);
     });
     legendBox.appendChild(list);
   }
-  legend.addTo(map);
+  const legend = wanggeMap.legend(map, fillLegend);
+  function drawLegend() {
+    legend.redraw();
+  }
 
   // -- the choropleth and the density table ------------------------------------------------
   function popupFor(p) {

@@ -45,12 +45,7 @@
   const trail = []; // [{code, name}] from the top of the user's scope down to `current`
   const lastFeatures = {};
 
-  function node(tag, cls, text) {
-    const n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = String(text);
-    return n;
-  }
+  const node = wanggeMap.node;
 
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -78,16 +73,11 @@
     };
   }
 
-  const legend = L.control({ position: "bottomright" });
-  let legendBox = null;
-  legend.onAdd = function () {
-    legendBox = node("div", "map-legend");
-    L.DomEvent.disableClickPropagation(legendBox);
-    drawLegend();
-    return legendBox;
-  };
+  const legend = wanggeMap.legend(map, fillLegend);
   function drawLegend() {
-    if (!legendBox) return;
+    legend.redraw();
+  }
+  function fillLegend(legendBox) {
     legendBox.replaceChildren();
     const switcher = node("div", "legend-modes");
     switcher.setAttribute("role", "group");
@@ -109,12 +99,7 @@
       if (b[i] <= maxima[mode]) ranges.push([b[i], Math.max(b[i], hi)]);
     }
     ranges.forEach(([lo, hi], i) => {
-      const li = node("li");
-      const sw = node("span", "legend-swatch");
-      sw.style.backgroundColor = PALETTE[mode][i]; // CSSOM, not a style attribute (CSP)
-      li.appendChild(sw);
-      li.appendChild(node("span", null, lo === hi ? String(lo) : lo + "–" + hi));
-      list.appendChild(li);
+      list.appendChild(wanggeMap.swatch(PALETTE[mode][i], lo === hi ? String(lo) : lo + "–" + hi));
     });
     legendBox.appendChild(list);
     const pin = node("p", "legend-pins");
@@ -134,7 +119,6 @@
     });
     legendBox.appendChild(toggle);
   }
-  legend.addTo(map);
 
   function restyle() {
     if (!layer) return;
