@@ -14,6 +14,7 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx")
@@ -45,6 +46,21 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 
+def xlsx_cells(ws: WriteOnlyWorksheet, row: Sequence[object]) -> list[object]:
+    """A row for ws.append: cells as typed, except that formula-like text is always text
+    (openpyxl would store "=HYPERLINK(…)" as a live formula that runs in Excel). For exports
+    that stream their rows into a write-only sheet of their own instead of building a Table."""
+    cells: list[object] = []
+    for v in row:
+        if _formula_like(v):
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(v)
+    return cells
+
+
 def to_xlsx(table: Table) -> bytes:
     wb = Workbook(write_only=True)
     # a sheet name may not hold []:*?/\ and is at most 31 characters
@@ -52,15 +68,7 @@ def to_xlsx(table: Table) -> bytes:
     ws = wb.create_sheet(name)
     ws.append(table.headers)
     for row in table.rows:
-        cells: list[object] = []
-        for v in row:
-            if _formula_like(v):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"
-                cells.append(cell)
-            else:
-                cells.append(v)
-        ws.append(cells)
+        ws.append(xlsx_cells(ws, row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from wangge.core.tables import xlsx_cells
 from wangge.org.access import AnyUser
 from wangge.registry import queries
 from wangge.registry.columns import RESIDENT_COLUMNS
@@ -19,20 +18,6 @@ BATCH = 2000
 
 
 Reveal = Callable[[list[Resident]], dict[int, dict[str, str]]]
-
-
-def as_text(ws: WriteOnlyWorksheet, values: list[object]) -> list[object]:
-    """Cells as typed, except that a string is always a string: openpyxl would store one
-    starting with '=' as a live formula (a name like =HYPERLINK(...) would run in Excel)."""
-    out: list[object] = []
-    for v in values:
-        if isinstance(v, str) and v.startswith("="):
-            cell = WriteOnlyCell(ws, value=v)
-            cell.data_type = "s"
-            out.append(cell)
-        else:
-            out.append(v)
-    return out
 
 
 def residents_workbook(user: AnyUser, residents: QuerySet[Resident],
@@ -48,7 +33,8 @@ def residents_workbook(user: AnyUser, residents: QuerySet[Resident],
         plain = reveal(batch) if reveal else {}
         for r, row in zip(batch, queries.resident_rows(user, batch), strict=True):
             shown = plain.get(r.pk, row)
-            ws.append(as_text(ws, [
+            # rows are streamed batch by batch, not built into a core.tables.Table
+            ws.append(xlsx_cells(ws, [
                 row["name"], shown["id_number"], shown["phone"], row["ethnicity"],
                 str(dict(Resident.ResidenceType.choices)[row["residence_type"]]),
                 row["building"], row["house"], r.household.number if r.household_id else "",

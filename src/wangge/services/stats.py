@@ -18,17 +18,14 @@ Rates are None where nothing was there to divide by (shown as "—").
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
-from openpyxl import Workbook
 
+from wangge.core.tables import Table, to_csv, to_xlsx
 from wangge.org.access import AnyUser
-from wangge.registry.export import as_text
 from wangge.services import access
 from wangge.services.models import Application, ProxyRequest
 from wangge.workcal import calendar
@@ -205,30 +202,16 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _csv_safe(value: object) -> object:
-    """A text cell starting with = + - @ would be a formula in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return "" if value is None else value
+def _table(stats: Stats, by: str) -> Table:
+    head, rows = table(stats, by)
+    return Table("按事项" if by == "item" else "按部门", head, rows)
 
 
 def as_csv(stats: Stats, by: str) -> str:
-    """The table as CSV, with a BOM so that Excel opens the Chinese text as UTF-8."""
-    head, rows = table(stats, by)
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(head)
-    writer.writerows([[_csv_safe(v) for v in r] for r in rows])
-    return "\ufeff" + text.getvalue()
+    """The table as CSV, with a BOM so that Excel opens the Chinese text as UTF-8; text
+    a spreadsheet would take for a formula (= + - @) is kept as text."""
+    return to_csv(_table(stats, by)).decode("utf-8")
 
 
 def as_xlsx(stats: Stats, by: str) -> bytes:
-    head, rows = table(stats, by)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("按事项" if by == "item" else "按部门")
-    ws.append(head)
-    for r in rows:
-        ws.append(as_text(ws, r))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return to_xlsx(_table(stats, by))
