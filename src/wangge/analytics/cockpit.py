@@ -11,8 +11,11 @@ Sections (docs/analytics.md, "The cockpit"):
   confidential case and never a title, a note or a person.
 - `rates`: this month's 按期处置率, 结案率, 满意率 and 返工率 (analytics.figures.totals and
   analytics.metrics), None where the denominator is 0.
-- `map`: this month's case density per basic grid (analytics.hotspots.density_geojson);
-  the geometry only when asked for (the page asks once, then refreshes the numbers).
+- `map`: this month's case density per grid of one level (analytics.hotspots.map_level:
+  the deepest level with at most MAP_MAX_AREAS grids in the scope — a city's basic grids,
+  a province's towns — or a deeper one the page asks for): every refresh has the numbers
+  by grid code (`grids`), the outlines come only when asked for (`geojson`, the page asks
+  once), from a cache per territory stamp, scope and level.
 - `rankings`: this month's top 5 departments and the top and bottom 5 grids by composite
   score (analytics.ranking).
 - `late`: the number of open late cases (cases.access.overdue, the one definition every
@@ -28,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,20 +86,27 @@ def scope_key(scope: Scope) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def cached_data(user: AnyUser, scope: Scope, *, geometry: bool = False) -> dict[str, Any]:
+def cached_data(user: AnyUser, scope: Scope, *, geometry: bool = False,
+                map_level: int | None = None) -> dict[str, Any]:
     """`data` for the scope: the live sections reused for CACHE_SECONDS, the month's for
-    MONTH_CACHE_SECONDS (each computed afresh once its time is up)."""
+    MONTH_CACHE_SECONDS (each computed afresh once its time is up). The month's figures
+    are cached without the map's outlines, which have their own cache (map_outlines), so
+    a page asking for them once costs no recomputation of the numbers."""
     name = scope_key(scope)
-    live_key, month_key = f"cockpit:{name}:live", f"cockpit:{name}:month:{int(geometry)}"
+    live_key = f"cockpit:{name}:live"
+    month_key = f"cockpit:{name}:month:{map_level}"
     live = cache.get(live_key)
     if live is None:
         live = data(user, scope, parts=LIVE)
         cache.set(live_key, live, CACHE_SECONDS)
     month = cache.get(month_key)
     if month is None:
-        month = data(user, scope, parts=MONTHLY, geometry=geometry)
+        month = data(user, scope, parts=MONTHLY, map_level=map_level)
         cache.set(month_key, month, MONTH_CACHE_SECONDS)
-    return {**month, **live, "unavailable": month["unavailable"] + live["unavailable"]}
+    out = {**month, **live, "unavailable": month["unavailable"] + live["unavailable"]}
+    if geometry and out.get("map") is not None:
+        out["map"] = {**out["map"], "geojson": map_outlines(scope, out["map"]["level"])}
+    return out
 
 
 def scope_cases(scope: Scope) -> QuerySet[Case]:
@@ -105,7 +115,8 @@ def scope_cases(scope: Scope) -> QuerySet[Case]:
 
 
 def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
-         geometry: bool = False, parts: tuple[str, ...] = LIVE + MONTHLY) -> dict[str, Any]:
+         geometry: bool = False, parts: tuple[str, ...] = LIVE + MONTHLY,
+         map_level: int | None = None) -> dict[str, Any]:
     """The dashboard's figures for `scope` (user: whose scope it is, for the headline):
     the sections named in `parts`."""
     now = now or timezone.now()
@@ -124,7 +135,7 @@ def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
         "flow": lambda: flow_section(scope, local),
         "ticker": lambda: ticker_section(scope),
         "rates": lambda: rates_section(scope, month, today),
-        "map": lambda: map_section(scope, month, today, geometry=geometry),
+        "map": lambda: map_section(scope, month, today, geometry=geometry, level=map_level),
         "rankings": lambda: rankings_section(scope, month, today),
         "late": lambda: late_section(scope, now),
     }
@@ -204,28 +215,70 @@ def rates_section(scope: Scope, since: dt.date, until: dt.date) -> list[dict[str
              "higher_is_better": METRIC_BY_CODE[code].higher_is_better} for code in RATES]
 
 
-def map_section(scope: Scope, since: dt.date, until: dt.date, *, geometry: bool
-                ) -> dict[str, Any]:
-    """The month's density per basic grid: the whole FeatureCollection with `geometry`,
-    else only each grid's numbers by code (what a refresh needs)."""
-    from wangge.analytics.hotspots import density_geojson
+#: how long a scope's map outlines are kept (seconds); the territory stamp is in the key,
+#: so a new grid tree is drawn at once
+OUTLINE_CACHE_SECONDS = 24 * 3600
 
-    collection = density_geojson(scope, since=since, until=until)
-    features = list(_get(collection, "features"))
-    props = {}
-    for f in features:
-        p = dict(_get(f, "properties"))
-        props[str(p.get("code"))] = {"cases": p.get("cases", 0), "class": p.get("class", 0),
-                                     "per_km2": p.get("per_km2"), "name": p.get("name", "")}
-    out: dict[str, Any] = {"grids": props}
+
+def map_section(scope: Scope, since: dt.date, until: dt.date, *, geometry: bool,
+                level: int | None = None) -> dict[str, Any]:
+    """The month's density per grid of the map's level (hotspots.map_level, or `level`
+    when at least that deep): the numbers by grid code, with the legend's class ranges;
+    the outlines (`geojson`) only with `geometry`."""
+    from wangge.analytics.hotspots import area_density, quantile_classes
+
+    shallowest = _map_level(scope)
+    level = shallowest if level is None else min(4, max(level, _floor(scope)))
+    rows = area_density(scope, since=since, until=until, level=level)
+    classes = quantile_classes([r.per_km2 for r in rows])
+    ranges: dict[int, list[float]] = {0: [0.0, 0.0]}
+    grids = {}
+    for r, k in zip(rows, classes, strict=True):
+        grids[r.code] = {"cases": r.cases, "class": k, "per_km2": r.per_km2, "name": r.name}
+        if k:
+            lo, hi = ranges.setdefault(k, [r.per_km2, r.per_km2])
+            ranges[k] = [min(lo, r.per_km2), max(hi, r.per_km2)]
+    out: dict[str, Any] = {
+        "level": level, "default_level": shallowest, "grids": grids,
+        "classes": [{"class": k, "min": lo, "max": hi} for k, (lo, hi) in sorted(ranges.items())],
+        "total": sum(r.cases for r in rows),
+    }
     if geometry:
-        out["geojson"] = collection if isinstance(collection, Mapping) else {
-            "type": "FeatureCollection", "features": features}
+        out["geojson"] = map_outlines(scope, level)
     return out
 
 
-def _get(obj: Any, name: str) -> Any:
-    return obj[name] if isinstance(obj, Mapping) else getattr(obj, name)
+def _map_level(scope: Scope) -> int:
+    """hotspots.map_level, kept per territory stamp and scope (it counts the scope's
+    grids per level: 130,000 rows at province scale)."""
+    from wangge.analytics.hotspots import map_level
+    from wangge.analytics.rollup import territory_stamp
+
+    key = f"cockpit:maplevel:{territory_stamp()}:{scope_key(scope)}"
+    found = cache.get(key)
+    if found is None:
+        found = map_level(scope)
+        cache.set(key, found, OUTLINE_CACHE_SECONDS)
+    return int(found)
+
+
+def _floor(scope: Scope) -> int:
+    """The shallowest level the map may draw: the scope's deepest top grid."""
+    return max((g.level for g in scope.top_grids()), default=0)
+
+
+def map_outlines(scope: Scope, level: int) -> dict[str, Any]:
+    """The outlines of the scope's grids of `level` (a FeatureCollection, properties code
+    and name), kept per territory stamp, scope and level: built once, then a cache read."""
+    from wangge.analytics.hotspots import area_outlines
+    from wangge.analytics.rollup import territory_stamp
+
+    key = f"cockpit:outlines:{territory_stamp()}:{scope_key(scope)}:{level}"
+    found = cache.get(key)
+    if found is None:
+        found = area_outlines(scope, level)
+        cache.set(key, found, OUTLINE_CACHE_SECONDS)
+    return found
 
 
 def _ranked(rows: list[Any]) -> list[dict[str, Any]]:

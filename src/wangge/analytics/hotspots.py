@@ -36,8 +36,8 @@ from wangge.analytics.rollup import day_start, territory_stamp
 from wangge.cases.models import Case, CaseCategory
 from wangge.territory.models import Grid
 
-__all__ = ["Cluster", "ClusterCase", "GridDensity", "clusters", "density", "density_geojson",
-           "heat_points", "quantile_classes"]
+__all__ = ["Cluster", "ClusterCase", "GridDensity", "area_density", "area_outlines", "clusters",
+           "density", "density_geojson", "heat_points", "map_level", "quantile_classes"]
 
 #: the authalic radius of the WGS84 ellipsoid (m): a sphere of the ellipsoid's area
 EARTH_R = 6_371_007.2
@@ -112,6 +112,18 @@ def _cases(scope: Scope, since: dt.date, until: dt.date, within: Grid | None,
 
 # -- areas and outlines, per territory stamp ----------------------------------------------
 
+@dataclass
+class _Level:
+    """The grids of one level over the whole tree, for one territory stamp: which of them
+    each basic grid lies in, and (filled as asked) their areas and simplified outlines. A
+    grid without a boundary of its own is drawn as the union of its basic grids."""
+
+    level: int
+    of_basic: dict[int, int]  # basic grid id → the id of its grid at this level
+    areas: dict[int, float] = field(default_factory=dict)
+    outlines: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+
+
 class _GeoCache:
     """Per grid id: area in km² and simplified outlines (per tolerance), valid for one
     territory stamp; a new stamp empties it. Bounded so a province cannot fill memory with
@@ -124,11 +136,13 @@ class _GeoCache:
         self.stamp: str | None = None
         self.areas: dict[int, float] = {}
         self.outlines: dict[tuple[int, float], dict[str, Any]] = {}
+        self.levels: dict[int, _Level] = {}
 
     def fresh(self, stamp: str) -> None:
         with self.lock:
             if stamp != self.stamp:
                 self.stamp, self.areas, self.outlines = stamp, {}, {}
+                self.levels = {}
 
 
 _cache = _GeoCache()
@@ -186,6 +200,140 @@ def density(scope: Scope, *, since: dt.date, until: dt.date, within: Grid | None
                                round(n / area, 4) if area > 0 else 0.0))
     out.sort(key=lambda d: (-d.per_km2, -d.cases, d.code))
     return out
+
+
+# -- the cockpit's map: density per area of one level ------------------------------------
+
+#: the most areas the cockpit's map draws: it shows the deepest level of the scope with at
+#: most this many grids (a city's few hundred basic grids all; a province's 1,400 towns,
+#: not its 100,000 basic grids, which no one reads on a wall screen)
+MAP_MAX_AREAS = 2500
+#: outlines are simplified to about a pixel at the zoom a level fills the screen at (m)
+TOLERANCE_M: dict[int, float] = {0: 500.0, 1: 250.0, 2: 100.0, 3: 40.0, 4: 20.0}
+_CHUNK = 2000
+
+
+def _geometry(boundary: Any) -> shapely.Geometry | None:
+    raw = bytes(boundary) if boundary is not None else b""
+    if not raw:
+        return None
+    geom = shapely.from_wkb(raw)
+    return None if geom is None or geom.is_empty else geom
+
+
+def _ancestor(path: str, level: int) -> str:
+    """The path of the grid at `level` above (or at) the grid of `path` (a path has one
+    segment per level from 0)."""
+    return "/" + "/".join(path.strip("/").split("/")[:level + 1]) + "/"
+
+
+def map_level(scope: Scope) -> int:
+    """The level the cockpit's map draws for the scope: the deepest with at most
+    MAP_MAX_AREAS grids in it, never above the scope's deepest top grid (an area must lie
+    wholly in the scope), never below the basic grids."""
+    tops = scope.top_grids()
+    floor = max((g.level for g in tops), default=0)
+    counts = dict(Grid.objects.filter(scope.grid_q("path")).order_by().values_list("level")
+                  .annotate(n=Count("id")).values_list("level", "n"))
+    fitting = [lv for lv in range(floor, 5) if counts.get(lv, 0) <= MAP_MAX_AREAS]
+    return max(fitting) if fitting else floor
+
+
+def _level(level: int) -> _Level:
+    _cache.fresh(territory_stamp())
+    found = _cache.levels.get(level)
+    if found is not None:
+        return found
+    if level >= 4:
+        found = _Level(4, {})
+    else:
+        by_path = dict(Grid.objects.filter(level=level).values_list("path", "pk"))
+        of_basic = {}
+        for pk, path in Grid.objects.filter(level=4).values_list("pk", "path").iterator(5000):
+            above = by_path.get(_ancestor(path, level))
+            if above is not None:
+                of_basic[pk] = above
+        found = _Level(level, of_basic)
+    with _cache.lock:
+        _cache.levels.setdefault(level, found)
+    return _cache.levels[level]
+
+
+def _fill(lv: _Level, ids: list[int]) -> None:
+    """Areas and outlines for these grids of the level (own boundary, else the union of
+    their basic grids'), each computed once per territory stamp."""
+    missing = [i for i in ids if i not in lv.areas]
+    if not missing:
+        return
+    tolerance = TOLERANCE_M.get(lv.level, 20.0) / M_PER_DEG
+    hollow: set[int] = set()
+    for start in range(0, len(missing), _CHUNK):
+        rows = Grid.objects.filter(pk__in=missing[start:start + _CHUNK]).values_list(
+            "pk", "boundary")
+        for pk, boundary in rows:
+            geom = _geometry(boundary)
+            if geom is None:
+                hollow.add(pk)
+                continue
+            lv.areas[pk] = area_km2(geom)
+            lv.outlines[pk] = mapping(shapely.simplify(geom, tolerance,
+                                                       preserve_topology=True))
+    if hollow:
+        kids = [b for b, a in lv.of_basic.items() if a in hollow]
+        parts: dict[int, list[shapely.Geometry]] = {}
+        for start in range(0, len(kids), _CHUNK):
+            for pk, boundary in Grid.objects.filter(pk__in=kids[start:start + _CHUNK]
+                                                    ).values_list("pk", "boundary"):
+                geom = _geometry(boundary)
+                if geom is not None:
+                    parts.setdefault(lv.of_basic[pk], []).append(geom)
+        for pk in hollow:
+            pieces = parts.get(pk, [])
+            lv.areas[pk] = sum(area_km2(g) for g in pieces)  # basic grids tile their parent
+            whole = shapely.union_all(pieces) if pieces else None
+            lv.outlines[pk] = (None if whole is None or whole.is_empty else mapping(
+                shapely.simplify(whole, tolerance, preserve_topology=True)))
+
+
+def _areas_of(scope: Scope, level: int) -> list[tuple[int, str, str]]:
+    check_breakdown(scope, "grid")
+    return list(Grid.objects.filter(scope.grid_q("path"), level=level).order_by()
+                .values_list("pk", "code", "name"))
+
+
+def area_density(scope: Scope, *, since: dt.date, until: dt.date, level: int = 4
+                 ) -> list[GridDensity]:
+    """`density` per grid of `level` (its basic grids' cases added up; the level must be
+    at or below the scope's top grids, see map_level): one GROUP BY basic grid over the
+    span, no geometry read once the areas are known. Densest first."""
+    areas = _areas_of(scope, level)
+    lv = _level(level)
+    _fill(lv, [pk for pk, _, _ in areas])
+    counts: dict[int, int] = {}
+    for grid_id, n in (_cases(scope, since, until, None, None).values_list("grid_id")
+                       .annotate(n=Count("id")).values_list("grid_id", "n")):
+        key = grid_id if level >= 4 else lv.of_basic.get(grid_id)
+        if key is not None:
+            counts[key] = counts.get(key, 0) + int(n)
+    out = []
+    for pk, code, name in areas:
+        n, area = counts.get(pk, 0), lv.areas.get(pk, 0.0)
+        out.append(GridDensity(pk, code, name, n, round(area, 4),
+                               round(n / area, 4) if area > 0 else 0.0))
+    out.sort(key=lambda d: (-d.per_km2, -d.cases, d.code))
+    return out
+
+
+def area_outlines(scope: Scope, level: int) -> dict[str, Any]:
+    """The outlines of the scope's grids of `level` as a FeatureCollection (properties
+    code and name only: the numbers come with every refresh, the shapes once)."""
+    areas = _areas_of(scope, level)
+    lv = _level(level)
+    _fill(lv, [pk for pk, _, _ in areas])
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": lv.outlines.get(pk),
+         "properties": {"code": code, "name": name}}
+        for pk, code, name in sorted(areas, key=lambda a: a[1])]}
 
 
 def quantile_classes(values: list[float]) -> list[int]:

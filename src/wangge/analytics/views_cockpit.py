@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from wangge.analytics import cockpit as dashboard
 from wangge.analytics.access import Scope, analytics_scope
+from wangge.territory.models import Level
 
 #: seconds between refreshes: the default, and the bounds a ?refresh= is clamped to
 REFRESH_DEFAULT = 30
@@ -53,17 +54,32 @@ def _refresh(request: HttpRequest) -> int | None:
     return min(max(seconds, REFRESH_MIN), REFRESH_MAX)
 
 
+def _level(request: HttpRequest) -> tuple[bool, int | None]:
+    """The map's level asked for (?level=0…4; empty: the cockpit's choice), and whether
+    the value was good."""
+    raw = request.GET.get("level", "")
+    if raw == "":
+        return True, None
+    if raw not in ("0", "1", "2", "3", "4"):
+        return False, None
+    return True, int(raw)
+
+
 @login_required
 def cockpit(request: HttpRequest, **kwargs: object) -> HttpResponse:
     scope = _scope(request)
     refresh = _refresh(request)
     if refresh is None:
         return _bad("refresh", _("刷新间隔须为整数秒"))
+    good, level = _level(request)
+    if not good:
+        return _bad("level", _("地图层级须为 0 至 4"))
     tops = scope.top_grids()
     title = "、".join(g.name for g in tops[:3]) + ("等" if len(tops) > 3 else "")
     return render(request, "analytics/cockpit.html", {
         "refresh": refresh, "scope_name": title, "counters": COUNTERS,
-        "tile_url": settings.WANGGE_TILE_URL,
+        "tile_url": settings.WANGGE_TILE_URL, "map_level": "" if level is None else level,
+        "map_levels": Level.choices,
     })
 
 
@@ -73,7 +89,11 @@ def cockpit_data(request: HttpRequest, **kwargs: object) -> HttpResponse:
     geometry = request.GET.get("geometry", "0")
     if geometry not in ("0", "1"):
         return _bad("geometry", _("geometry 须为 0 或 1"))
-    found = dashboard.cached_data(request.user, scope, geometry=geometry == "1")
+    good, level = _level(request)
+    if not good:
+        return _bad("level", _("地图层级须为 0 至 4"))
+    found = dashboard.cached_data(request.user, scope, geometry=geometry == "1",
+                                  map_level=level)
     response = JsonResponse(found, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response

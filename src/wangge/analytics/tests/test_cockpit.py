@@ -196,3 +196,37 @@ def test_a_closed_case_shows_within_the_cache_time(login_as) -> None:
     cache.clear()  # what CACHE_SECONDS passing does
     assert client.get(DATA).json()["flow"]["totals"]["closed"] == first + 1
 
+
+
+def test_the_map_numbers_on_every_refresh_and_the_outlines_once(login_as, monkeypatch
+                                                               ) -> None:
+    """A refresh carries each area's numbers by code; the outlines come when asked for,
+    match those codes and are not rebuilt from the records for the next screen."""
+    from wangge.analytics import hotspots
+
+    client = login_as("dispatcher")
+    first = client.get(DATA, {"geometry": "1"}).json()["map"]
+    assert first["level"] == 4 and first["default_level"] == 4
+    codes = {f["properties"]["code"] for f in first["geojson"]["features"]}
+    assert codes == set(first["grids"]) and len(codes) == Grid.objects.filter(level=4).count()
+    cache.clear()
+    refresh = client.get(DATA).json()["map"]
+    assert "geojson" not in refresh and set(refresh["grids"]) == codes
+    assert refresh["total"] == sum(g["cases"] for g in refresh["grids"].values())
+    # a province-sized tree: the map draws the level that fits (here the level-2 grids)
+    monkeypatch.setattr(hotspots, "MAP_MAX_AREAS", Grid.objects.filter(level=2).count())
+    cache.clear()
+    towns = client.get(DATA, {"geometry": "1"}).json()["map"]
+    assert towns["level"] == 2
+    assert set(towns["grids"]) == {f["properties"]["code"] for f in towns["geojson"]["features"]}
+    assert towns["total"] == refresh["total"]
+    calls = []
+    monkeypatch.setattr(hotspots, "area_outlines",
+                        lambda *a, **k: calls.append(a) or {"features": []})
+    again = client.get(DATA, {"geometry": "1"}).json()["map"]
+    assert again["geojson"] == towns["geojson"] and calls == []  # from the cache
+    # going down on request: the basic grids again
+    down = client.get(DATA, {"level": "4"}).json()["map"]
+    assert down["level"] == 4 and set(down["grids"]) == codes
+    bad = client.get(DATA, {"level": "9"})
+    assert bad.status_code == 400 and bad.json()["detail"][0]["loc"] == ["query", "level"]

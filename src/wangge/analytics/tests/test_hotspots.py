@@ -152,6 +152,49 @@ def test_density_geojson_features_and_legend() -> None:
 
 
 @pytest.mark.django_db
+def test_area_density_adds_up_the_basic_grids_of_each_area() -> None:
+    p = places()
+    a, _ = kinds()
+    for _ in range(3):
+        make(p["own"], a)
+    make(p["sibling"], a)
+    make(p["far"], a)
+    scope = scope_of("dispatcher")
+    basic = hotspots.density(scope, **SPAN)
+    level = 2
+    towns = {d.code: d for d in hotspots.area_density(scope, level=level, **SPAN)}
+    assert set(towns) == set(Grid.objects.filter(level=level).values_list("code", flat=True))
+    by_path = {g.path: g.code for g in Grid.objects.filter(level=level)}
+    expected: dict[str, int] = {}
+    paths = dict(Grid.objects.filter(level=4).values_list("pk", "path"))
+    for d in basic:
+        town = by_path[hotspots._ancestor(paths[d.grid_id], level)]
+        expected[town] = expected.get(town, 0) + d.cases
+    assert {c: d.cases for c, d in towns.items()} == expected
+    own_town = by_path[hotspots._ancestor(p["own"].path, level)]
+    assert towns[own_town].cases >= 4 and towns[own_town].area_km2 > 0
+    # the outlines: one feature per town, code and name only, a polygon each
+    outlines = hotspots.area_outlines(scope, level)
+    assert {f["properties"]["code"] for f in outlines["features"]} == set(towns)
+    assert {f["geometry"]["type"] for f in outlines["features"]} <= {"Polygon",
+                                                                      "MultiPolygon"}
+    assert set(outlines["features"][0]["properties"]) == {"code", "name"}
+
+
+@pytest.mark.django_db
+def test_map_level_is_the_deepest_that_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    city = scope_of("dispatcher")
+    assert hotspots.map_level(city) == 4  # the demo city's few hundred basic grids
+    counts = {lv: Grid.objects.filter(level=lv).count() for lv in range(5)}
+    monkeypatch.setattr(hotspots, "MAP_MAX_AREAS", counts[2])
+    assert hotspots.map_level(city) == 2
+    monkeypatch.setattr(hotspots, "MAP_MAX_AREAS", 0)
+    assert hotspots.map_level(city) == 0  # nothing fits: the scope's own top
+    # a community's station: never above its community
+    assert hotspots.map_level(scope_of("station")) == 3
+
+
+@pytest.mark.django_db
 def test_department_staff_get_no_hot_spots(login_as) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PermissionDenied):
         hotspots.density(scope_of("department"), **SPAN)

@@ -156,9 +156,20 @@
     const cls = Math.max(0, Math.min(4, parseInt(g["class"], 10) || 0));
     return { color: "#334155", weight: 0.6, fillOpacity: 0.85, fillColor: PALETTE[cls] };
   }
+  // the map's level: the server's choice (a province's towns), or the one picked here
+  const levelEl = $("map-level");
+  const askedLevel = mapEl ? mapEl.dataset.level : "";
+  if (levelEl) {
+    levelEl.addEventListener("change", () => {
+      const q = new URLSearchParams(window.location.search);
+      q.set("level", levelEl.value);
+      window.location.search = q.toString();
+    });
+  }
   function drawMap(section) {
     if (!map || !section) return;
     grids = section.grids || {};
+    if (levelEl && section.level != null) levelEl.value = String(section.level);
     if (section.geojson && !layer) {
       layer = L.geoJSON(section.geojson, { style: gridStyle,
         onEachFeature: (f, l) => {
@@ -207,7 +218,11 @@
 
   let rounds = 0;
   function tick() {
-    const url = t.url + (layer ? "" : "?geometry=1");
+    // the outlines once (the first answer), then numbers only
+    const q = new URLSearchParams();
+    if (!layer) q.set("geometry", "1");
+    if (askedLevel) q.set("level", askedLevel);
+    const url = t.url + (q.toString() ? "?" + q.toString() : "");
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
       .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
       .then((data) => {
