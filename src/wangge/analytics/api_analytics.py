@@ -128,14 +128,21 @@ class AnalyticsRankingQueryOut(Schema):
     grid: str | None
     level: int | None
     n: int
+    limit: int
+    offset: int
+    key: int | None = None
 
 
 class AnalyticsRankingOut(Schema):
     scheme: AnalyticsSchemeOut
     query: AnalyticsRankingQueryOut
+    total: int = Field(description="参与排名的对象总数")
     red: list[AnalyticsRankedOut] = Field(description="红榜：得分最高的 n 个，由高到低")
     black: list[AnalyticsRankedOut] = Field(description="黑榜：得分最低的 n 个，由低到高")
-    all: list[AnalyticsRankedOut]
+    all: list[AnalyticsRankedOut] = Field(
+        description="排名的一页：第 offset+1 名起的 limit 个（全部排名请下载 /export）")
+    row: AnalyticsRankedOut | None = Field(
+        None, description="key 所指对象的一行（给出 key 且其参与排名时）")
 
 
 def _invalid(field: str, msg: str, code: str = "invalid") -> ValidationError:
@@ -248,12 +255,18 @@ def _ranked_out(r: ranking.Ranked) -> dict[str, Any]:
             "values": r.values, "points": r.points}
 
 
-def _rank(p: Params, dim: str, scheme: EvaluationScheme) -> list[ranking.Ranked]:
-    return ranking.rank(p.scope, dim=dim, since=p.since, until=p.until,  # type: ignore[arg-type]
-                        scheme=scheme, within=p.within, level=p.level)
+def _board(p: Params, dim: str, scheme: EvaluationScheme) -> ranking.Board:
+    return ranking.board(p.scope, dim=dim, since=p.since, until=p.until,  # type: ignore[arg-type]
+                         scheme=scheme, within=p.within, level=p.level)
 
 
 N = Annotated[int, Query(10, ge=1, le=100, description="红榜、黑榜各列几名")]
+#: a page of the ranking: 100,000 basic grids are a download, not a JSON answer
+MAX_LIMIT = 1000
+Limit = Annotated[int, Query(100, ge=1, le=MAX_LIMIT, description="本页列出几名（1–1000）")]
+Offset = Annotated[int, Query(0, ge=0, le=10_000_000, description="从第 offset+1 名列起")]
+Key = Annotated[int | None, Query(None, ge=1,
+                                  description="另给出这个对象（网格/部门/人员 id）的一行")]
 SchemeCode = Annotated[Code, Query("", description="考核方案编码（默认：该对象启用的方案）")]
 
 
@@ -261,20 +274,29 @@ SchemeCode = Annotated[Code, Query("", description="考核方案编码（默认�
             summary="综合考核排名与红黑榜（部门/网格/网格员）")
 def rankings(request: HttpRequest, dim: RankDim, since: Since = None, until: Until = None,
              grid: GridCode = "", level: Level = None, scheme: SchemeCode = "",
-             n: N = 10) -> Any:
+             n: N = 10, limit: Limit = 100, offset: Offset = 0, key: Key = None) -> Any:
     p = _params(request, since, until, grid, level)
     if p.scope.department_only and dim != "department":
         raise PermissionDenied("department staff see the departments' ranking only")
     chosen = _scheme(scheme, dim)
-    ranked = _rank(p, dim, chosen)
-    red, black = ranking.red_black(ranked, n)
+    board = _board(p, dim, chosen)
+    red, black = board.red_black(n)
+    row = None
+    if key is not None:
+        at = board.position(key)
+        if at is None:
+            raise _invalid("key", "该对象不在本排名中", "not_ranked")
+        row = _ranked_out(board.rows(at, 1)[0])
     return {
         "scheme": _scheme_out(chosen),
         "query": {"dim": dim, "since": p.since, "until": p.until,
-                  "grid": p.within.code if p.within else None, "level": p.level, "n": n},
+                  "grid": p.within.code if p.within else None, "level": p.level, "n": n,
+                  "limit": limit, "offset": offset, "key": key},
+        "total": board.total,
         "red": [_ranked_out(r) for r in red],
         "black": [_ranked_out(r) for r in black],
-        "all": [_ranked_out(r) for r in ranked],
+        "all": [_ranked_out(r) for r in board.rows(offset, limit)],
+        "row": row,
     }
 
 
@@ -319,5 +341,5 @@ def export(request: HttpRequest, table: Literal["metrics", "rankings"],
     if p.scope.department_only and dim != "department":
         raise PermissionDenied("department staff see the departments' ranking only")
     chosen = _scheme(scheme, dim)
-    out = ranking.ranking_table(_rank(p, dim, chosen), chosen)
+    out = ranking.ranking_table(_board(p, dim, chosen).rows(), chosen)  # every row
     return tables.response(out, format_, p.stem(f"考核排名_{chosen.name}"))

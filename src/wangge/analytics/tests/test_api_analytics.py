@@ -153,12 +153,13 @@ def test_a_user_without_a_role_sees_no_figures(django_user_model: Any) -> None:
 
 
 def test_rankings_give_the_red_and_black_lists(login_as: Any) -> None:
-    body = get(login_as("leader"), "/rankings", dim="grid", level="3", n="5",
+    body = get(login_as("leader"), "/rankings", dim="grid", level="3", n="5", limit="1000",
                **{"from": SINCE, "to": UNTIL}).json()
     assert body["scheme"]["code"] == "grid-default"
     assert sum(w["weight"] for w in body["scheme"]["weights"]) == 100
     red, black, everyone = body["red"], body["black"], body["all"]
     assert len(red) == len(black) == 5 and len(everyone) > 10
+    assert body["total"] == len(everyone)  # the whole ranking on one page of 1,000
     assert red == everyone[:5]
     assert black == [r for r in reversed(everyone) if r["score"] is not None][:5]
     assert not {r["key"] for r in red} & {r["key"] for r in black}
@@ -166,6 +167,28 @@ def test_rankings_give_the_red_and_black_lists(login_as: Any) -> None:
                for r in everyone)
     assert {r["label"] for r in everyone} <= set(
         Grid.objects.filter(level=3).values_list("name", flat=True))
+
+
+def test_a_ranking_comes_page_by_page_with_its_total_and_one_row(login_as: Any) -> None:
+    client = login_as("leader")
+    params = {"dim": "grid", "level": "4", "n": "3", "from": SINCE, "to": UNTIL}
+    whole = get(client, "/rankings", limit="1000", **params).json()
+    everyone, total = whole["all"], whole["total"]
+    assert total == len(everyone) > 7
+    pages = [get(client, "/rankings", limit="4", offset=str(at), **params).json()
+             for at in range(0, total, 4)]
+    assert [r for page in pages for r in page["all"]] == everyone
+    assert all(page["total"] == total and len(page["all"]) <= 4 for page in pages)
+    assert all((page["red"], page["black"]) == (whole["red"], whole["black"])
+               for page in pages)  # the lists are the whole ranking's
+    assert pages[0]["query"]["limit"] == 4 and whole["row"] is None
+    assert get(client, "/rankings", offset=str(total), **params).json()["all"] == []
+    one = everyone[total // 2]
+    assert get(client, "/rankings", key=str(one["key"]), limit="1", **params
+               ).json()["row"] == one
+    for field, bad in (("limit", "0"), ("limit", "1001"), ("offset", "-1"), ("key", "x")):
+        assert field_of(get(client, "/rankings", **{**params, field: bad})) == [field]
+    assert field_of(get(client, "/rankings", key="999999999", **params)) == ["key"]
 
 
 def test_the_schemes_are_listed_with_their_weights(login_as: Any) -> None:
