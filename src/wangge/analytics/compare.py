@@ -65,31 +65,23 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def _known(bucket: str) -> None:
+    # figures' bucket arithmetic takes any other name for a year: here it is an error
+    if bucket not in BUCKET_LABELS:
+        raise ValueError(f"unknown bucket {bucket!r}")
+
+
 def bucket_start(day: dt.date, bucket: Bucket) -> dt.date:
-    """The first day of the bucket holding `day` (a week starts on Monday)."""
-    if bucket == "day":
-        return day
-    if bucket == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if bucket == "month":
-        return day.replace(day=1)
-    if bucket == "quarter":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    if bucket == "year":
-        return dt.date(day.year, 1, 1)
-    raise ValueError(f"unknown bucket {bucket!r}")
+    """The first day of the bucket holding `day` (a week starts on Monday): the buckets
+    of analytics.figures.series, which the trend reads."""
+    _known(bucket)
+    return fig.bucket_start(day, bucket)
 
 
 def bucket_end(start: dt.date, bucket: Bucket) -> dt.date:
     """The last day (inclusive) of the bucket that starts on `start`."""
-    if bucket == "day":
-        return start
-    if bucket == "week":
-        return start + dt.timedelta(days=6)
-    months = {"month": 1, "quarter": 3, "year": 12}.get(bucket)
-    if months is None:
-        raise ValueError(f"unknown bucket {bucket!r}")
-    return _add_months(start, months) - dt.timedelta(days=1)
+    _known(bucket)
+    return fig.next_bucket(start, bucket) - dt.timedelta(days=1)
 
 
 def buckets(since: dt.date, until: dt.date, bucket: Bucket) -> list[dt.date]:
