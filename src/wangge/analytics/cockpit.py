@@ -249,17 +249,10 @@ def map_section(scope: Scope, since: dt.date, until: dt.date, *, geometry: bool,
 
 
 def _map_level(scope: Scope) -> int:
-    """hotspots.map_level, kept per territory stamp and scope (it counts the scope's
-    grids per level: 130,000 rows at province scale)."""
+    """hotspots.map_level (kept per territory stamp and scope in the process)."""
     from wangge.analytics.hotspots import map_level
-    from wangge.analytics.rollup import territory_stamp
 
-    key = f"cockpit:maplevel:{territory_stamp()}:{scope_key(scope)}"
-    found = cache.get(key)
-    if found is None:
-        found = map_level(scope)
-        cache.set(key, found, OUTLINE_CACHE_SECONDS)
-    return int(found)
+    return map_level(scope)
 
 
 def _floor(scope: Scope) -> int:

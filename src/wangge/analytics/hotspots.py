@@ -137,12 +137,13 @@ class _GeoCache:
         self.areas: dict[int, float] = {}
         self.outlines: dict[tuple[int, float], dict[str, Any]] = {}
         self.levels: dict[int, _Level] = {}
+        self.map_levels: dict[str, int] = {}
 
     def fresh(self, stamp: str) -> None:
         with self.lock:
             if stamp != self.stamp:
                 self.stamp, self.areas, self.outlines = stamp, {}, {}
-                self.levels = {}
+                self.levels, self.map_levels = {}, {}
 
 
 _cache = _GeoCache()
@@ -231,12 +232,19 @@ def map_level(scope: Scope) -> int:
     """The level the cockpit's map draws for the scope: the deepest with at most
     MAP_MAX_AREAS grids in it, never above the scope's deepest top grid (an area must lie
     wholly in the scope), never below the basic grids."""
+    _cache.fresh(territory_stamp())
+    name = repr((sorted(scope.paths) if scope.paths is not None else None, MAP_MAX_AREAS))
+    known = _cache.map_levels.get(name)
+    if known is not None:
+        return known
     tops = scope.top_grids()
     floor = max((g.level for g in tops), default=0)
     counts = dict(Grid.objects.filter(scope.grid_q("path")).order_by().values_list("level")
                   .annotate(n=Count("id")).values_list("level", "n"))
     fitting = [lv for lv in range(floor, 5) if counts.get(lv, 0) <= MAP_MAX_AREAS]
-    return max(fitting) if fitting else floor
+    found = max(fitting) if fitting else floor
+    _cache.map_levels[name] = found
+    return found
 
 
 def _level(level: int) -> _Level:
@@ -259,38 +267,66 @@ def _level(level: int) -> _Level:
     return _cache.levels[level]
 
 
+def _areas_km2(geoms: np.ndarray) -> np.ndarray:
+    """area_km2 of many polygons at once (one vectorised projection and area)."""
+    if not len(geoms):
+        return np.zeros(0)
+    projected = shapely.transform(geoms, lambda c: np.column_stack(
+        (np.radians(c[:, 0]) * EARTH_R, np.sin(np.radians(c[:, 1])) * EARTH_R)))
+    return np.nan_to_num(shapely.area(projected)) / 1e6
+
+
+def _read(ids: list[int]) -> tuple[list[int], np.ndarray]:
+    """(ids, geometries) of these grids' boundaries (None where empty), read in chunks."""
+    pks: list[int] = []
+    raws: list[bytes | None] = []
+    for start in range(0, len(ids), _CHUNK):
+        for pk, boundary in Grid.objects.filter(pk__in=ids[start:start + _CHUNK]
+                                                ).values_list("pk", "boundary"):
+            raw = bytes(boundary) if boundary is not None else b""
+            pks.append(pk)
+            raws.append(raw or None)
+    geoms = shapely.from_wkb(np.array(raws, dtype=object))
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+    geoms[empty] = None
+    return pks, geoms
+
+
 def _fill(lv: _Level, ids: list[int]) -> None:
     """Areas and outlines for these grids of the level (own boundary, else the union of
-    their basic grids'), each computed once per territory stamp."""
+    their basic grids', which tile it), each computed once per territory stamp."""
     missing = [i for i in ids if i not in lv.areas]
     if not missing:
         return
     tolerance = TOLERANCE_M.get(lv.level, 20.0) / M_PER_DEG
+    pks, geoms = _read(missing)
+    present = ~shapely.is_missing(geoms)
+    areas = np.zeros(len(pks))
+    areas[present] = _areas_km2(geoms[present])
+    small = shapely.simplify(geoms, tolerance, preserve_topology=True)
     hollow: set[int] = set()
-    for start in range(0, len(missing), _CHUNK):
-        rows = Grid.objects.filter(pk__in=missing[start:start + _CHUNK]).values_list(
-            "pk", "boundary")
-        for pk, boundary in rows:
-            geom = _geometry(boundary)
-            if geom is None:
-                hollow.add(pk)
-                continue
-            lv.areas[pk] = area_km2(geom)
-            lv.outlines[pk] = mapping(shapely.simplify(geom, tolerance,
-                                                       preserve_topology=True))
+    for k, pk in enumerate(pks):
+        if not present[k]:
+            hollow.add(pk)
+            continue
+        lv.areas[pk] = float(areas[k])
+        lv.outlines[pk] = mapping(small[k])
     if hollow:
         kids = [b for b, a in lv.of_basic.items() if a in hollow]
-        parts: dict[int, list[shapely.Geometry]] = {}
-        for start in range(0, len(kids), _CHUNK):
-            for pk, boundary in Grid.objects.filter(pk__in=kids[start:start + _CHUNK]
-                                                    ).values_list("pk", "boundary"):
-                geom = _geometry(boundary)
-                if geom is not None:
-                    parts.setdefault(lv.of_basic[pk], []).append(geom)
+        kid_pks, kid_geoms = _read(kids)
+        kid_areas = np.zeros(len(kid_pks))
+        ok = ~shapely.is_missing(kid_geoms)
+        kid_areas[ok] = _areas_km2(kid_geoms[ok])
+        parts: dict[int, list[int]] = {}
+        for k, pk in enumerate(kid_pks):
+            if ok[k]:
+                parts.setdefault(lv.of_basic[pk], []).append(k)
         for pk in hollow:
-            pieces = parts.get(pk, [])
-            lv.areas[pk] = sum(area_km2(g) for g in pieces)  # basic grids tile their parent
-            whole = shapely.union_all(pieces) if pieces else None
+            index = parts.get(pk, [])
+            lv.areas[pk] = float(kid_areas[index].sum()) if index else 0.0
+            # basic grids tile their parent: the coverage union is exact and far cheaper
+            # than a general union
+            whole = shapely.coverage_union_all(kid_geoms[index]) if index else None
             lv.outlines[pk] = (None if whole is None or whole.is_empty else mapping(
                 shapely.simplify(whole, tolerance, preserve_topology=True)))
 
