@@ -10,7 +10,7 @@ A bad parameter is the page again with the form's error (400) naming the field."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -136,18 +136,38 @@ def _base_context(scope: Scope, form: Any, request: HttpRequest) -> dict[str, An
     }
 
 
-@login_required
-def metrics_page(request: HttpRequest) -> HttpResponse:
+def _bound_form(request: HttpRequest, form_class: type[MetricsForm] | type[RankingsForm],
+                dim_field: str) -> tuple[Scope, dt.date, Any, bool, Dim]:
+    """What both pages start from: the user's scope, today, the page's form bound to the
+    query string (validated) and the breakdown asked for (by default grids, or departments
+    for a scope that sees only its department's figures)."""
     scope = _scope_or_403(request)
     today = timezone.localdate()
-    form = MetricsForm(request.GET, scope=scope, today=today)
+    form = form_class(request.GET, scope=scope, today=today)
     valid = form.is_valid()
-    by: Dim = form.cleaned_data.get("by") or ("department" if scope.department_only
-                                              else "grid")
+    dim: Dim = form.cleaned_data.get(dim_field) or ("department" if scope.department_only
+                                                    else "grid")
+    return scope, today, form, valid, dim
+
+
+def _dim_choices(scope: Scope, dims: Iterable[str]) -> list[tuple[str, str]]:
+    return [(d, DIM_LABELS[d]) for d in (("department",) if scope.department_only else dims)]
+
+
+def _link_params(request: HttpRequest) -> QueryDict:
+    """The query string for the page's links: without the download's format and table."""
+    params = request.GET.copy()
+    params.pop("format", None)
+    params.pop("table", None)
+    return params
+
+
+@login_required
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    scope, today, form, valid, by = _bound_form(request, MetricsForm, "by")
     context = _base_context(scope, form, request)
     context.update({
-        "dims": [(d, DIM_LABELS[d]) for d in (("department",) if scope.department_only
-                                               else DIM_LABELS)],
+        "dims": _dim_choices(scope, DIM_LABELS),
         "buckets": list(BUCKET_LABELS.items()),
         "metrics": [m for m in METRICS if by in m.dims],
         "by": by,
@@ -166,9 +186,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     bucket: Bucket = data["period"]
     metric = METRIC_BY_CODE[data["metric"]]
     grid: Grid | None = data.get("grid")
-    params = request.GET.copy()
-    params.pop("format", None)
-    params.pop("table", None)
+    params = _link_params(request)
     context["p"] = {"by": by, "from": since.isoformat(), "to": until.isoformat(),
                     "period": bucket, "metric": metric.code,
                     "level": "" if data.get("level") is None else str(data["level"])}
@@ -247,18 +265,12 @@ def _short(ranked: Sequence[ranking.Ranked], title: str) -> Table:
 
 @login_required
 def rankings_page(request: HttpRequest) -> HttpResponse:
-    scope = _scope_or_403(request)
-    today = timezone.localdate()
-    form = RankingsForm(request.GET, scope=scope, today=today)
-    valid = form.is_valid()
-    dim: Dim = form.cleaned_data.get("dim") or ("department" if scope.department_only
-                                                else "grid")
+    scope, today, form, valid, dim = _bound_form(request, RankingsForm, "dim")
     kind = form.cleaned_data.get("period") or (
         request.GET.get("period") if request.GET.get("period") in RANK_PERIODS else "month")
     context = _base_context(scope, form, request)
     context.update({
-        "dims": [(d, DIM_LABELS[d]) for d in (("department",) if scope.department_only
-                                               else RANK_DIMS)],
+        "dims": _dim_choices(scope, RANK_DIMS),
         "periods": list(RANK_PERIODS.items()),
         "whiches": rank_periods(kind, today),
         "schemes": list(EvaluationScheme.objects.filter(dim=dim, active=True)
@@ -276,9 +288,7 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     chosen = data["which"]
     context["p"].update({"which": chosen.key, "n": str(data["n"])})
-    params = request.GET.copy()
-    params.pop("format", None)
-    params.pop("table", None)
+    params = _link_params(request)
     fmt, fmt_error = _format(request)
     which_table = request.GET.get("table", "all")
     if fmt_error:
