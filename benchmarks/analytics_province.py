@@ -55,21 +55,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (
-    RESULTS_DIR,
-    add_db_args,
-    bench_env,
-    clean_up,
-    close_django,
-    create_database,
-    drop_database,
-    drop_indexes,
-    git_describe,
-    machine,
-    pct,
-    rebuild_indexes,
-    write_result,
-)
+import common
+from common import RESULTS_DIR, pct
 from intake import admin, cli
 from province_fw import _copy_tree
 
@@ -387,7 +374,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace, cut: dt.datetime
     conn.execute("SET maintenance_work_mem = '512MB'")
     conn.execute("SET work_mem = '64MB'")
     conn.execute("SELECT setseed(0.2026)")
-    dropped = drop_indexes(conn, BULK_TABLES)
+    dropped = common.drop_indexes(conn, BULK_TABLES)
     t0 = time.perf_counter()
     _copy_tree(conn, args.grids)
     _squares(conn)
@@ -401,7 +388,7 @@ def load(conn: psycopg.Connection, args: argparse.Namespace, cut: dt.datetime
     _timed(conn, took, "clocks", [_insert_clocks("true")], p)
     _timed(conn, took, "ratings", [_insert_ratings()], p)
     conn.execute("SET session_replication_role = origin")
-    rebuild_indexes(conn, dropped, took)
+    common.rebuild_indexes(conn, dropped, took)
     for table in ("cases_case", "cases_caseevent", "cases_caseclock", "cases_rating"):
         conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), "
                              "(SELECT max(id) FROM {}))").format(
@@ -701,7 +688,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "one printed by the --keep run: it holds the data keys)")
     p.add_argument("--reuse", action="store_true",
                    help="a database kept by --keep: no load, the rollups and reads again")
-    add_db_args(p)
+    common.add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -709,12 +696,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = git_describe()
+    git = common.git_describe()
     db = f"wangge_bench_analytics_{args.cases}"
     print(f"wangge analytics at province scale on PostgreSQL: {args.cases:,} cases + "
-          f"{args.day_cases:,} yesterday, {args.grids:,} basic grids\n{machine(git)}")
+          f"{args.day_cases:,} yesterday, {args.grids:,} basic grids\n{common.machine(git)}")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="wangge_bench_analytics_"))
-    env = bench_env(data_dir, args.pg_dsn, db)
+    env = common.bench_env(data_dir, args.pg_dsn, db)
     os.environ.update(env | {"DJANGO_SETTINGS_MODULE": "wangge.settings"})
     conninfo = make_conninfo(args.pg_dsn, dbname=db)
     out: dict[str, Any] = {"benchmark": "analytics_province", "date": today, "git": git,
@@ -727,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.reuse:
             cli(env, "setup")  # migrations that landed since the load
         else:
-            admin(args.pg_dsn, drop_database(db), create_database(db))
+            admin(args.pg_dsn, common.drop_database(db), common.create_database(db))
             cli(env, "setup")
             cli(env, "demo", "load", "--residents", "0", "--cases", "0", "--fieldwork-days",
                 "0", "--no-external-systems")
@@ -779,10 +766,10 @@ def main(argv: list[str] | None = None) -> int:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        close_django()
-        clean_up(args.keep, args.pg_dsn, db, data_dir)
-        write_result(out, args.output or RESULTS_DIR / f"analytics_province-{today}-{args.cases}"
-                     ".json", started)
+        common.close_django()
+        common.clean_up(args.keep, args.pg_dsn, db, data_dir)
+        path = args.output or RESULTS_DIR / f"analytics_province-{today}-{args.cases}.json"
+        common.write_result(out, path, started)
     return status
 
 

@@ -43,19 +43,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (
-    RESULTS_DIR,
-    add_db_args,
-    bench_env,
-    clean_up,
-    close_django,
-    create_database,
-    drop_database,
-    git_describe,
-    machine,
-    pct,
-    write_result,
-)
+import common
+from common import RESULTS_DIR, pct
 from intake import admin, cli, start_server, stop_server  # a sibling benchmark's helpers
 
 DB_NAME = os.environ.get("WANGGE_BENCH_FW_DB", "wangge_bench_fw")
@@ -321,7 +310,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip", default="", help="comma list of sync,offline,province")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--keep", action="store_true", help="keep the database")
-    add_db_args(p)
+    common.add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -330,17 +319,17 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = git_describe()
-    print(f"wangge fieldwork on PostgreSQL\n{machine(git)}")
+    git = common.git_describe()
+    print(f"wangge fieldwork on PostgreSQL\n{common.machine(git)}")
     data_dir = Path(tempfile.mkdtemp(prefix="wangge_bench_fw_"))
-    env = bench_env(data_dir, args.pg_dsn, DB_NAME)
+    env = common.bench_env(data_dir, args.pg_dsn, DB_NAME)
     os.environ.update(env | {"DJANGO_SETTINGS_MODULE": "wangge.settings"})
     conninfo = make_conninfo(args.pg_dsn, dbname=DB_NAME)
     out: dict[str, Any] = {"benchmark": "fieldwork", "date": today, "git": git,
                            "loadavg_at_start": os.getloadavg()[0],
                            "args": {k: str(v) for k, v in vars(args).items()}}
     try:
-        admin(args.pg_dsn, drop_database(DB_NAME), create_database(DB_NAME))
+        admin(args.pg_dsn, common.drop_database(DB_NAME), common.create_database(DB_NAME))
         cli(env, "setup")
         t0 = time.perf_counter()
         cli(env, "demo", "load", "--cases", "2000", "--fieldwork-days", "7")
@@ -363,9 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        close_django()
-        clean_up(args.keep, args.pg_dsn, DB_NAME, data_dir)
-        write_result(out, args.output or RESULTS_DIR / f"fieldwork-{today}.json", started)
+        common.close_django()
+        common.clean_up(args.keep, args.pg_dsn, DB_NAME, data_dir)
+        common.write_result(out, args.output or RESULTS_DIR / f"fieldwork-{today}.json", started)
     return 0
 
 

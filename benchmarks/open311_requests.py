@@ -35,18 +35,8 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (
-    RESULTS_DIR,
-    add_db_args,
-    bench_env,
-    clean_up,
-    close_django,
-    create_database,
-    drop_database,
-    git_describe,
-    machine,
-    write_result,
-)
+import common
+from common import RESULTS_DIR
 from intake import admin, cli
 
 DB_NAME = "wangge_bench_o311"
@@ -559,7 +549,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="measure on the database a --keep run left (no set-up)")
     p.add_argument("--data-dir", type=Path,
                    default=Path(tempfile.gettempdir()) / "wangge_bench_o311")
-    add_db_args(p)
+    common.add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -568,10 +558,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = git_describe()
+    git = common.git_describe()
     print(f"wangge Open311 GET requests.json over {args.cases:,} cases (PostgreSQL) vs raw SQL"
-          f"\n{machine(git)}")
-    env = bench_env(args.data_dir, args.pg_dsn, DB_NAME)
+          f"\n{common.machine(git)}")
+    env = common.bench_env(args.data_dir, args.pg_dsn, DB_NAME)
     out: dict[str, Any] = {"benchmark": "open311_requests", "date": today, "git": git,
                            "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()[0],
                            "args": {k: str(v) for k, v in vars(args).items()}}
@@ -579,16 +569,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.reuse:
             shutil.rmtree(args.data_dir, ignore_errors=True)
             args.data_dir.mkdir(parents=True)
-            admin(args.pg_dsn, drop_database(DB_NAME), create_database(DB_NAME))
+            admin(args.pg_dsn, common.drop_database(DB_NAME), common.create_database(DB_NAME))
         run_all(args, env, out)
     except BaseException as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        close_django()
-        clean_up(args.keep or args.reuse, args.pg_dsn, DB_NAME, args.data_dir)
-        write_result(out, args.output or RESULTS_DIR / f"open311_requests-{today}.json", started,
-                     loadavg_at_end=True)
+        common.close_django()
+        common.clean_up(args.keep or args.reuse, args.pg_dsn, DB_NAME, args.data_dir)
+        path = args.output or RESULTS_DIR / f"open311_requests-{today}.json"
+        common.write_result(out, path, started, loadavg_at_end=True)
     return 0 if all(out.get("verdict", {"run": False}).values()) else 1
 
 

@@ -40,17 +40,8 @@ from PIL import Image
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (
-    RESULTS_DIR,
-    add_db_args,
-    bench_env,
-    clean_up,
-    create_database,
-    drop_database,
-    git_describe,
-    machine,
-    write_result,
-)
+import common
+from common import RESULTS_DIR
 from intake import admin, cli, cpu_seconds, start_server, stop_server
 
 DB_NAME = "wangge_bench_report"
@@ -304,7 +295,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--residents", type=int, default=20_000, help="demo residents")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the database and the data dir")
-    add_db_args(p)
+    common.add_db_args(p)
     return p.parse_args(argv)
 
 
@@ -313,25 +304,25 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, today = time.perf_counter(), dt.date.today().isoformat()
-    git = git_describe()
+    git = common.git_describe()
     print(f"wangge resident report POST with a photo, {args.clients} clients (PostgreSQL)\n"
-          f"{machine(git)}")
+          f"{common.machine(git)}")
     data_dir = Path(tempfile.mkdtemp(prefix="wangge_bench_report_"))
-    env = bench_env(data_dir, args.pg_dsn, DB_NAME)
+    env = common.bench_env(data_dir, args.pg_dsn, DB_NAME)
     out: dict[str, Any] = {"benchmark": "resident_report", "date": today, "git": git,
                            "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()[0],
                            "limits_env": LIMITS_OFF,
                            "args": {k: str(v) for k, v in vars(args).items()}}
     try:
-        admin(args.pg_dsn, drop_database(DB_NAME), create_database(DB_NAME))
+        admin(args.pg_dsn, common.drop_database(DB_NAME), common.create_database(DB_NAME))
         run_all(args, env, data_dir, out)
     except BaseException as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        clean_up(args.keep, args.pg_dsn, DB_NAME, data_dir)
-        write_result(out, args.output or RESULTS_DIR / f"resident_report-{today}.json", started,
-                     loadavg_at_end=True)
+        common.clean_up(args.keep, args.pg_dsn, DB_NAME, data_dir)
+        path = args.output or RESULTS_DIR / f"resident_report-{today}.json"
+        common.write_result(out, path, started, loadavg_at_end=True)
     return 0 if all(out.get("verdict", {"run": False}).values()) else 1
 
 
