@@ -19,10 +19,12 @@ the API, the rankings, the cockpit and the report are written against.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import BigIntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
@@ -209,7 +211,15 @@ def _summed(rows: QuerySet[MetricTally], codes: Sequence[str]) -> list[tuple[int
     sql, params = qs.query.sql_with_params()
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return [tuple(int(v or 0) for v in row) for row in cursor.fetchall()]
+        return cursor.fetchall()  # ints: the sums of non-null columns, cast to bigint
+
+
+def _plain(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a values_list query, without the ORM's per-value converters."""
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def base_rows(scope: Scope, q: Query, bases: Sequence[str]) -> list[tuple[int, ...]]:
@@ -369,9 +379,9 @@ def peer_keys(scope: Scope, q: Query) -> set[int]:
 
     q, paths = resolve(scope, q)
     where = facts.Filter(paths)
-    if q.by == "grid":
-        return set(Grid.objects.filter(Scope(paths, None).grid_q(), level=q.level)
-                   .values_list("id", flat=True))
+    if q.by == "grid":  # 100,000 basic grids: fetched as plain rows, not through the ORM
+        return {pk for pk, in _plain(Grid.objects.filter(Scope(paths, None).grid_q(),
+                                                         level=q.level).values_list("id"))}
     if q.by == "worker":
         return set(RoleAssignment.objects.filter(
             where.q("grid"), role=Role.GRID_WORKER, ended_on__isnull=True
@@ -400,3 +410,32 @@ def labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:
     }[by]
     found = dict(model.objects.filter(pk__in=[k for k in keys if k]).values_list("id", "name"))
     return {k: found.get(k, none) if k else none for k in keys}
+
+
+def many_labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:
+    """`labels` for many keys at once (a ranking's tied peers: tens of thousands of basic
+    grids can share the top score): the ids go to the database as one array (PostgreSQL)
+    or one JSON text (SQLite) instead of one placeholder each, and the rows come back
+    without the ORM. The same names as `labels`."""
+    from wangge.cases.models import CaseCategory
+    from wangge.org.models import Department, Person
+
+    keys = list(keys)
+    models = {"grid": Grid, "department": Department, "category": CaseCategory,
+              "worker": Person}
+    if by not in models or len(keys) < 1000:
+        return labels(by, keys)
+    model = models[by]
+    ids = [k for k in keys if k]
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql, param = f"SELECT id, name FROM {table} WHERE id = ANY(%s)", ids
+    else:
+        sql, param = (f"SELECT id, name FROM {table} WHERE id IN "
+                      "(SELECT value FROM json_each(%s))", json.dumps(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param])
+        found = dict(cursor.fetchall())
+    missing = [k for k in keys if not k or k not in found]
+    out = labels(by, missing) if missing else {}
+    return {k: found[k] if k in found else out[k] for k in keys}

@@ -151,15 +151,17 @@ class Board:
                  scores: list[float | None],
                  labeller: Callable[[list[int]], Mapping[int, str]] | None = None) -> None:
         self.dim = dim
-        self.labeller = labeller or (lambda keys: fig.labels(dim, keys))
+        self.labeller = labeller or (lambda keys: fig.many_labels(dim, keys))
         self.codes = codes
         self.keys = keys
         self.values = values
         self.points = points
         self.scores = scores
         # by score (None last), then key: equal scores are contiguous; labels order them
-        self.order = sorted(range(len(keys)), key=lambda i: (
-            scores[i] is None, -(scores[i] or 0.0), keys[i]))
+        # (two stable sorts on plain lists: no tuple per peer, at 100,000 peers it counts)
+        behind = [math.inf if sc is None else -sc for sc in scores]
+        self.order = sorted(range(len(keys)), key=keys.__getitem__)
+        self.order.sort(key=behind.__getitem__)
         self.scored = sum(1 for sc in scores if sc is not None)
         self._labels: dict[int, str] = {}
 
