@@ -266,11 +266,14 @@ class RankingsForm(ScopedForm):
     which = forms.CharField(label=_("期别"), required=False, max_length=10)
     scheme = forms.CharField(label=_("考核方案"), required=False, max_length=32)
     n = forms.IntegerField(label=_("红黑榜人数"), required=False, min_value=1, max_value=50)
+    #: the page of the full ranking shown (100,000 basic grids are a download, not a page)
+    page = forms.IntegerField(label=_("页码"), required=False, min_value=1,
+                              max_value=1_000_000)
 
     def __init__(self, data: Any, *, scope: Scope, today: dt.date, **kwargs: Any) -> None:
         super().__init__(data, scope=scope, **kwargs)
         self.today = today
-        self.order_fields(["dim", "level", "grid", "period", "which", "scheme", "n"])
+        self.order_fields(["dim", "level", "grid", "period", "which", "scheme", "n", "page"])
 
     def clean_dim(self) -> Dim:
         dim = self.cleaned_data.get("dim") or ("department" if self.scope.department_only
@@ -312,5 +315,6 @@ class RankingsForm(ScopedForm):
                 return data
             data["scheme"] = scheme
         data["n"] = data.get("n") or 10
+        data["page"] = data.get("page") or 1
         self.check_level(data["dim"], data.get("grid"), data.get("level"))
         return data

@@ -45,6 +45,8 @@ MAIN_METRICS: tuple[str, ...] = ("reported", "closed", "on_time_close_rate",
                                  "satisfaction_rate")
 #: the most keys a bar chart draws (the table lists them all)
 MAX_BARS = 30
+#: rows of the full ranking per page of /console/analytics/rankings/
+PAGE_SIZE = 50
 
 
 def _format(request: HttpRequest) -> tuple[str | None, str | None]:
@@ -281,7 +283,7 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     raw = request.GET
     context["p"] = {"dim": dim, "period": kind, "which": raw.get("which", ""),
                     "scheme": raw.get("scheme", ""), "n": raw.get("n", ""),
-                    "level": raw.get("level", "")}
+                    "level": raw.get("level", ""), "page": raw.get("page", "")}
     if not valid:
         context["errors"] = _field_errors(form)
         return render(request, template, context, status=400)
@@ -300,9 +302,18 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
         context["no_scheme"] = True
         return render(request, template, context)
     context["p"]["scheme"] = scheme.code
-    ranked = ranking.rank(scope, dim=dim, since=chosen.since, until=chosen.until,
+    board = ranking.board(scope, dim=dim, since=chosen.since, until=chosen.until,
                           scheme=scheme, within=data.get("grid"), level=data.get("level"))
-    red, black = ranking.red_black(ranked, data["n"])
+    red, black = board.red_black(data["n"])
+    pages = max(1, -(-board.total // PAGE_SIZE))
+    page = data["page"]
+    if page > pages and not fmt:
+        return _error_page(request, template, context,
+                           _("没有第 %(page)s 页（共 %(pages)s 页）") % {"page": page,
+                                                                       "pages": pages}, "page")
+    # a download holds every row; the page shows PAGE_SIZE of them
+    ranked = board.rows() if fmt and which_table == "all" else board.rows(
+        (page - 1) * PAGE_SIZE, PAGE_SIZE)
     full = ranking.ranking_table(ranked, scheme)
     full.title = f"{full.title}_{chosen.key}"
     red_table = _short(red, f"红榜_{scheme.name}_{chosen.key}")
@@ -310,7 +321,7 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     if fmt:
         table = {"all": full, "red": red_table, "black": black_table}[which_table]
         return response(table, fmt)  # type: ignore[arg-type]
-    charted = [r for r in ranked if r.score is not None][:MAX_BARS]
+    charted = board.rows(0, min(MAX_BARS, board.scored))
     styles: list[Style] = ["num", "text"] + ["num"] * (len(full.headers) - 2)
     blocks = {
         "red": ChartBlock(id="red", title=_("红榜"), chart=None, table=red_table,
@@ -326,11 +337,23 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
                        [Series(_("综合得分"), [r.score for r in charted])]),
             table=full, styles=styles, downloads=_downloads(params, "all"),
             empty=_("该时段没有可排名的对象。"),
-            note=(_("图中为前 %(n)s 名，表中列出全部。") % {"n": MAX_BARS})
-            if len(ranked) > MAX_BARS else ""),
+            note=(_("图中为前 %(n)s 名；表中每页 %(size)s 名，下载含全部 %(total)s 名。") % {
+                "n": MAX_BARS, "size": PAGE_SIZE, "total": board.total})
+            if board.total > MAX_BARS else ""),
     }
+
+    def page_url(n: int) -> str:
+        q = params.copy()
+        q["page"] = str(n)
+        return "?" + q.urlencode()
+
     context.update({
-        "scheme": scheme, "chosen": chosen, "blocks": blocks, "count": len(ranked),
+        "scheme": scheme, "chosen": chosen, "blocks": blocks, "count": board.total,
+        "pager": {"page": page, "pages": pages,
+                  "first": (page - 1) * PAGE_SIZE + 1 if board.total else 0,
+                  "last": min(board.total, page * PAGE_SIZE),
+                  "prev": page_url(page - 1) if page > 1 else "",
+                  "next": page_url(page + 1) if page < pages else ""},
         "weights": [(METRIC_BY_CODE[w["metric"]].name, w["weight"]) for w in scheme.weights
                     if w.get("metric") in METRIC_BY_CODE],
     })

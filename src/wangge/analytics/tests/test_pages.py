@@ -306,6 +306,21 @@ def test_ranking_downloads_hold_the_page_numbers(login_as, schemes) -> None:
     assert rows == page_rows(found["ranking-table"])
 
 
+def test_the_full_ranking_comes_page_by_page_and_downloads_whole(login_as, schemes) -> None:
+    from wangge.analytics.views_metrics import PAGE_SIZE
+
+    client = login_as("dispatcher")
+    params = {"dim": "grid", "level": "4", "period": "year"}
+    first = client.get(RANKINGS_URL, params)
+    rows = tables(first.content)["ranking-table"]["rows"]
+    _headers, everyone = csv_rows(client.get(RANKINGS_URL, {**params, "format": "csv"}).content)
+    assert len(everyone) > PAGE_SIZE and len(rows) == PAGE_SIZE
+    assert 'id="ranking-pager"' in first.content.decode()
+    second = tables(client.get(RANKINGS_URL, {**params, "page": "2"}).content)
+    assert page_rows({"rows": rows + second["ranking-table"]["rows"]}) == everyone[
+        :len(rows) + len(second["ranking-table"]["rows"])]
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"dim": "category"}, "dim"),
     ({"period": "week"}, "period"),
@@ -315,6 +330,8 @@ def test_ranking_downloads_hold_the_page_numbers(login_as, schemes) -> None:
     ({"n": "0"}, "n"),
     ({"n": "many"}, "n"),
     ({"format": "doc"}, "format"),
+    ({"page": "0"}, "page"),
+    ({"page": "999"}, "page"),
 ])
 def test_rankings_bad_parameter_is_400_naming_the_field(login_as, schemes, params,
                                                         field) -> None:
