@@ -338,10 +338,17 @@ def working_days_late(deadline: dt.datetime | dt.date | None, now: dt.datetime) 
 
 
 def late_section(scope: Scope, now: dt.datetime) -> dict[str, Any]:
-    # the late cases found once (a few thousand ids at province scale), then counted and
-    # the longest-late listed by id: the overdue test over the open cases runs once
-    found = list(scope_cases(scope).filter(case_access.overdue(now)).order_by()
-                 .values_list("pk", "confidential"))
+    # A late case has a late clock, assignment or supervision: those few (a few thousand
+    # at province scale, read through their indexes) are the candidates the one
+    # definition (overdue) is then applied to — not every open case (108,000 at 2M
+    # cases, read by the heap one by one). Found once, then counted and listed by id.
+    candidates = (set(case_access.late_clocks(now).values_list("case_id", flat=True))
+                  | set(case_access.late_assignments(now).values_list("case_id", flat=True))
+                  | set(case_access.late_supervisions(now).values_list("case_id", flat=True)))
+    late = scope_cases(scope).filter(case_access.overdue(now)).order_by()
+    if len(candidates) <= LATE_IDS_MAX:
+        late = late.filter(pk__in=sorted(candidates))
+    found = list(late.values_list("pk", "confidential"))
     count = len(found)
     clock_due = Subquery(case_access.late_clocks(now).filter(case=OuterRef("pk"))
                          .order_by("deadline").values("deadline")[:1])
