@@ -12,9 +12,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
+
+if TYPE_CHECKING:  # playwright is optional: the browser tests skip themselves without it
+    from playwright.sync_api import Browser, BrowserContext
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 
@@ -124,6 +128,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc.wait(timeout=20)
         log.close()
         _drop_database(db_url)
+
+
+def signed_in(browser: Browser, server: Server, role: str, **context: object
+              ) -> BrowserContext:
+    """A new browser context (zh-CN, Shanghai time; `context` adds viewport, downloads …)
+    whose session is the demo user `role`, signed in through the login form."""
+    from tests.e2e.test_browser import PASSWORD  # here: test_browser imports this module
+
+    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context)
+    page = ctx.new_page()
+    page.goto(server.url + "/login/")
+    page.get_by_label("用户名").fill(role)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(server.url + "/**")
+    page.close()
+    return ctx
 
 
 @pytest.fixture(scope="session")

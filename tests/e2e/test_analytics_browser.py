@@ -14,8 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import Server
-from tests.e2e.test_browser import PASSWORD
+from tests.e2e.conftest import Server, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,19 +39,6 @@ PAINTED = """(el) => {
 }"""
 
 
-def signed_in(browser: Browser, server: Server, role: str, **context: object) -> BrowserContext:
-    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
-                              accept_downloads=True, **context)
-    page = ctx.new_page()
-    page.goto(server.url + "/login/")
-    page.get_by_label("用户名").fill(role)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(server.url + "/**")
-    page.close()
-    return ctx
-
-
 def watched(ctx: BrowserContext) -> tuple[Page, list[str]]:
     page = ctx.new_page()
     page.set_default_navigation_timeout(NAVIGATION_MS)
@@ -65,7 +51,7 @@ def watched(ctx: BrowserContext) -> tuple[Page, list[str]]:
 
 @pytest.fixture
 def wall(browser: Browser, server: Server) -> Iterator[tuple[Page, list[str]]]:
-    ctx = signed_in(browser, server, "dispatcher", viewport=WALL)
+    ctx = signed_in(browser, server, "dispatcher", viewport=WALL, accept_downloads=True)
     page, errors = watched(ctx)
     yield page, errors
     ctx.close()
@@ -74,7 +60,7 @@ def wall(browser: Browser, server: Server) -> Iterator[tuple[Page, list[str]]]:
 @pytest.fixture
 def phone(browser: Browser, server: Server) -> Iterator[tuple[Page, list[str]]]:
     ctx = signed_in(browser, server, "dispatcher", viewport=PHONE, is_mobile=True,
-                    has_touch=True)
+                    has_touch=True, accept_downloads=True)
     page, errors = watched(ctx)
     yield page, errors
     ctx.close()

@@ -7,26 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Server
-from tests.e2e.test_browser import PASSWORD
+from tests.e2e.conftest import Server, signed_in
 
 pytestmark = pytest.mark.browser
 
 URL = "/console/analytics/hotspots/"
-
-
-def signed_in(browser: Browser, server: Server, role: str, **context: object) -> BrowserContext:
-    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context)
-    page = ctx.new_page()
-    page.goto(server.url + "/login/")
-    page.get_by_label("用户名").fill(role)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(server.url + "/**")
-    page.close()
-    return ctx
 
 
 @pytest.fixture
