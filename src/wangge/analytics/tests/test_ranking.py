@@ -384,3 +384,13 @@ def test_rank_equals_the_reference_over_the_demo(dim: str, level: int | None) ->
     got = rank(Scope(None, None), dim=dim, since=SPAN[0], until=SPAN[1],  # type: ignore[arg-type]
                level=level)
     assert got == want and len(got) > 3
+
+
+@pytestmark_db
+def test_many_labels_are_the_labels() -> None:
+    from wangge.analytics import figures as fig
+    from wangge.territory.models import Grid
+
+    keys = [0, *Grid.objects.values_list("id", flat=True), *range(10**9, 10**9 + 1000)]
+    assert len(keys) > 1000
+    assert fig.many_labels("grid", keys) == fig.labels("grid", keys)
