@@ -302,18 +302,18 @@ def _ranked(rows: list[Any]) -> list[dict[str, Any]]:
 def rankings_section(scope: Scope, since: dt.date, until: dt.date) -> dict[str, Any]:
     """This month's top departments, and the 红榜 / 黑榜 of the grids two levels below the
     scope's top (a city's towns, a town's basic grids), by the active schemes."""
-    from wangge.analytics.ranking import rank, red_black
+    from wangge.analytics.ranking import board
 
     tops = scope.top_grids()
     level = min(4, min((g.level for g in tops), default=0) + 2)
     try:
-        departments = rank(scope, dim="department", since=since, until=until)
-        grids = rank(scope, dim="grid", since=since, until=until, level=level)
+        departments = board(scope, dim="department", since=since, until=until)
+        grids = board(scope, dim="grid", since=since, until=until, level=level)
     except LookupError as e:  # no active evaluation scheme
         raise Unavailable(str(e)) from e
-    red, black = red_black(grids, RANK_SIZE)
-    return {"departments": _ranked([r for r in departments if r.score is not None]
-                                   [:RANK_SIZE]),
+    # labels only for the rows shown (a province's level holds 100,000 basic grids)
+    red, black = grids.red_black(RANK_SIZE)
+    return {"departments": _ranked(departments.rows(0, min(RANK_SIZE, departments.scored))),
             "grid_level": level, "grids_top": _ranked(red), "grids_bottom": _ranked(black)}
 
 
