@@ -31,13 +31,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
@@ -143,34 +141,18 @@ def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
         "rankings": lambda: rankings_section(scope, month, today),
         "late": lambda: late_section(scope, now),
     }
-    with _no_jit():
-        for name, compute in sections.items():
-            if name not in parts:
-                continue
-            try:
-                out[name] = compute()
-            except (ImportError, NotImplementedError, Unavailable) as e:
-                # a sibling's module that is not there yet (or not yet what it promises):
-                # the rest of the screen still shows; the log says why
-                log.warning("cockpit section %s unavailable: %r", name, e)
-                out[name] = None
-                out["unavailable"].append(name)
+    for name, compute in sections.items():
+        if name not in parts:
+            continue
+        try:
+            out[name] = compute()
+        except (ImportError, NotImplementedError, Unavailable) as e:
+            # a sibling's module that is not there yet (or not yet what it promises):
+            # the rest of the screen still shows; the log says why
+            log.warning("cockpit section %s unavailable: %r", name, e)
+            out[name] = None
+            out["unavailable"].append(name)
     return out
-
-
-@contextmanager
-def _no_jit() -> Iterator[None]:
-    """No JIT compilation for the dashboard's queries on PostgreSQL: they are short, but
-    the planner overestimates some (the late cases' OR of EXISTS: 91,000 rows estimated,
-    5,400 found at 2M cases) past jit_above_cost, and compiling then costs 1.5 s of a
-    0.9 s query. SET LOCAL ends with the transaction opened here."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
 
 
 # ---- the sections --------------------------------------------------------------------------
