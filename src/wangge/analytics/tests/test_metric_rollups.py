@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 from wangge.analytics import jobs
 from wangge.analytics.access import Scope
 from wangge.analytics.actions import do_rebuild, do_rollup
+from wangge.analytics.facts import day_start
 from wangge.analytics.figures import Query, figures, raw_figures, resolve
 from wangge.analytics.metrics import DIMS, SCOPE_LEVELS
 from wangge.analytics.models import MetricTally, RollupState
 from wangge.cases.models import Case, CaseEvent
-from wangge.fieldwork.models import Visit
+from wangge.fieldwork.models import BuildingPass, Patrol, Visit
+from wangge.registry.models import Building
 from wangge.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +169,48 @@ def test_random_spans_over_the_demo(rolled: dt.date, by: str, start: int, length
     until = since + length * DAY
     within = busy_grids()[level] if level is not None else None
     same(EVERYTHING, Query(by, since, until, within=within))  # type: ignore[arg-type]
+
+
+def test_a_late_record_of_an_earlier_day_corrects_the_month_by_its_difference(
+        rolled: dt.date) -> None:
+    """Rolling one day of a month that has month rows corrects them by the day's old and
+    new rows (the delta path): they equal the records of the month, a run twice changes
+    nothing, and summing the month whole gives the very same rows."""
+    first, last = month_before(rolled)
+    event = CaseEvent.objects.filter(action="handle", at__gte=day_start(first),
+                                     at__lt=day_start(last + DAY)).order_by("at").first()
+    assert event is not None
+    day = timezone.localtime(event.at).date()
+    assert MetricTally.objects.filter(period="m", start=first).exists()
+    at = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
+    # records that arrive late for that day: a visit, a patrol passing a building nobody
+    # passed that month; and a handle event of the day withdrawn (the month loses it)
+    visit = Visit.objects.order_by("pk").first()
+    assert visit is not None
+    visit.pk = None
+    visit.visited_at, visit.people_met = at, 7
+    visit.save()
+    patrol = Patrol.objects.filter(passes__isnull=False).order_by("pk").first()
+    assert patrol is not None
+    patrol.pk = None
+    patrol.started_at, patrol.ended_at, patrol.duration_s = at, at + dt.timedelta(hours=1), 3600
+    patrol.save()
+    month_passes = BuildingPass.objects.filter(at__gte=day_start(first),
+                                               at__lt=day_start(last + DAY))
+    building = Building.objects.exclude(
+        pk__in=month_passes.values("building_id")).order_by("pk").first()
+    assert building is not None
+    BuildingPass.objects.create(patrol=patrol, building=building, at=at)
+    CaseEvent.objects.filter(pk=event.pk).update(action="handle_withdrawn")
+    stale = figures(EVERYTHING, Query("grid", first, last, level=0))
+    report = do_rollup(day, day)
+    assert report.days == 1
+    for by in DIMS:
+        same(EVERYTHING, Query(by, first, last))
+    fresh = figures(EVERYTHING, Query("grid", first, last, level=0))
+    assert fresh != stale
+    after = tallies()
+    do_rollup(day, day)
+    assert tallies() == after
+    do_rollup(first, last)  # the whole month: summed from its days
+    assert tallies() == after
