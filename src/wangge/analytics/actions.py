@@ -252,6 +252,19 @@ def update_buildings(m: MonthPart, lines: dict[int, tuple[int, ...]],
     if not counts:
         return
     with connection.cursor() as cur:
+        if keys is not None:
+            # a key whose only activity in the month is buildings passed has no other
+            # count, so the difference gave it no month row: give it one (a month summed
+            # whole has it, from its day rows)
+            cols = ", ".join(_q(c) for c in ("period", "start", *GROUP, *SUMMED,
+                                             "buildings_covered"))
+            marks = ", ".join(["%s"] * (2 + len(GROUP) + len(SUMMED) + 1))
+            cur.executemany(
+                f"INSERT INTO {_q(TABLE)} ({cols}) VALUES ({marks}) "
+                f"ON CONFLICT (period, start, dim, scope_id, {_q('key')}) DO NOTHING",
+                [("m", db_date(m.first), dim, key, scope, levels[scope],
+                  *([0] * len(SUMMED)), 0)
+                 for (dim, key, scope), n in counts.items() if n])
         cur.executemany(
             f"UPDATE {_q(TABLE)} SET buildings_covered = %s WHERE period = %s AND start = %s "
             f"AND dim = %s AND {_q('key')} = %s AND scope_id = %s",

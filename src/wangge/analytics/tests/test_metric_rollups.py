@@ -214,3 +214,35 @@ def test_a_late_record_of_an_earlier_day_corrects_the_month_by_its_difference(
     assert tallies() == after
     do_rollup(first, last)  # the whole month: summed from its days
     assert tallies() == after
+
+
+def test_buildings_passed_alone_give_the_month_a_row_by_the_difference_too(
+        rolled: dt.date) -> None:
+    """A worker whose only activity on the day rolled up again is a building passed (their
+    patrol began the evening before, so its minutes count on that day, not this one) gets
+    a month row with that building, as a month summed whole gives them."""
+    from wangge.org.models import Person
+
+    first, last = month_before(rolled)
+    day = first + 10 * DAY
+    assert MetricTally.objects.filter(period="m", start=first).exists()
+    newcomer = Person.objects.create(name="测试新网格员")
+    grid = Grid.objects.filter(level=4).order_by("path").first()
+    building = Building.objects.filter(grid=grid).order_by("pk").first()
+    assert grid is not None and building is not None
+    evening = timezone.make_aware(dt.datetime.combine(day - DAY, dt.time(23)))
+    patrol = Patrol.objects.create(worker=newcomer, grid=grid, started_at=evening,
+                                   ended_at=evening + 2 * dt.timedelta(hours=1),
+                                   duration_s=7200)
+    BuildingPass.objects.create(patrol=patrol, building=building,
+                                at=evening + dt.timedelta(minutes=90))
+
+    def covered() -> list[int]:
+        return list(MetricTally.objects.filter(
+            period="m", start=first, dim="worker", key=newcomer.pk
+        ).values_list("buildings_covered", flat=True))
+
+    do_rollup(day, day)  # the delta path: their month row has no other count
+    assert covered() == [1]
+    do_rollup(first, last)  # the month summed whole agrees
+    assert covered() == [1]
