@@ -8,6 +8,7 @@ WANGGE_PUBLIC_URL    base URL printed on QR codes (default http://127.0.0.1:8000
 WANGGE_ALLOWED_HOSTS comma-separated host names (default: localhost names, or * in debug)
 WANGGE_OFFICE_HOURS  office hours for working-hour clocks (default 08:30-12:00,14:30-17:30)
 WANGGE_OUTBOX_*, WANGGE_WEBHOOK_TIMEOUT_S, WANGGE_WORKER_JOBS   the worker: docs/worker.md
+WANGGE_PG_JIT        "on" keeps PostgreSQL's JIT (default: off for every connection)
 """
 
 from __future__ import annotations
@@ -137,11 +138,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+      and os.environ.get("WANGGE_PG_JIT", "off") != "on"):
     # No JIT compilation: our queries are short, but the planner overestimates some (the
     # cockpit's late cases: 91,000 rows estimated, 5,400 found at 2M cases) past
     # jit_above_cost, and compiling then cost 1.5 s of a 0.9 s query (benchmarks/README.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Added to what the URL's ?options= gave; WANGGE_PG_JIT=on leaves JIT alone (a pooler
+    # that refuses startup options, or a reporting replica that wants it).
+    pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    pg_options["options"] = f"{pg_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -104,10 +104,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env["WANGGE_RESIDENT_CHALLENGE_AFTER"] = "0"
     srv = Server(url=f"http://127.0.0.1:{port}", env=env)
     srv.cli("setup")
-    # the demo as `make demo` loads it, but with 60 days of fieldwork instead of 400: every
-    # page and story the browser tests walk reads this month and the last (the full year
+    # the demo as `make demo` loads it, but with 62 days of fieldwork instead of 400: every
+    # page and story the browser tests walk reads this month and the last, whole on the
+    # 31st too (the full year
     # of check-ins, patrols and visits cost each CI lane about a minute to load and roll up)
-    srv.cli("demo", "load", "--fieldwork-days", "60")
+    srv.cli("demo", "load", "--fieldwork-days", "62")
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [str(BIN / "wangge"), "serve", "--port", str(port), "--workers", "2"],

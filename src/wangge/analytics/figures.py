@@ -372,8 +372,8 @@ def _only(result: Figures, departments: frozenset[int] | None) -> Figures:
 def peer_keys(scope: Scope, q: Query) -> set[int]:
     """Every key a ranking of `q.by` compares within the scope, figures or not, so that a
     grid worker who did nothing in the period is ranked (at the bottom) rather than left
-    out: by grid, the grids of the level in the subtrees; by worker, the active grid
-    workers of grids there; by department, the line departments (职能部门) and a
+    out: by grid, the grids of the level in the subtrees; by worker, the grid workers of
+    grids there during the period; by department, the line departments (职能部门) and a
     department-only scope's own. Other breakdowns are not ranked: no keys."""
     from wangge.org.models import Department, Role, RoleAssignment
 
@@ -383,14 +383,30 @@ def peer_keys(scope: Scope, q: Query) -> set[int]:
         return {pk for pk, in _plain(Grid.objects.filter(Scope(paths, None).grid_q(),
                                                          level=q.level).values_list("id"))}
     if q.by == "worker":
+        # grid workers at some time in the period (not today: a newcomer is not on last
+        # month's 黑榜, a worker who left in it is)
         return set(RoleAssignment.objects.filter(
-            where.q("grid"), role=Role.GRID_WORKER, ended_on__isnull=True
+            Q(ended_on__isnull=True) | Q(ended_on__gte=q.since),
+            where.q("grid"), role=Role.GRID_WORKER, started_on__lte=q.until,
         ).values_list("person_id", flat=True))
     if q.by == "department":
         keys = set(Department.objects.filter(kind=Department.Kind.DEPARTMENT)
                    .values_list("id", flat=True))
         return keys if scope.departments is None else keys & set(scope.departments)
     return set()
+
+
+def idle_building_totals(scope: Scope, q: Query, keys: Iterable[int]) -> dict[int, int]:
+    """buildings_total of peers with no figures (`peer_keys` not in `figures`), as
+    `figures` computes it for the others, so an idle grid worker's coverage is 0 %, not
+    missing (by grid every grid of the level has its total already)."""
+    q, paths = resolve(scope, q)
+    if q.by != "worker":
+        return {}
+    result: Figures = {k: {} for k in keys}
+    add_building_totals(result, "worker", len(facts.months_and_days(q.since, q.until)),
+                        facts.grid_key(None), facts.Filter(paths))
+    return {k: c["buildings_total"] for k, c in result.items() if c.get("buildings_total")}
 
 
 def labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:

@@ -329,7 +329,15 @@ def board(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
     idle = (0, *([0] * len(bases)))
     # a peer with nothing counted is ranked, on its zeros
     seen = {r[0] for r in rows}
-    rows += [(key, *idle[1:]) for key in fig.peer_keys(scope, q) if key not in seen and key]
+    idle_keys = [key for key in fig.peer_keys(scope, q) if key not in seen and key]
+    totals = (fig.idle_building_totals(scope, q, idle_keys)
+              if "buildings_total" in bases else {})
+    at = bases.index("buildings_total") + 1 if totals else 0
+    for key in idle_keys:
+        row = [key, *idle[1:]]
+        if totals:
+            row[at] = totals.get(key, 0)
+        rows.append(tuple(row))
     return board_of(rows, bases, dim, scheme)
 
 

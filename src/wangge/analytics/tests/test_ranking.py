@@ -278,6 +278,7 @@ def test_a_ranking_follows_its_scheme_and_ranks_by_score() -> None:
 def test_an_idle_grid_worker_is_ranked_on_zeros_and_reaches_the_black_list() -> None:
     from wangge.org.actions import do_assign_role
     from wangge.org.models import Employment, Person, Role
+    from wangge.registry.models import Building
     from wangge.territory.models import Grid
 
     basic = Grid.objects.filter(level=4).order_by("path").first()
@@ -288,9 +289,17 @@ def test_an_idle_grid_worker_is_ranked_on_zeros_and_reaches_the_black_list() -> 
     ranked = rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1])
     mine = next(r for r in ranked if r.key == idle.pk)  # ranked although nothing counted
     assert mine.score == 0.0 and mine.values["visit_people"] == 0
+    assert Building.objects.filter(grid=basic).exists()
+    assert mine.values["building_coverage"] == 0.0  # their grid's buildings, none passed
     assert mine.rank == max(r.rank for r in ranked if r.score is not None)
     _red, black = red_black(ranked)
     assert idle.pk in {r.key for r in black}
+    # a grid worker who starts after the period is not on its ranking
+    late = Person.objects.create(name="测试新到网格员")
+    do_assign_role(late, Role.GRID_WORKER, basic, employment=Employment.PART_TIME,
+                   started_on=SPAN[1] + dt.timedelta(days=1))
+    again = rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1])
+    assert late.pk not in {r.key for r in again} and idle.pk in {r.key for r in again}
     # within a town, the peers are that town's grid workers only
     town = basic.parent.parent  # type: ignore[union-attr]
     local = rank(Scope(None, None), dim="worker", since=SPAN[0], until=SPAN[1], within=town)
