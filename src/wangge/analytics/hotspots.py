@@ -37,7 +37,8 @@ from wangge.cases.models import Case, CaseCategory
 from wangge.territory.models import Grid
 
 __all__ = ["Cluster", "ClusterCase", "GridDensity", "area_density", "area_outlines", "clusters",
-           "density", "density_geojson", "heat_points", "map_level", "quantile_classes"]
+           "density", "density_geojson", "heat_points", "map_level", "map_levels",
+           "quantile_classes"]
 
 #: the authalic radius of the WGS84 ellipsoid (m): a sphere of the ellipsoid's area
 EARTH_R = 6_371_007.2
@@ -137,7 +138,7 @@ class _GeoCache:
         self.areas: dict[int, float] = {}
         self.outlines: dict[tuple[int, float], dict[str, Any]] = {}
         self.levels: dict[int, _Level] = {}
-        self.map_levels: dict[str, int] = {}
+        self.map_levels: dict[str, tuple[int, dict[int, int]]] = {}
 
     def fresh(self, stamp: str) -> None:
         with self.lock:
@@ -209,6 +210,8 @@ def density(scope: Scope, *, since: dt.date, until: dt.date, within: Grid | None
 #: most this many grids (a city's few hundred basic grids all; a province's 1,400 towns,
 #: not its 100,000 basic grids, which no one reads on a wall screen)
 MAP_MAX_AREAS = 2500
+#: asked for, the map goes down to levels of up to this many times MAP_MAX_AREAS grids
+MAP_ASKED_FACTOR = 4
 #: outlines are simplified to about a pixel at the zoom a level fills the screen at (m)
 TOLERANCE_M: dict[int, float] = {0: 500.0, 1: 250.0, 2: 100.0, 3: 40.0, 4: 20.0}
 _CHUNK = 2000
@@ -228,23 +231,36 @@ def _ancestor(path: str, level: int) -> str:
     return "/" + "/".join(path.strip("/").split("/")[:level + 1]) + "/"
 
 
+def _level_counts(scope: Scope) -> tuple[int, dict[int, int]]:
+    """The scope's deepest top grid's level, and its grids per level (cached per stamp)."""
+    _cache.fresh(territory_stamp())
+    name = repr(sorted(scope.paths) if scope.paths is not None else None)
+    known = _cache.map_levels.get(name)
+    if known is not None:
+        return known
+    floor = max((g.level for g in scope.top_grids()), default=0)
+    counts = dict(Grid.objects.filter(scope.grid_q("path")).order_by().values_list("level")
+                  .annotate(n=Count("id")).values_list("level", "n"))
+    _cache.map_levels[name] = (floor, counts)
+    return floor, counts
+
+
 def map_level(scope: Scope) -> int:
     """The level the cockpit's map draws for the scope: the deepest with at most
     MAP_MAX_AREAS grids in it, never above the scope's deepest top grid (an area must lie
     wholly in the scope), never below the basic grids."""
-    _cache.fresh(territory_stamp())
-    name = repr((sorted(scope.paths) if scope.paths is not None else None, MAP_MAX_AREAS))
-    known = _cache.map_levels.get(name)
-    if known is not None:
-        return known
-    tops = scope.top_grids()
-    floor = max((g.level for g in tops), default=0)
-    counts = dict(Grid.objects.filter(scope.grid_q("path")).order_by().values_list("level")
-                  .annotate(n=Count("id")).values_list("level", "n"))
+    floor, counts = _level_counts(scope)
     fitting = [lv for lv in range(floor, 5) if counts.get(lv, 0) <= MAP_MAX_AREAS]
-    found = max(fitting) if fitting else floor
-    _cache.map_levels[name] = found
-    return found
+    return max(fitting) if fitting else floor
+
+
+def map_levels(scope: Scope) -> list[int]:
+    """The levels one may ask the cockpit's map for: from the scope's top down to the
+    deepest with at most MAP_ASKED_FACTOR × MAP_MAX_AREAS grids (a province's 100,000
+    basic grids are not drawn on a wall screen; a town's are)."""
+    floor, counts = _level_counts(scope)
+    most = MAP_ASKED_FACTOR * MAP_MAX_AREAS
+    return [lv for lv in range(floor, 5) if counts.get(lv, 0) <= most] or [floor]
 
 
 def _level(level: int) -> _Level:

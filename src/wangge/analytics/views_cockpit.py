@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.analytics import cockpit as dashboard
+from wangge.analytics import hotspots
 from wangge.analytics.access import Scope, analytics_scope
 from wangge.territory.models import Level
 
@@ -54,15 +55,21 @@ def _refresh(request: HttpRequest) -> int | None:
     return min(max(seconds, REFRESH_MIN), REFRESH_MAX)
 
 
-def _level(request: HttpRequest) -> tuple[bool, int | None]:
-    """The map's level asked for (?level=0…4; empty: the cockpit's choice), and whether
-    the value was good."""
+def _level(request: HttpRequest, scope: Scope) -> tuple[bool, int | None]:
+    """The map's level asked for (?level=, one of hotspots.map_levels of the scope; empty:
+    the cockpit's choice), and whether the value was good."""
     raw = request.GET.get("level", "")
     if raw == "":
         return True, None
-    if raw not in ("0", "1", "2", "3", "4"):
+    allowed = hotspots.map_levels(scope)
+    if raw not in {str(lv) for lv in allowed}:
         return False, None
     return True, int(raw)
+
+
+def _bad_level(scope: Scope) -> HttpResponse:
+    allowed = "、".join(str(lv) for lv in hotspots.map_levels(scope))
+    return _bad("level", _("地图层级须为 %(levels)s 之一") % {"levels": allowed})
 
 
 @login_required
@@ -71,15 +78,15 @@ def cockpit(request: HttpRequest, **kwargs: object) -> HttpResponse:
     refresh = _refresh(request)
     if refresh is None:
         return _bad("refresh", _("刷新间隔须为整数秒"))
-    good, level = _level(request)
+    good, level = _level(request, scope)
     if not good:
-        return _bad("level", _("地图层级须为 0 至 4"))
+        return _bad_level(scope)
     tops = scope.top_grids()
     title = "、".join(g.name for g in tops[:3]) + ("等" if len(tops) > 3 else "")
     return render(request, "analytics/cockpit.html", {
         "refresh": refresh, "scope_name": title, "counters": COUNTERS,
         "tile_url": settings.WANGGE_TILE_URL, "map_level": "" if level is None else level,
-        "map_levels": Level.choices,
+        "map_levels": [(v, n) for v, n in Level.choices if v in hotspots.map_levels(scope)],
     })
 
 
@@ -89,9 +96,9 @@ def cockpit_data(request: HttpRequest, **kwargs: object) -> HttpResponse:
     geometry = request.GET.get("geometry", "0")
     if geometry not in ("0", "1"):
         return _bad("geometry", _("geometry 须为 0 或 1"))
-    good, level = _level(request)
+    good, level = _level(request, scope)
     if not good:
-        return _bad("level", _("地图层级须为 0 至 4"))
+        return _bad_level(scope)
     found = dashboard.cached_data(request.user, scope, geometry=geometry == "1",
                                   map_level=level)
     response = JsonResponse(found, json_dumps_params={"ensure_ascii": False})

@@ -213,8 +213,10 @@ def test_the_map_numbers_on_every_refresh_and_the_outlines_once(login_as, monkey
     refresh = client.get(DATA).json()["map"]
     assert "geojson" not in refresh and set(refresh["grids"]) == codes
     assert refresh["total"] == sum(g["cases"] for g in refresh["grids"].values())
-    # a province-sized tree: the map draws the level that fits (here the level-2 grids)
-    monkeypatch.setattr(hotspots, "MAP_MAX_AREAS", Grid.objects.filter(level=2).count())
+    # a province-sized tree: the map draws the level that fits (here the level-2 grids:
+    # 24 towns fit, 270 communities do not), and goes down on request to levels of up to
+    # 4 × that many grids (the 820 basic grids)
+    monkeypatch.setattr(hotspots, "MAP_MAX_AREAS", 220)
     cache.clear()
     towns = client.get(DATA, {"geometry": "1"}).json()["map"]
     assert towns["level"] == 2
@@ -230,3 +232,10 @@ def test_the_map_numbers_on_every_refresh_and_the_outlines_once(login_as, monkey
     assert down["level"] == 4 and set(down["grids"]) == codes
     bad = client.get(DATA, {"level": "9"})
     assert bad.status_code == 400 and bad.json()["detail"][0]["loc"] == ["query", "level"]
+    # levels with too many grids to draw are refused, and not offered on the page
+    monkeypatch.setattr(hotspots, "MAP_MAX_AREAS", 24)
+    too_many = client.get(DATA, {"level": "4"})
+    assert too_many.status_code == 400
+    assert too_many.json()["detail"][0]["loc"] == ["query", "level"]
+    page = client.get("/console/analytics/cockpit/").content.decode()
+    assert '<option value="2">' in page and '<option value="4">' not in page
