@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wangge.analytics import rollup
@@ -93,7 +93,14 @@ def do_rollup(since: dt.date, until: dt.date, *, from_start: bool = False,
             day += ONE_DAY
         for m in months:
             if m.delta:
-                metric_rows += apply_difference(m)
+                try:
+                    with transaction.atomic():  # a savepoint: a failed difference undone
+                        metric_rows += apply_difference(m)
+                except IntegrityError:
+                    # a month row below 0: the rows had drifted from their days (a crash
+                    # of an older version, a hand edit); summing the month whole repairs it
+                    metric_rows += sum_month(m, lines, levels)
+                    continue
                 update_buildings(m, lines, levels, touched[m.first] | covered_keys(m))
                 drop_empty_month_rows(m)
             else:

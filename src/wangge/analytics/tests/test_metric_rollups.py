@@ -246,3 +246,19 @@ def test_buildings_passed_alone_give_the_month_a_row_by_the_difference_too(
     assert covered() == [1]
     do_rollup(first, last)  # the month summed whole agrees
     assert covered() == [1]
+
+
+def test_month_rows_that_drifted_below_their_days_are_summed_again(rolled: dt.date) -> None:
+    """Month rows that no longer equal their days' sum (here: handled cleared by hand) would
+    go below 0 by the difference; the run sums that month whole instead, and the month
+    equals the records again."""
+    first, last = month_before(rolled)
+    event = CaseEvent.objects.filter(action="handle", at__gte=day_start(first),
+                                     at__lt=day_start(last + DAY)).order_by("at").first()
+    assert event is not None
+    day = timezone.localtime(event.at).date()
+    MetricTally.objects.filter(period="m", start=first).update(handled=0)
+    CaseEvent.objects.filter(pk=event.pk).update(action="handle_withdrawn")
+    do_rollup(day, day)
+    for by in DIMS:
+        same(EVERYTHING, Query(by, first, last))
