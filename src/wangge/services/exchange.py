@@ -31,9 +31,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from wangge.core.tables import xlsx_cells
 from wangge.org.models import Department
 from wangge.services.actions.catalogue import (
     FIELDS,
@@ -130,20 +129,6 @@ def _label(choices: type, value: str) -> str:
     return str(dict(choices.choices).get(value, value))  # type: ignore[attr-defined]
 
 
-def _cells(ws: WriteOnlyWorksheet, values: list[object]) -> list[object]:
-    """A string is always a string: openpyxl would store one starting with '=' as a live
-    formula (a guide's text must never run in Excel)."""
-    out: list[object] = []
-    for v in values:
-        if isinstance(v, str) and v.startswith("="):
-            cell = WriteOnlyCell(ws, value=v)
-            cell.data_type = "s"
-            out.append(cell)
-        else:
-            out.append(v)
-    return out
-
-
 def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     departments = dict(Department.objects.values_list("code", "name"))
     wb = Workbook(write_only=True)
@@ -169,16 +154,16 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
                 v = "是" if v else "否"
             values.append(v)
         values.append(departments.get(r["department"], ""))
-        items.append(_cells(items, values))
+        items.append(xlsx_cells(items, values))
         for m in r["materials"]:
-            materials.append(_cells(materials, [
+            materials.append(xlsx_cells(materials, [
                 r["code"], m["key"], m["name"], _label(MaterialForm, m["form"]), m["count"],
                 "是" if m["required"] else "否", m["condition"], m["note"]]))
         for qa in r["faq"]:
-            faq.append(_cells(faq, [r["code"], qa["q"], qa["a"]]))
+            faq.append(xlsx_cells(faq, [r["code"], qa["q"], qa["a"]]))
     readme = wb.create_sheet(README_SHEET)
     for line in _readme(departments):
-        readme.append(_cells(readme, line))
+        readme.append(xlsx_cells(readme, line))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
