@@ -25,6 +25,8 @@ from wangge.cases.api_map import router as map_router
 from wangge.cases.errors import CaseError, IllegalTransition
 from wangge.core.crypto import CryptoError
 from wangge.core.schema import text_problem
+from wangge.disputes.api import router as disputes_router
+from wangge.disputes.errors import IllegalMove
 from wangge.fieldwork.api import router as fieldwork_router
 from wangge.fieldwork.errors import Conflict, FieldworkError
 from wangge.integration.auth import API_AUTH, docs_require_auth
@@ -119,6 +121,7 @@ api.add_router("/cases", cases_router)
 api.add_router("/public", public_router)
 api.add_router("/map", map_router)
 api.add_router("/fieldwork", fieldwork_router)
+api.add_router("/disputes", disputes_router)
 api.add_router("/stats", stats_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/analytics/hotspots", hotspots_router)
@@ -194,6 +197,11 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 
 @api.exception_handler(IllegalStep)
 def illegal_step(request: HttpRequest, exc: IllegalStep) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(IllegalMove)
+def illegal_move(request: HttpRequest, exc: IllegalMove) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "wangge.workcal",
     "wangge.fieldwork",
     "wangge.services",
+    "wangge.disputes",
     "wangge.analytics",
     "wangge.integration",
     "wangge.open311",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("integration/attachments/", include("wangge.integration.attachment_urls")),
     path("console/fieldwork/", include("wangge.fieldwork.urls")),
     path("console/services/", include("wangge.services.urls")),
+    path("console/disputes/", include("wangge.disputes.urls")),
     path("console/analytics/", include("wangge.analytics.urls")),
     path("open-data/", include("wangge.analytics.public_urls")),
     path("app/", include("wangge.fieldwork.app_urls")),

@@ -117,3 +117,15 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk} ({self.status})"
+
+
+class NumberCounter(models.Model):
+    """The last number given per key ("TJ2026": the disputes of 2026), for gapless numbers
+    a person reads out on the phone (core.numbers). Services and cases keep their own
+    counters from before this one existed."""
+
+    key = models.CharField(max_length=16, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.last}"
