@@ -8,6 +8,7 @@ import hashlib
 import json
 from functools import lru_cache
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -36,6 +37,37 @@ WORKBOX_MODULES = ("workbox-core", "workbox-precaching", "workbox-routing",
 ICON_SIZES = (192, 512)
 
 
+def _plugged(attribute: str) -> list[str]:
+    """What the other apps add to the field app (fieldwork imports none of them): every app
+    config may declare `field_app_scripts` / `field_app_styles` (static paths, loaded after
+    fieldwork's own scripts and before app.js) and a `field_app_messages()` method (the
+    words those scripts show, translated here like the rest)."""
+    return [path for config in apps.get_app_configs()
+            for path in getattr(config, attribute, ())]
+
+
+def plugged_scripts() -> list[str]:
+    return _plugged("field_app_scripts")
+
+
+def plugged_styles() -> list[str]:
+    return _plugged("field_app_styles")
+
+
+def plugged_messages() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for config in apps.get_app_configs():
+        words = getattr(config, "field_app_messages", None)
+        if callable(words):
+            out.update(words())
+    return out
+
+
+def app_static() -> list[str]:
+    """Every static file the app runs on: its own, the libraries, the plugged-in screens."""
+    return [*APP_STATIC, *plugged_styles(), *plugged_scripts()]
+
+
 def messages() -> dict[str, str]:
     """The words the app's scripts show, translated here (the scripts carry none)."""
     return {
@@ -54,6 +86,7 @@ def messages() -> dict[str, str]:
         "phone": _("联系电话"), "save": _("保存"), "checked_in": _("今日已报到"),
         "discard": _("放弃这条"), "discarded": _("已放弃"), "resolved": _("已处理"),
         **proxy_messages(),
+        **plugged_messages(),
     }
 
 
@@ -96,7 +129,9 @@ def proxy_messages() -> dict[str, str]:
 def shell(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "fieldwork/app/login.html", {})
-    return render(request, "fieldwork/app/shell.html", {"messages_json": messages()})
+    return render(request, "fieldwork/app/shell.html", {
+        "messages_json": messages(), "plugged_scripts": plugged_scripts(),
+        "plugged_styles": plugged_styles()})
 
 
 def manifest(request: HttpRequest) -> JsonResponse:
@@ -128,7 +163,7 @@ def _file_revision(path: str) -> str:
 
 
 def _precache() -> list[dict[str, str]]:
-    entries = [{"url": static(p), "revision": _file_revision(p)} for p in APP_STATIC]
+    entries = [{"url": static(p), "revision": _file_revision(p)} for p in app_static()]
     # the shell changes when its template or any script does
     shell_src = get_template("fieldwork/app/shell.html").template.source
     shell_rev = hashlib.sha256((shell_src + json.dumps(entries, sort_keys=True)
