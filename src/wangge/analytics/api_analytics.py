@@ -30,7 +30,7 @@ from wangge.territory.models import Grid
 
 router = Router(tags=["analytics"])
 
-By = Literal["department", "grid", "worker", "category", "channel"]
+By = Literal["department", "grid", "worker", "category", "channel", "dispute_kind"]
 RankDim = Literal["department", "grid", "worker"]
 Period = Literal["day", "week", "month", "quarter", "year"]
 Since = Annotated[dt.date | None,

@@ -21,6 +21,10 @@ Sections (docs/analytics.md, "The cockpit"):
 - `late`: the number of open late cases (cases.access.overdue, the one definition every
   surface reads; confidential ones counted) and the 10 late the longest, without the
   confidential ones.
+- `disputes`: the open disputes (registered or being mediated) by risk, sensitive ones
+  counted, never listed; this month's screening (排查) returns against those due
+  (analytics.metrics' screening_rate) with the nil returns; this month's 调解成功率 and
+  协议履行率 and what they are made of.
 
 A section whose source is not available (a sibling module not built yet, or failing) is
 None and named in `unavailable`, so the rest of the screen still shows.
@@ -59,7 +63,7 @@ CACHE_SECONDS = 3
 #: the month's figures (rates, map, rankings) move slowly and cost the most: reused longer
 MONTH_CACHE_SECONDS = 60
 LIVE: tuple[str, ...] = ("headline", "flow", "ticker", "late")
-MONTHLY: tuple[str, ...] = ("rates", "map", "rankings")
+MONTHLY: tuple[str, ...] = ("rates", "map", "rankings", "disputes")
 #: the steps of the loop the ticker shows (internal events — photos, SLA marks, transfers —
 #: are not news on a wall screen)
 TICKER_ACTIONS: tuple[str, ...] = (
@@ -140,6 +144,7 @@ def data(user: AnyUser, scope: Scope, *, now: dt.datetime | None = None,
         "map": lambda: map_section(scope, month, today, geometry=geometry, level=map_level),
         "rankings": lambda: rankings_section(scope, month, today),
         "late": lambda: late_section(scope, now),
+        "disputes": lambda: disputes_section(scope, month, today),
     }
     for name, compute in sections.items():
         if name not in parts:
@@ -355,3 +360,35 @@ def late_section(scope: Scope, now: dt.datetime) -> dict[str, Any]:
         })
     rows.sort(key=lambda r: -(r["days_late"] if r["days_late"] is not None else -1))
     return {"count": count, "cases": rows}
+
+
+#: the disputes still to settle (waiting for a mediator, or being mediated)
+OPEN_DISPUTES: tuple[str, ...] = ("registered", "mediating")
+
+
+def disputes_section(scope: Scope, since: dt.date, until: dt.date) -> dict[str, Any]:
+    """Open disputes by risk (every one in the scope, sensitive ones included: numbers
+    only), and this month's screening, mediation and follow-up figures from the same
+    base counts the metrics pages read (analytics.figures)."""
+    from wangge.analytics.figures import Query, totals
+    from wangge.analytics.metrics import evaluate
+    from wangge.disputes.models import Dispute, Risk
+
+    counts = dict(Dispute.objects.filter(scope.grid_q("grid__path"), state__in=OPEN_DISPUTES)
+                  .order_by().values("risk").annotate(n=Count("id")).values_list("risk", "n"))
+    by_risk = [{"risk": code, "name": str(label), "count": counts.get(code, 0)}
+               for code, label in reversed(Risk.choices)]  # high first
+    base = totals(scope, Query(by="grid", since=since, until=until))
+    values = evaluate(base)
+    return {
+        "open": sum(counts.values()), "by_risk": by_risk,
+        "screenings": base.get("screenings", 0), "screenings_due": base.get("screenings_due", 0),
+        "screenings_nil": base.get("screenings_nil", 0),
+        "screening_rate": values.get("screening_rate"),
+        "found": base.get("disputes_found", 0),
+        "agreements": base.get("agreements", 0),
+        "concluded": base.get("mediations_concluded", 0),
+        "success_rate": values.get("mediation_success_rate"),
+        "follow_ups": base.get("follow_ups", 0),
+        "honour_rate": values.get("honour_rate"),
+    }

@@ -39,7 +39,7 @@ Value = float | int | None
 #: the breakdowns' names as a table's first header
 DIM_LABELS: dict[str, str] = {
     "grid": "网格", "department": "部门", "category": "事件分类", "channel": "来源渠道",
-    "worker": "网格员",
+    "worker": "网格员", "dispute_kind": "矛盾纠纷类别",
 }
 BUCKET_LABELS: dict[str, str] = {
     "day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年",

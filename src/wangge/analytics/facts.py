@@ -58,6 +58,16 @@ from django.utils import timezone
 
 from wangge.analytics.metrics import CHANNELS, SATISFIED_LEVEL
 from wangge.cases.models import Case, CaseClock, CaseEvent, Rating
+from wangge.disputes.models import (
+    Agreement,
+    Dispute,
+    FollowUp,
+    Referral,
+    Risk,
+    Screening,
+    ScreeningRule,
+)
+from wangge.disputes.models import Event as DisputeEvent
 from wangge.fieldwork.models import BuildingPass, Opinion, Patrol, Visit
 from wangge.org.models import Department
 from wangge.registry.models import Building
@@ -263,7 +273,57 @@ FIELD_SOURCES: tuple[Source, ...] = (
                DELIVERED, delivered_at__gte=s.start, delivered_at__lt=s.end),
            "grid", {"worker": lambda: "worker_id"}, lambda: {"proxy_items": Count("id")}),
 )
-SOURCES: tuple[Source, ...] = CASE_SOURCES + FIELD_SOURCES
+
+
+# --- disputes (矛盾纠纷排查调解) ------------------------------------------------------------
+
+def _dispute_keys(d: str, *, worker: bool) -> dict[str, Callable[[], Expression | str]]:
+    """The dispute's kind, and (for what was found) the person whose login recorded it."""
+    keys: dict[str, Callable[[], Expression | str]] = {
+        "dispute_kind": lambda: f"{d}kind_id"}
+    if worker:
+        keys["worker"] = lambda: Coalesce(f"{d}recorded_by__person__id", Value(0))
+    return keys
+
+
+def _first_accepted(s: Span) -> QuerySet:
+    """Each dispute's first accepted event, when it falls in the span (an escalated
+    dispute is taken up again by the next level: not a second mediation in the counts)."""
+    earlier = DisputeEvent.objects.filter(
+        Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk")),
+        dispute_id=OuterRef("dispute_id"), kind=DisputeEvent.Kind.ACCEPTED)
+    return DisputeEvent.objects.filter(kind=DisputeEvent.Kind.ACCEPTED, at__gte=s.start,
+                                       at__lt=s.end).exclude(Exists(earlier))
+
+
+DISPUTE_SOURCES: tuple[Source, ...] = (
+    Source("screenings", lambda s: Screening.objects.filter(screened_at__gte=s.start,
+                                                            screened_at__lt=s.end),
+           "grid", {"worker": lambda: "screened_by_id"},
+           lambda: {"screenings": Count("id"),
+                    "screenings_nil": Count("id", filter=Q(nil=True))}),
+    Source("disputes", lambda s: Dispute.objects.filter(reported_at__gte=s.start,
+                                                        reported_at__lt=s.end),
+           "grid", _dispute_keys("", worker=True),
+           lambda: {"disputes_found": Count("id"),
+                    "disputes_high": Count("id", filter=Q(risk=Risk.HIGH))}),
+    Source("dispute_accepted", _first_accepted, "dispute__grid",
+           _dispute_keys("dispute__", worker=False),
+           lambda: {"disputes_mediated": Count("id")}),
+    Source("agreements", lambda s: Agreement.objects.filter(made_at__gte=s.start,
+                                                            made_at__lt=s.end),
+           "dispute__grid", _dispute_keys("dispute__", worker=False),
+           lambda: {"agreements": Count("id"), "mediations_concluded": Count("id")}),
+    Source("referrals", lambda s: Referral.objects.filter(referred_at__gte=s.start,
+                                                          referred_at__lt=s.end),
+           "dispute__grid", _dispute_keys("dispute__", worker=False),
+           lambda: {"referrals": Count("id"), "mediations_concluded": Count("id")}),
+    Source("follow_ups", lambda s: FollowUp.objects.filter(at__gte=s.start, at__lt=s.end),
+           "dispute__grid", _dispute_keys("dispute__", worker=False),
+           lambda: {"follow_ups": Count("id"),
+                    "honoured": Count("id", filter=Q(honoured=FollowUp.Honoured.YES))}),
+)
+SOURCES: tuple[Source, ...] = CASE_SOURCES + FIELD_SOURCES + DISPUTE_SOURCES
 
 
 # --- grouping -------------------------------------------------------------------------
@@ -499,3 +559,83 @@ def months_and_days(since: dt.date, until: dt.date) -> list[tuple[str, dt.date, 
 def month_end(first: dt.date) -> dt.date:
     nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return nxt - ONE_DAY
+
+
+# --- screenings due (computed when read) ----------------------------------------------------
+
+def period_starts(since: dt.date, until: dt.date, period: str) -> int:
+    """How many screening periods (ScreeningRule.Period: month or week) start in the span:
+    the 1sts of months, or the Mondays."""
+    if since > until:
+        return 0
+    if period == ScreeningRule.Period.WEEK:
+        first = since + dt.timedelta(days=(7 - since.weekday()) % 7)
+        return 0 if first > until else (until - first).days // 7 + 1
+    months = (until.year - since.year) * 12 + until.month - since.month
+    return months + (1 if since.day == 1 else 0)
+
+
+def screening_periods(where: Filter = Filter()) -> dict[int, tuple[str, str]]:
+    """basic grid id → (its path, the period of the deepest ScreeningRule above or on
+    it), for the basic grids within the filter that some rule covers."""
+    rules = sorted(ScreeningRule.objects.values_list("grid__path", "period"),
+                   key=lambda r: -len(r[0]))
+    if not rules:
+        return {}
+    out: dict[int, tuple[str, str]] = {}
+    for pk, path in Grid.objects.filter(_path_q(where), level=4).values_list("id", "path"):
+        for rule_path, period in rules:
+            if path.startswith(rule_path):
+                out[pk] = (path, period)
+                break
+    return out
+
+
+def _path_q(where: Filter) -> Q:
+    if where.paths is None:
+        return Q()
+    q = Q(pk__in=[])
+    for p in where.paths:
+        q |= Q(path__startswith=p)
+    return q
+
+
+def screenings_due(gk: GridKey, since: dt.date, until: dt.date,
+                   where: Filter = Filter()) -> dict[int, int]:
+    """Screenings due per grid key: the periods starting in the span of every basic grid
+    in the key's subtree, within the filter."""
+    grids = screening_periods(where)
+    if not grids:
+        return {}
+    per = {p: period_starts(since, until, p) for p in ScreeningRule.Period.values}
+    keyer = Keyer(gk, ("grid",))
+    out: dict[int, int] = {}
+    for pk, (path, period) in grids.items():
+        n = per[period]
+        if not n:
+            continue
+        if gk.level is None:
+            key: int | None = pk
+        elif gk.prefix is not None:
+            key = keyer.grid(path[:gk.prefix])
+        else:
+            key = keyer.grid(pk)
+        if key is not None:
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def worker_screenings_due(workers: Iterable[int], since: dt.date, until: dt.date,
+                          where: Filter = Filter()) -> dict[int, int]:
+    """Screenings due of the grids where each person is an active grid worker."""
+    from wangge.org.models import Role, RoleAssignment
+
+    grids = screening_periods(where)
+    per = {p: period_starts(since, until, p) for p in ScreeningRule.Period.values}
+    out: dict[int, int] = {}
+    for person, grid in RoleAssignment.objects.filter(
+            where.q("grid"), role=Role.GRID_WORKER, ended_on__isnull=True,
+            person_id__in=list(workers)).values_list("person_id", "grid_id"):
+        if grid in grids and (n := per[grids[grid][1]]):
+            out[person] = out.get(person, 0) + n
+    return out

@@ -31,7 +31,16 @@ from django.utils.translation import gettext as _
 
 from wangge.analytics import facts
 from wangge.analytics.access import Scope, check_breakdown, check_grid
-from wangge.analytics.metrics import BASE_CODES, CHANNELS, FIELD_DIMS, SCOPE_LEVELS, Bucket, Dim
+from wangge.analytics.metrics import (
+    BASE_CODES,
+    CHANNELS,
+    COMPUTED_BASES,
+    FIELD_DIMS,
+    SCOPE_LEVELS,
+    SCREENING_DIMS,
+    Bucket,
+    Dim,
+)
 from wangge.analytics.models import MetricTally
 from wangge.analytics.rollup import current_state
 from wangge.territory.models import Grid
@@ -139,6 +148,8 @@ def figures(scope: Scope, q: Query) -> Figures:
     if q.by in FIELD_DIMS:
         add_building_totals(result, q.by, len(facts.months_and_days(q.since, q.until)), gk,
                             facts.Filter(paths))
+    if q.by in SCREENING_DIMS:
+        add_screenings_due(result, q.by, q.since, q.until, gk, facts.Filter(paths))
     return _only(result, departments)
 
 
@@ -171,7 +182,7 @@ def _tally_reads(q: Query, paths: list[str] | None,
     if not buckets:
         return
     rows = _tally_rows(q, paths, buckets)
-    codes = [c for c in BASE_CODES if c != "buildings_total"]
+    codes = [c for c in BASE_CODES if c not in COMPUTED_BASES]
     yield {key: {c: int(v) for c, v in zip(codes, vals, strict=True) if v}
            for key, *vals in _summed(rows, codes)}
 
@@ -252,16 +263,20 @@ def _rolled_rows(scope: Scope, q: Query, bases: tuple[str, ...]
     if from_rows is not None and not from_rows:
         return None
     buckets = facts.months_and_days(q.since, q.until)
-    stored = [b for b in bases if b != "buildings_total"]  # computed on read
+    stored = [b for b in bases if b not in COMPUTED_BASES]  # computed on read
     rows = _summed(_tally_rows(q, from_rows, buckets), stored) if buckets else []
     departments = scope.departments if q.by == "department" else None
     if departments is not None:
         rows = [r for r in rows if r[0] in departments]
-    if "buildings_total" not in bases:
-        return rows if len(stored) == len(bases) else None
+    if not any(b in COMPUTED_BASES for b in bases):
+        return rows
     found: Figures = {r[0]: dict(zip(stored, r[1:], strict=True)) for r in rows}
-    add_building_totals(found, q.by, len(buckets), facts.grid_key(q.level),
-                        facts.Filter(paths))
+    if "buildings_total" in bases:
+        add_building_totals(found, q.by, len(buckets), facts.grid_key(q.level),
+                            facts.Filter(paths))
+    if "screenings_due" in bases and q.by in SCREENING_DIMS:
+        add_screenings_due(found, q.by, q.since, q.until, facts.grid_key(q.level),
+                           facts.Filter(paths))
     return [(k, *(c.get(b, 0) for b in bases)) for k, c in found.items()]
 
 
@@ -328,8 +343,9 @@ def raw_figures(q: Query, *, paths: list[str] | None = None,
     for source in facts.sources_for(q.by):
         for key, counts in facts.count(source, span, (q.by,), where=where, keyer=keyer):
             facts._add(out, key, counts)
-    for key, counts in facts.handling_minutes(span, (q.by,), where=where, keyer=keyer):
-        facts._add(out, key, counts)
+    if q.by in facts.HANDLE_SOURCE.dims:  # cases only
+        for key, counts in facts.handling_minutes(span, (q.by,), where=where, keyer=keyer):
+            facts._add(out, key, counts)
     if q.by in FIELD_DIMS and buildings:
         buckets = facts.months_and_days(q.since, q.until)
         for _p, lo, hi in buckets:
@@ -339,6 +355,8 @@ def raw_figures(q: Query, *, paths: list[str] | None = None,
         result = {k[0]: v for k, v in out.items()}
         if building_totals:
             add_building_totals(result, q.by, len(buckets), gk, where)
+            if q.by in SCREENING_DIMS:
+                add_screenings_due(result, q.by, q.since, q.until, gk, where)
         return _only(result, departments if q.by == "department" else None)
     return _only({k[0]: v for k, v in out.items()},
                  departments if q.by == "department" else None)
@@ -361,6 +379,20 @@ def add_building_totals(result: Figures, by: Dim, buckets: int, gk: facts.GridKe
         for key, n in counts.items():
             if n and key in result:
                 result[key]["buildings_total"] = buckets * n
+
+
+def add_screenings_due(result: Figures, by: Dim, since: dt.date, until: dt.date,
+                       gk: facts.GridKey, where: facts.Filter) -> None:
+    """screenings_due = the screening periods starting in the span of the key's basic
+    grids (grid: its subtree, every grid of the level that owes any, so a grid that never
+    screened shows 0 %; worker: the grids they are grid worker of, for the keys listed)."""
+    if by == "grid":
+        for key, n in facts.screenings_due(gk, since, until, where).items():
+            result.setdefault(key, {})["screenings_due"] = n
+    elif by == "worker":
+        for key, n in facts.worker_screenings_due([k for k in result if k], since, until,
+                                                  where).items():
+            result[key]["screenings_due"] = n
 
 
 def _only(result: Figures, departments: frozenset[int] | None) -> Figures:
@@ -396,6 +428,25 @@ def peer_keys(scope: Scope, q: Query) -> set[int]:
     return set()
 
 
+def idle_computed(scope: Scope, q: Query, keys: Iterable[int],
+                  bases: Sequence[str]) -> Figures:
+    """The computed bases (metrics.COMPUTED_BASES) among `bases` of peers with no figures,
+    as `figures` computes them for the others: an idle grid worker's building coverage
+    and screening rate are 0 %, not missing."""
+    keys = list(keys)
+    out: Figures = {k: {} for k in keys}
+    if "buildings_total" in bases:
+        for k, n in idle_building_totals(scope, q, keys).items():
+            out[k]["buildings_total"] = n
+    if "screenings_due" in bases:
+        q, paths = resolve(scope, q)
+        if q.by == "worker":
+            for k, n in facts.worker_screenings_due(keys, q.since, q.until,
+                                                    facts.Filter(paths)).items():
+                out[k]["screenings_due"] = n
+    return {k: v for k, v in out.items() if v}
+
+
 def idle_building_totals(scope: Scope, q: Query, keys: Iterable[int]) -> dict[int, int]:
     """buildings_total of peers with no figures (`peer_keys` not in `figures`), as
     `figures` computes it for the others, so an idle grid worker's coverage is 0 %, not
@@ -413,6 +464,7 @@ def labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:
     """Display names of keys: grid name, department name, category name, channel label,
     worker name (a grid worker's name is not personal data here: it is on the QR card)."""
     from wangge.cases.models import Case, CaseCategory
+    from wangge.disputes.models import DisputeKind
     from wangge.org.models import Department, Person
 
     keys = list(keys)
@@ -423,6 +475,7 @@ def labels(by: Dim, keys: Iterable[int]) -> dict[int, str]:
     model, none = {
         "grid": (Grid, _("未知网格")), "department": (Department, _("未派遣")),
         "category": (CaseCategory, _("未分类")), "worker": (Person, _("非网格员上报")),
+        "dispute_kind": (DisputeKind, _("未分类")),
     }[by]
     found = dict(model.objects.filter(pk__in=[k for k in keys if k]).values_list("id", "name"))
     return {k: found.get(k, none) if k else none for k in keys}

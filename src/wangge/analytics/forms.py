@@ -20,7 +20,7 @@ from wangge.territory.models import Grid
 
 DIM_LABELS: dict[str, Any] = {
     "department": _("部门"), "grid": _("网格"), "worker": _("网格员"),
-    "category": _("事件分类"), "channel": _("来源渠道"),
+    "category": _("事件分类"), "channel": _("来源渠道"), "dispute_kind": _("矛盾纠纷类别"),
 }
 BUCKET_LABELS: dict[str, Any] = {
     "day": _("日"), "week": _("周"), "month": _("月"), "quarter": _("季"), "year": _("年"),
@@ -213,12 +213,18 @@ class MetricsForm(ScopedForm):
             return data
         data["period"] = bucket
         by: Dim = data["by"]
-        metric = data.get("metric") or "reported"
+        # the chart's default: 上报数, or the breakdown's first metric when it has none
+        # (by dispute kind: 发现矛盾纠纷数)
+        first = next(m for m in METRICS if by in m.dims)
+        fallback = "reported" if by in METRICS[0].dims else first.code
+        metric = data.get("metric") or fallback
         if by not in next(m for m in METRICS if m.code == metric).dims:
             # the select lists the previous breakdown's metrics: a switch of `by` keeps the
             # chart on 上报数 rather than refusing the page
-            self.notice = _("按%(by)s没有这个指标，图表改为上报数。") % {"by": DIM_LABELS[by]}
-            metric = "reported"
+            name = next(m.name for m in METRICS if m.code == fallback)
+            self.notice = _("按%(by)s没有这个指标，图表改为%(metric)s。") % {
+                "by": DIM_LABELS[by], "metric": name}
+            metric = fallback
         data["metric"] = metric
         self.check_level(by, data.get("grid"), data.get("level"))
         return data

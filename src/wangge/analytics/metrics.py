@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: what figures can be broken down by (the `by` of the API)
-Dim = Literal["grid", "department", "category", "channel", "worker"]
-DIMS: tuple[Dim, ...] = ("grid", "department", "category", "channel", "worker")
+Dim = Literal["grid", "department", "category", "channel", "worker", "dispute_kind"]
+DIMS: tuple[Dim, ...] = ("grid", "department", "category", "channel", "worker", "dispute_kind")
 #: the case channels in a fixed order: a channel's key in the rollups is its index here
 CHANNELS: tuple[str, ...] = ("grid_worker", "station", "resident", "external", "walk_in")
 #: the time buckets of a trend (the `period` of the API)
@@ -51,8 +51,17 @@ class Base:
     doc: str  # what is counted, dated by what
 
 
-CASE_DIMS: tuple[Dim, ...] = DIMS
+CASE_DIMS: tuple[Dim, ...] = ("grid", "department", "category", "channel", "worker")
 FIELD_DIMS: tuple[Dim, ...] = ("grid", "worker")
+#: screenings (排查) are a basic grid's returns: by grid and by the person who screened
+SCREENING_DIMS: tuple[Dim, ...] = ("grid", "worker")
+#: disputes found: by grid, by the person who recorded them and by their kind (the 13)
+FOUND_DIMS: tuple[Dim, ...] = ("grid", "worker", "dispute_kind")
+#: what mediation came to: by the dispute's grid and kind (a mediator is not a grid worker)
+MEDIATION_DIMS: tuple[Dim, ...] = ("grid", "dispute_kind")
+#: bases computed when read (never stored in the rollups' rows): they depend on today's
+#: register or grid tree and on the span, not on records dated in it
+COMPUTED_BASES: tuple[str, ...] = ("buildings_total", "screenings_due")
 
 BASES: tuple[Base, ...] = (
     Base("reported", "上报数", CASE_DIMS,
@@ -104,6 +113,40 @@ BASES: tuple[Base, ...] = (
     Base("opinions", "社情民意", FIELD_DIMS, "opinions collected in the period (by collected_at)"),
     Base("proxy_items", "代办件数", FIELD_DIMS,
          "proxy requests delivered in the period (by delivered_at), by their worker"),
+    # --- disputes (矛盾纠纷排查调解) ---
+    Base("screenings", "排查次数", SCREENING_DIMS,
+         "screening returns (矛盾纠纷排查) in the period, nil returns included (by "
+         "screened_at), attributed to the return's basic grid and to the person who screened"),
+    Base("screenings_nil", "无矛盾纠纷报告数", SCREENING_DIMS,
+         "of those, the nil returns (the grid had nothing to report)"),
+    Base("screenings_due", "应排查次数", SCREENING_DIMS,
+         "computed when read, not stored: for each basic grid in the key's subtree (grid "
+         "dim) or where the person is an active grid worker (worker dim), the screening "
+         "periods of its rule (disputes.ScreeningRule, the deepest above it: month or week) "
+         "that start in the span; a grid under no rule owes none"),
+    Base("disputes_found", "发现矛盾纠纷数", FOUND_DIMS,
+         "disputes recorded with reported_at (发现时间) in the period, whatever their source "
+         "(screening, visit, case, resident, 12345), sensitive ones included; worker: the "
+         "org.Person whose login recorded it (0: none)"),
+    Base("disputes_high", "高风险矛盾纠纷数", FOUND_DIMS,
+         "of those, the ones recorded at high risk"),
+    Base("disputes_mediated", "受理调解数", MEDIATION_DIMS,
+         "disputes taken up for mediation in the period: each dispute's first accepted "
+         "event (a dispute escalated and taken up again by the next level counts once)"),
+    Base("agreements", "调解成功数", MEDIATION_DIMS,
+         "agreements (调解协议书) made in the period (Agreement.made_at)"),
+    Base("referrals", "调解不成移交数", MEDIATION_DIMS,
+         "disputes referred when mediation failed (court, arbitration, petition office, a "
+         "department) in the period (Referral.referred_at)"),
+    Base("mediations_concluded", "调结数", MEDIATION_DIMS,
+         "mediations concluded in the period: agreements made plus referrals, each by its "
+         "own date; withdrawals are not counted (the parties ended it: neither a success "
+         "nor a failure of mediation)"),
+    Base("follow_ups", "协议回访数", MEDIATION_DIMS,
+         "follow-ups (回访) of agreements in the period (FollowUp.at); a dispute followed up "
+         "twice counts twice"),
+    Base("honoured", "协议已履行数", MEDIATION_DIMS,
+         "of those, the ones that found the agreement honoured (已履行)"),
 )
 BASE_CODES: tuple[str, ...] = tuple(b.code for b in BASES)
 BASE_BY_CODE: dict[str, Base] = {b.code: b for b in BASES}
@@ -177,6 +220,23 @@ METRICS: tuple[Metric, ...] = (
            doc="巡查覆盖楼栋数 ÷ 楼栋总数"),
     Metric("opinions", "社情民意", "count", "opinions"),
     Metric("proxy_items", "代办件数", "count", "proxy_items"),
+    Metric("screenings", "排查次数", "count", "screenings"),
+    Metric("screening_rate", "排查率", "percent", "screenings", "screenings_due",
+           doc="排查次数 ÷ 应排查次数 (read over whole periods: a month's returns against "
+               "the month's due)"),
+    Metric("screenings_nil", "无矛盾纠纷报告数", "count", "screenings_nil",
+           higher_is_better=False),
+    Metric("disputes_found", "发现矛盾纠纷数", "count", "disputes_found"),
+    Metric("disputes_high", "高风险矛盾纠纷数", "count", "disputes_high",
+           higher_is_better=False),
+    Metric("disputes_mediated", "受理调解数", "count", "disputes_mediated"),
+    Metric("agreements", "调解成功数", "count", "agreements"),
+    Metric("referrals", "调解不成移交数", "count", "referrals", higher_is_better=False),
+    Metric("mediation_success_rate", "调解成功率", "percent", "agreements",
+           "mediations_concluded", doc="调解成功数 ÷ 调结数 (调解成功数 + 调解不成移交数)"),
+    Metric("follow_ups", "协议回访数", "count", "follow_ups"),
+    Metric("honour_rate", "协议履行率", "percent", "honoured", "follow_ups",
+           doc="协议已履行数 ÷ 协议回访数"),
 )
 METRIC_BY_CODE: dict[str, Metric] = {m.code: m for m in METRICS}
 

@@ -105,6 +105,18 @@ class MetricTally(models.Model):
     buildings_total = models.PositiveIntegerField(default=0)
     opinions = models.PositiveIntegerField(default=0)
     proxy_items = models.PositiveIntegerField(default=0)
+    # disputes (矛盾纠纷排查调解); screenings_due is computed when read, like buildings_total
+    screenings = models.PositiveIntegerField(default=0)
+    screenings_nil = models.PositiveIntegerField(default=0)
+    screenings_due = models.PositiveIntegerField(default=0)
+    disputes_found = models.PositiveIntegerField(default=0)
+    disputes_high = models.PositiveIntegerField(default=0)
+    disputes_mediated = models.PositiveIntegerField(default=0)
+    agreements = models.PositiveIntegerField(default=0)
+    referrals = models.PositiveIntegerField(default=0)
+    mediations_concluded = models.PositiveIntegerField(default=0)
+    follow_ups = models.PositiveIntegerField(default=0)
+    honoured = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("考核指标汇总")

@@ -330,13 +330,11 @@ def board(scope: Scope, *, dim: Dim, since: dt.date, until: dt.date,
     # a peer with nothing counted is ranked, on its zeros
     seen = {r[0] for r in rows}
     idle_keys = [key for key in fig.peer_keys(scope, q) if key not in seen and key]
-    totals = (fig.idle_building_totals(scope, q, idle_keys)
-              if "buildings_total" in bases else {})
-    at = bases.index("buildings_total") + 1 if totals else 0
+    computed = fig.idle_computed(scope, q, idle_keys, bases)
     for key in idle_keys:
         row = [key, *idle[1:]]
-        if totals:
-            row[at] = totals.get(key, 0)
+        for code, n in computed.get(key, {}).items():
+            row[bases.index(code) + 1] = n
         rows.append(tuple(row))
     return board_of(rows, bases, dim, scheme)
 

@@ -28,6 +28,7 @@ from wangge.analytics.facts import DELIVERED, day_start
 from wangge.analytics.metrics import BASE_CODES, SCOPE_LEVELS
 from wangge.analytics.models import RollupState
 from wangge.cases.models import Case
+from wangge.disputes.models import Dispute, Screening
 from wangge.fieldwork.models import Distribution, Opinion, Visit
 from wangge.services.models import ProxyRequest
 from wangge.territory.models import Grid, TerritoryState
@@ -110,6 +111,10 @@ def first_record_day() -> dt.date | None:
         moment = qs.aggregate(m=Min(at))["m"]
         if moment is not None:
             firsts.append(timezone.localtime(moment).date())
+    for qs, at in ((Screening.objects, "screened_at"), (Dispute.objects, "reported_at")):
+        moment = qs.aggregate(m=Min(at))["m"]
+        if moment is not None:
+            firsts.append(timezone.localtime(moment).date())
     if (day := Distribution.objects.aggregate(m=Min("day"))["m"]) is not None:
         firsts.append(day)
     return min(firsts) if firsts else None
@@ -143,9 +148,10 @@ def fold(into: dict[TallyKey, dict[str, int]], fine: tuple[int, ...], dims: tupl
     grid = values["grid"]
     line = up.get(grid, ())
     targets: list[TallyKey] = [("grid", g, g) for g in line]
-    targets.append(("worker", values["worker"], grid))
+    if "worker" in values:
+        targets.append(("worker", values["worker"], grid))
     scopes = [g for g in line if levels[g] in SCOPE_LEVELS]
-    for dim in ("category", "channel", "department"):
+    for dim in ("category", "channel", "department", "dispute_kind"):
         if dim in values:
             targets.extend((dim, values[dim], s) for s in scopes)
     for target in targets:
@@ -167,7 +173,7 @@ def metric_rows(since: dt.date, until: dt.date, period: str,
     sums: dict[TallyKey, dict[str, int]] = {}
     if additive:
         for source in facts.SOURCES:
-            dims = CASE_FINE if source in facts.CASE_SOURCES else FIELD_FINE
+            dims = source.dims  # every key the source has: CASE_FINE, FIELD_FINE …
             for fine, counts in facts.count(source, span, dims):
                 fold(sums, fine, dims, counts, up, levels)
         for fine, counts in facts.handling_minutes(span, CASE_FINE):

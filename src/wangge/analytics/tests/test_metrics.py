@@ -196,6 +196,11 @@ def test_the_whole_city(w: World) -> None:
         "visit_people": 9, "patrol_hours": 2.25,  # 90 + 45 minutes
         "building_coverage": round(100 * 4 / total, 2),  # {a1,a2} + {b1} + {a1}
         "opinions": 3, "proxy_items": 1,
+        # no disputes that week (test_disputes_metrics has them); no screening period
+        # starts in it (a month's 1st), so none is due
+        "screenings": 0, "screening_rate": None, "screenings_nil": 0, "disputes_found": 0,
+        "disputes_high": 0, "disputes_mediated": 0, "agreements": 0, "referrals": 0,
+        "mediation_success_rate": None, "follow_ups": 0, "honour_rate": None,
     }
     assert {m.code for m in METRICS} == set(got)
 
@@ -230,6 +235,9 @@ def test_one_grid(w: World) -> None:
         "satisfaction_rate": 50.0, "followup_rate": 75.0,
         "visit_people": 5, "patrol_hours": 1.5, "building_coverage": round(100 * 3 / total, 2),
         "opinions": 2, "proxy_items": 1,
+        "screenings": 0, "screening_rate": None, "screenings_nil": 0, "disputes_found": 0,
+        "disputes_high": 0, "disputes_mediated": 0, "agreements": 0, "referrals": 0,
+        "mediation_success_rate": None, "follow_ups": 0, "honour_rate": None,
     }
 
 
@@ -249,6 +257,8 @@ def test_one_worker(w: World) -> None:
         "satisfaction_rate": 100.0, "followup_rate": 50.0,
         "visit_people": 5, "patrol_hours": 1.5, "building_coverage": round(100 * 3 / total, 2),
         "opinions": 2, "proxy_items": 1,
+        "screenings": 0, "screening_rate": None, "screenings_nil": 0, "disputes_found": 0,
+        "disputes_high": 0,
     }
 
 

@@ -142,6 +142,20 @@
     }));
   }
 
+  function percent(v) { return v == null ? t.tNone : v.toFixed(1) + "%"; }
+  function fillDisputes(d) {
+    setText("disputes-open", d.open);
+    for (const r of d.by_risk) setText("disputes-risk-" + r.risk, r.count);
+    setText("disputes-screening-rate", percent(d.screening_rate));
+    setText("disputes-screened", d.screenings);
+    setText("disputes-due", d.screenings_due);
+    setText("disputes-success", percent(d.success_rate));
+    setText("disputes-agreements", d.agreements);
+    setText("disputes-concluded", d.concluded);
+    setText("disputes-honour", percent(d.honour_rate));
+    setText("disputes-follow-ups", d.follow_ups);
+  }
+
   // ---- the map ------------------------------------------------------------------------------
   const PALETTE = ["#1e293b", "#7c2d12", "#c2410c", "#f97316", "#fde047"];
   const mapEl = $("cockpit-map");
@@ -210,6 +224,7 @@
       fillRanking("grids-bottom", data.rankings.grids_bottom);
     }
     if (data.late) fillLate(data.late);
+    if (data.disputes) fillDisputes(data.disputes);
     if (data.map) drawMap(data.map);
     for (const name of data.unavailable || []) root.dataset["missing" + name[0].toUpperCase() + name.slice(1)] = "1";
     setText("updated-time", data.time);
