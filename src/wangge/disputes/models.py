@@ -45,6 +45,9 @@ class DisputeKind(models.Model):
     #: money is usually at stake (劳资、合同债务 …): the form asks for the amount
     money = models.BooleanField(_("涉及金额"), default=False)
     active = models.BooleanField(_("启用"), default=True)
+    #: the small class of the cases' classification (事件分类清单) a referral to a line
+    #: department is filed under (e.g. 1301 劳资纠纷); empty: the cases' "其他纠纷"
+    case_category = models.CharField(_("对应事件分类"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("矛盾纠纷类别")
@@ -467,3 +470,30 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute_id} {self.kind}"
+
+
+class Alert(models.Model):
+    """A high-risk dispute, told at once to the workstation (the village / community above
+    its grid) and the sub-center (the town above it): one row per body, written in the
+    same transaction as the dispute; the body's staff see it until one of them marks it
+    seen (`seen_at`, `seen_by`)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="alerts")
+    #: the workstation's (level 3) or the sub-center's (level 2) grid
+    grid = models.ForeignKey(Grid, verbose_name=_("预警对象"), on_delete=models.PROTECT,
+                             related_name="+")
+    raised_at = models.DateTimeField(_("预警时间"))
+    seen_at = models.DateTimeField(_("查看时间"), null=True, blank=True)
+    seen_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("高风险预警")
+        verbose_name_plural = _("高风险预警")
+        ordering = ["-raised_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["dispute", "grid"],
+                                               name="alert_once_per_body")]
+        indexes = [models.Index(fields=["grid", "seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.dispute_id} → {self.grid_id}"
