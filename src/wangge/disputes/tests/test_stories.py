@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,6 +66,7 @@ from wangge.disputes.tests.conftest_stories import (
     outsider_party,
     world,
 )
+from wangge.disputes.views_figures import coverage_rows, workload_rows
 from wangge.fieldwork.actions.uploads import do_upload
 from wangge.territory.models import Grid
 
@@ -213,8 +215,28 @@ def fresh_agreement(a: Agreement) -> Agreement:
     return Agreement.objects.get(pk=a.pk)
 
 
+def settle(w: World, d: Dispute) -> Agreement:
+    """The rest of the story without its checks: taken up, two sessions, an agreement
+    signed by every party, honoured at the follow-up."""
+    mediator = w.u("grid_mediator")
+    do_accept(mediator, d.pk)
+    session(mediator, fresh(d))
+    session(mediator, fresh(d), "双方确认欠薪数额，约定支付期限")
+    agreement = do_make_agreement(mediator, d.pk, terms="分包方一次性支付8名工人工资86400元。",
+                                  perform_by=timezone.localdate() + dt.timedelta(days=20))
+    for i, party in enumerate(d.parties.all()):
+        upload, _ = do_upload(mediator, jpeg(("navy", "maroon", "teal")[i % 3]), "image/jpeg")
+        do_sign(mediator, {"agreement_id": agreement.pk, "party_id": party.pk,
+                           "image_hash": upload.sha256, "method": "phone",
+                           "signed_at": now_iso()})
+    do_record_follow_up(mediator, {"dispute_id": d.pk, "at": now_iso(), "honoured": "yes",
+                                   "note": "工资已全部到账"})
+    return fresh_agreement(agreement)
+
+
 def test_the_story_is_where_its_people_look(world: World) -> None:
-    """The dispute is in the lists of its chain and its mediator, counted where they count."""
+    """The dispute is in the lists of its chain and its mediator, its return on the
+    coverage, its agreement in the mediator's workload and on the printable page."""
     w = world
     d = screen_the_month(w)
     for name in ("gridworker", "station", "subcenter", "grid_mediator", "center_admin",
@@ -225,6 +247,34 @@ def test_the_story_is_where_its_people_look(world: World) -> None:
     assert w.basic in access.screening_grids(w.u("station"))
     assert w.neighbour in access.screening_grids(w.u("station"))
     assert w.basic not in access.screening_grids(w.u("other_worker"))
+    month = timezone.localdate().replace(day=1)
+    assert coverage_rows(w.u("station"), [w.basic], month) == {w.basic.pk: "screened"}
+
+    agreement = settle(w, d)
+    d = fresh(d)
+    assert d.state == "closed"
+    rows = {r["name"]: r for r in workload_rows(w.u("station"), month)}
+    mine = rows["测试网格调解员"]
+    assert mine["agreements"] == 1 and mine["rate"] == 100
+    # the console: the closed dispute in the station's list, masked
+    station = Client()
+    station.force_login(w.u("station"))
+    page = station.get("/console/disputes/", {"state": "closed"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert d.number in html and w.resident.name not in html
+    workload = station.get("/console/disputes/workload/").content.decode()
+    assert "测试网格调解员" in workload
+    # the printable agreement: whole for its mediator, masked for the grid chief
+    mediator = Client()
+    mediator.force_login(w.u("grid_mediator"))
+    html = mediator.get(f"/console/disputes/{d.pk}/agreement/").content.decode()
+    assert agreement.number in html and "86400" in html and w.resident.name in html
+    chief = Client()
+    chief.force_login(w.u("grid_chief"))
+    page = chief.get(f"/console/disputes/{d.pk}/agreement/")
+    assert page.status_code in (200, 403, 404)
+    assert w.resident.name not in page.content.decode()
 
 
 def test_a_second_return_for_the_month_is_refused_naming_the_grid(world: World) -> None:
