@@ -83,7 +83,29 @@ hotline = Adapter.objects.filter(system__code="hotline_12345").first()
 if hotline is not None:
     do_record_inbound(hotline, kind="callback", outcome="refused", http_status=400,
                       reason="order_no: 宽度检查-没有这个工单号-" + "X" * 80)
+# disputes: one registered (its forms), one mediated to an agreement (its printable page),
+# with long names and subjects to wrap on a phone
+from wangge.disputes.actions.mediation import do_accept, do_record_session
+from wangge.disputes.actions.outcome import do_make_agreement
+from wangge.disputes.actions.records import do_record_dispute
+mediator = User.objects.get(username="mediator")
+def dispute_body(risk):
+    return {"grid_id": grid.pk, "source": "resident", "kind": "labour", "risk": risk,
+            "subject": "宽度检查：拖欠工资，一条很长的争议事项在手机上应当换行而不是把页面撑宽",
+            "account": "X" * 120, "amount": "12000.00",
+            "parties": [{"role": "applicant", "kind": "person", "name": "宽度检查",
+                         "phone": "13900000000"},
+                        {"role": "respondent", "kind": "organisation",
+                         "name": "宽度检查劳务有限公司：一个很长的单位名称不应把页面撑宽"}]}
+open_dispute = do_record_dispute(worker, dispute_body("high"))
+agreed_dispute = do_record_dispute(worker, dispute_body("medium"))
+do_accept(mediator, agreed_dispute.pk, mediator_id=mediator.person.pk)
+do_record_session(mediator, {"dispute_id": agreed_dispute.pk,
+                             "held_at": timezone.now().isoformat(), "place": "社区调解室",
+                             "attendees": "双方当事人", "notes": "Y" * 200, "photo_hashes": []})
+do_make_agreement(mediator, agreed_dispute.pk, terms="Z" * 300)
 print(json.dumps({
+    "open_dispute": open_dispute.pk, "agreed_dispute": agreed_dispute.pk,
     "item": online_item.code, "draft": [draft.no, draft.follow_code],
     "sent": [sent.no, sent.follow_code], "sent_id": sent.pk,
     "booked": [booked.no, booked.follow_code], "booked_id": booked.pk,
@@ -285,6 +307,19 @@ def visits(ids: dict) -> list[Visit]:
         Visit("station", f"/console/services/proxies/{ids['booked_id']}/", "services:proxy"),
         Visit("station", "/console/services/stats/", "services:stats"),
         Visit("civil_affairs", "/console/services/stats/?by=department", "services:stats"),
+        # disputes: the list (with a high-risk alert for the workstation), a dispute with
+        # its forms, an agreement, the screening coverage map, the mediators' workload
+        Visit("dispatcher", "/console/disputes/", "disputes:index"),
+        Visit("station", "/console/disputes/?state=&risk=high", "disputes:index"),
+        Visit("mediator", f"/console/disputes/{ids['open_dispute']}/", "disputes:dispute"),
+        Visit("mediator", f"/console/disputes/{ids['agreed_dispute']}/", "disputes:dispute"),
+        Visit("station", f"/console/disputes/{ids['agreed_dispute']}/", "disputes:dispute"),
+        Visit("mediator", f"/console/disputes/{ids['agreed_dispute']}/agreement/",
+              "disputes:agreement"),
+        Visit("station", "/console/disputes/coverage/", "disputes:coverage"),
+        Visit("dispatcher", "/console/disputes/coverage/", "disputes:coverage"),
+        Visit("dispatcher", "/console/disputes/workload/", "disputes:workload"),
+        Visit("mediator", "/console/disputes/workload/", "disputes:workload"),
     ]
 
 
@@ -315,6 +350,9 @@ NOT_PAGES = {
     "open311:request", "open311:token", "open311_console:create", "open311_console:revoke",
     # figures: the cockpit's JSON, the report's PDF, the open-data file
     "analytics:cockpit_data", "analytics:report_pdf", "opendata:cases_csv",
+    # disputes: the forms' POSTs (a step, the reveal of a party, an alert seen) and the
+    # signature images the agreement page shows
+    "disputes:step", "disputes:reveal", "disputes:alert_seen", "disputes:signature",
 }
 
 # Pages other engineers own and had not fixed when this test was written.

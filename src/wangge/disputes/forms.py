@@ -52,6 +52,8 @@ class StepForm(forms.Form):
         """A do_*'s refusal beside its field (its first part: `parties.0.name` → parties),
         or above the form when no field of the form has that name."""
         name = (field or "").split(".")[0]
+        if name not in self.fields and name.removesuffix("_id") in self.fields:
+            name = name.removesuffix("_id")  # mediator_id → mediator, party_id → party
         self.add_error(name if name in self.fields else None, message)
 
 
@@ -127,7 +129,7 @@ class SignForm(StepForm):
 
     def add_refusal(self, field: str, message: str) -> None:
         name = (field or "").split(".")[0]
-        mapped = {"party_id": "party", "image_hash": "file", "image": "file"}.get(name, name)
+        mapped = {"image_hash": "file", "image": "file", "signed_at": "file"}.get(name, name)
         super().add_refusal(mapped, message)
 
 
@@ -145,10 +147,6 @@ class ReferForm(StepForm):
     def __init__(self, *args: Any, departments: list[tuple[int, str]] = (), **kw: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kw)
         self.fields["department"].choices = [("", _("不适用")), *departments]
-
-    def add_refusal(self, field: str, message: str) -> None:
-        name = (field or "").split(".")[0]
-        super().add_refusal("department" if name == "department_id" else name, message)
 
 
 class WithdrawForm(StepForm):
@@ -179,7 +177,7 @@ class SensitiveForm(StepForm):
     title = _("敏感标记")
     button = _("保存")
     sensitive = forms.BooleanField(label=_("敏感（仅登记人、调解员和管理员可见）"),
-                                   required=False)
+                                   required=False, help_text=_("勾选或取消后填写原因并保存。"))
     reason = forms.CharField(label=_("原因"), max_length=TEXT, widget=forms.Textarea(
         attrs={"rows": 2}))
 

@@ -43,6 +43,7 @@ from wangge.disputes.models import (
     Dispute,
     DisputeKind,
     Party,
+    Referral,
     Risk,
     Signature,
 )
@@ -193,10 +194,10 @@ def _make_form(step: str, d: Dispute, data: Any = None, files: Any = None) -> St
     elif cls is SignForm:
         kw["parties"] = [(p.pk, f"{p.get_role_display()} {p.name_masked}") for p in _unsigned(d)]
     elif cls is ReferForm:
-        kw["departments"] = list(Department.objects.exclude(kind="external")
+        kw["departments"] = list(Department.objects.filter(kind=Department.Kind.DEPARTMENT)
                                  .order_by("name").values_list("pk", "name"))
     if step == "sensitive" and data is None:
-        kw["initial"] = {"sensitive": not d.sensitive}
+        kw["initial"] = {"sensitive": d.sensitive}
     return cls(data, files, **kw) if data is not None else cls(**kw)
 
 
@@ -230,7 +231,7 @@ def _render_dispute(request: HttpRequest, d: Dispute, *, bound: StepForm | None 
                 and bool(p.phone_masked or p.id_number_masked)}
                for p in d.parties.all()]
     agreement = Agreement.objects.filter(dispute=d).first()
-    referral = getattr(d, "referral", None) if hasattr(d, "referral") else None
+    referral = Referral.objects.filter(dispute=d).select_related("department", "case").first()
     return render(request, "disputes/dispute.html", {
         "d": d, "whole": whole, "parties": parties, "forms": forms,
         "events": d.events.select_related("actor", "actor__person").order_by("at", "pk"),
