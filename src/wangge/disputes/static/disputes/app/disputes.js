@@ -366,7 +366,8 @@
     async "dispute-session-form"(form) {
       await Q.enqueue("dispute.session", {
         dispute_id: Number(value(form, "dispute_id")),
-        held_at: Q.isoNow(new Date(value(form, "held_at"))),
+        held_at: value(form, "held_at") === form.elements.held_at.dataset.auto ? Q.isoNow()
+          : Q.isoNow(new Date(value(form, "held_at"))),
         place: value(form, "place"), attendees: value(form, "attendees"),
         notes: value(form, "notes")});
       await saved(form);
@@ -402,8 +403,11 @@
     }
     const go = ev.target.closest("[data-go]");
     if (go && go.dataset.go === "dispute-session") {
+      // now, to the minute: left as it is, the session is saved at the moment of saving
       const when = document.querySelector("#dispute-session-form [name=held_at]");
-      if (!when.value) when.value = localInput(new Date());
+      if (!when.value || when.value === when.dataset.auto) {
+        when.value = when.dataset.auto = localInput(new Date());
+      }
     }
   });
 
