@@ -154,12 +154,15 @@ def test_the_labour_wage_story_from_screening_to_a_closed_follow_up(world: World
     # the accept clock runs from the record
     assert d.stage == "accept" and d.stage_started_at is not None
     assert d.due_at is None or d.due_at > d.stage_started_at
+    started = [d.stage_started_at]
 
     # -- the mediator takes it up and holds two sessions --
     d = do_accept(mediator, d.pk)
     d = fresh(d)
     assert (d.state, d.mediator, d.stage) == ("mediating", w.people["grid_mediator"],
                                               "mediate")
+    assert d.due_at is None or d.due_at > d.stage_started_at
+    started.append(d.stage_started_at)
     assert d.assignments.filter(ended_at__isnull=True).get().level == "grid"
     session(mediator, d, "首次调解：核对工资表，分包方承认欠薪，对数额有异议")
     session(mediator, d, "二次调解：双方确认欠薪86400元，约定分期支付")
@@ -175,6 +178,9 @@ def test_the_labour_wage_story_from_screening_to_a_closed_follow_up(world: World
     assert agreement.perform_by == perform_by and agreement.signed_at is None
     d = fresh(d)
     assert d.state == "agreed" and d.settled_at is not None and d.stage == "follow_up"
+    assert d.due_at is None or d.due_at > d.stage_started_at
+    started.append(d.stage_started_at)
+    assert None not in started and started == sorted(started)  # each stage's clock restarted
 
     # -- both parties sign on the mediator's phone --
     for party, colour in ((applicant, "navy"), (respondent, "maroon")):
