@@ -45,6 +45,7 @@ from wangge.disputes.models import (
     Referral,
     Risk,
     Screening,
+    ScreeningRule,
     Session,
     Signature,
 )
@@ -341,10 +342,10 @@ class DisputeCoverageOut(Schema):
 class DisputeRevealOut(Schema):
     """A party's whole data (the read is logged with its purpose)."""
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
-    id_number: str | None = None
+    party_id: int
+    name: str
+    phone: str = ""
+    id_number: str = ""
 
 
 # -- rows --------------------------------------------------------------------------------------
@@ -585,6 +586,22 @@ def create_screening(request: HttpRequest, body: DisputeScreeningIn,
     return _create(request, "screening.create", body, idempotency_key, _screening_created)
 
 
+def _periods(grids: list[Grid], day: dt.date) -> dict[int, tuple[str, dt.date]]:
+    """period_of for each grid, asked once per community: the grids of one community
+    share their rule unless a grid has one of its own."""
+    own = set(ScreeningRule.objects.filter(grid__in=grids).values_list("grid_id", flat=True))
+    by_parent: dict[int | None, tuple[str, dt.date]] = {}
+    out = {}
+    for g in grids:
+        if g.pk in own:
+            out[g.pk] = period_of(g, day)
+            continue
+        if g.parent_id not in by_parent:
+            by_parent[g.parent_id] = period_of(g, day)
+        out[g.pk] = by_parent[g.parent_id]
+    return out
+
+
 @router.get("/coverage", response=responses(DisputeCoverageOut),
             summary="排查覆盖：本期哪些网格已排查、哪些未排查")
 def coverage(request: HttpRequest, day: dt.date | None = None,
@@ -593,10 +610,12 @@ def coverage(request: HttpRequest, day: dt.date | None = None,
     """Every basic grid in the caller's scope that must screen, with the period `day` falls
     in under its rule (default today) and its return for that period, if any."""
     day = day or timezone.localdate()
-    grids = list(_under(access.screening_grids(request.auth), grid, "self")
-                 .order_by("code")) if grid else list(
-        access.screening_grids(request.auth).order_by("code"))
-    periods = {g.pk: period_of(g, day) for g in grids}
+    grids = access.screening_grids(request.auth)
+    if grid:
+        under = Grid.objects.filter(code=grid).first()
+        grids = grids.filter(path__startswith=under.path) if under else grids.none()
+    grids = list(grids.order_by("code"))
+    periods = _periods(grids, day)
     starts = {start for _period, start in periods.values()}
     returns = {(s.grid_id, s.period_start): s for s in Screening.objects.filter(
         grid__in=grids, period_start__in=starts).only("id", "grid_id", "period_start", "nil")}

@@ -5,6 +5,7 @@ client_key or Idempotency-Key) answered with the first record, never a second on
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from typing import Any
@@ -15,7 +16,15 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from wangge.disputes.models import Dispute, FollowUp, Party, Screening, Session, Signature
+from wangge.disputes.models import (
+    Dispute,
+    FollowUp,
+    Party,
+    Screening,
+    ScreeningRule,
+    Session,
+    Signature,
+)
 from wangge.disputes.tests.conftest import OUTSIDER_PHONE, Place, Staff, dispute_payload, item
 
 API = "/api/v1/disputes"
@@ -363,6 +372,23 @@ def test_screening_nil_return_retry_and_coverage(place: Place, staff: Staff) -> 
     code, missing = call(staff.station, "GET", "/coverage", {"screened": "false"})
     assert place.basic.code not in {r["grid"] for r in missing["items"]}
     assert call(staff.station, "GET", "/coverage", {"day": "2026-13-01"})[0] == 422
+    code, one = call(staff.station, "GET", "/coverage", {"grid": place.basic.code})
+    assert code == 200 and [r["grid"] for r in one["items"]] == [place.basic.code]
+    code, none = call(staff.far_worker, "GET", "/coverage", {"grid": place.basic.code})
+    assert code == 200 and none["items"] == [] and none["total"] == 0
+
+
+def test_coverage_follows_each_grids_rule(place: Place, staff: Staff) -> None:
+    """A grid under watch screens weekly (its own rule), its neighbours monthly."""
+    ScreeningRule.objects.create(grid=place.sibling, period="week")
+    day = dt.date(2026, 12, 10)  # a Thursday
+    code, cover = call(staff.station, "GET", "/coverage", {"day": day.isoformat()})
+    assert code == 200
+    rows = {r["grid"]: r for r in cover["items"]}
+    assert (rows[place.sibling.code]["period"], rows[place.sibling.code]["period_start"]) == (
+        "week", "2026-12-07")
+    assert (rows[place.basic.code]["period"], rows[place.basic.code]["period_start"]) == (
+        "month", "2026-12-01")
 
 
 def test_screening_with_items_and_refusals(place: Place, staff: Staff) -> None:
