@@ -328,7 +328,8 @@ WANGGE_WORKER_JOBS: list[str] = (
     [j.strip() for j in os.environ["WANGGE_WORKER_JOBS"].split(",") if j.strip()]
     if "WANGGE_WORKER_JOBS" in os.environ
     else ["wangge.cases.jobs.sweep", "wangge.fieldwork.jobs.build_plans",
-          "wangge.services.jobs.sweep", "wangge.analytics.jobs.rollup",
+          "wangge.services.jobs.sweep", "wangge.disputes.jobs.sweep",
+          "wangge.analytics.jobs.rollup",
           "wangge.analytics.jobs_report.monthly_report",
           "wangge.integration.reconcile.reconcile"]
 )

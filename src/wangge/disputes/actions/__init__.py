@@ -18,5 +18,10 @@ from __future__ import annotations
 
 
 def load_all() -> None:
-    """Import the modules that register field-app envelope kinds."""
+    """Import the modules that register field-app envelope kinds, and name the parties'
+    keyed hashes to the key checks (core.crypto: a hash key adopted for a database without
+    fingerprints is checked on the newest row's sealed value and its hash)."""
+    from wangge.core.crypto import register_hash_probe
     from wangge.disputes.actions import sync  # noqa: F401
+
+    register_hash_probe("disputes.Party", "phone_enc", "phone_hash")

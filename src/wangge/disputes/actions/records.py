@@ -52,6 +52,7 @@ from wangge.disputes.models import (
     Screening,
     StageClock,
 )
+from wangge.disputes.queries import party_row as party_row  # the contract's name here
 from wangge.fieldwork import access as field_access
 from wangge.fieldwork.actions import records_input as read
 from wangge.fieldwork.errors import FieldworkError
@@ -273,18 +274,6 @@ def do_set_sensitive(user: AbstractBaseUser, dispute_id: int, *, sensitive: bool
         add_event(d, "sensitive", user, note=why, sensitive=sensitive)
         announce("disputes.sensitivity_set", d, user, reason_given=True)
     return d
-
-
-def party_row(party: Party, *, whole: bool) -> dict[str, Any]:
-    """A party as pages and the API show it: masked unless `whole` (names only; contact
-    data opens through do_reveal_party)."""
-    return {
-        "id": party.pk, "role": party.role, "role_name": party.get_role_display(),
-        "kind": party.kind, "resident_id": party.resident_id,
-        "name": party.name if whole else party.name_masked,
-        "phone": party.phone_masked, "id_number": party.id_number_masked,
-        "has_phone": bool(party.phone_masked), "has_id_number": bool(party.id_number_masked),
-    }
 
 
 def do_reveal_party(user: AbstractBaseUser, party_id: int, *, purpose: str) -> dict[str, Any]:
