@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from wangge.cases.access import visible_cases
 from wangge.core.models import OutboxMessage
-from wangge.disputes import access
+from wangge.disputes import access, queries
 from wangge.disputes.actions.mediation import (
     do_accept,
     do_escalate,
@@ -244,7 +244,20 @@ def test_the_story_is_where_its_people_look(world: World) -> None:
     """The dispute is in the lists of its chain and its mediator, its return on the
     coverage, its agreement in the mediator's workload and on the printable page."""
     w = world
+
+    def labour_high(name: str) -> int:
+        table = queries.open_by_risk_and_kind(w.u(name))
+        return next(r["high"] for r in table["rows"] if r["kind"] == "labour")
+
+    before = {name: labour_high(name) for name in ("station", "subcenter", "center_admin")}
     d = screen_the_month(w)
+    for name, n in before.items():
+        assert labour_high(name) == n + 1, name
+    assert labour_high("other_worker") == 0
+    month = timezone.localdate().replace(day=1)
+    row = next(g for g in queries.coverage(w.u("station"), month)["grids"]
+               if g["grid_id"] == w.basic.pk)
+    assert (row["status"], row["disputes"], row["high_risk"]) == ("screened", 1, 1)
     for name in ("gridworker", "station", "subcenter", "grid_mediator", "center_admin",
                  "dispatcher", "leader"):
         assert access.visible_disputes(w.u(name)).filter(pk=d.pk).exists(), name
@@ -253,7 +266,6 @@ def test_the_story_is_where_its_people_look(world: World) -> None:
     assert w.basic in access.screening_grids(w.u("station"))
     assert w.neighbour in access.screening_grids(w.u("station"))
     assert w.basic not in access.screening_grids(w.u("other_worker"))
-    month = timezone.localdate().replace(day=1)
     assert coverage_rows(w.u("station"), [w.basic], month) == {w.basic.pk: "screened"}
 
     agreement = settle(w, d)
@@ -262,6 +274,11 @@ def test_the_story_is_where_its_people_look(world: World) -> None:
     rows = {r["name"]: r for r in workload_rows(w.u("station"), month)}
     mine = rows["测试网格调解员"]
     assert mine["agreements"] == 1 and mine["rate"] == 100
+    mine = next(r for r in queries.workload(w.u("station"))
+                if r["mediator_id"] == w.people["grid_mediator"].pk)
+    assert (mine["agreements_this_month"], mine["open"]) == (1, 0)
+    for name, n in before.items():  # closed: no longer open
+        assert labour_high(name) == n, name
     # the console: the closed dispute in the station's list, masked
     station = Client()
     station.force_login(w.u("station"))
