@@ -157,3 +157,108 @@ def test_a_mediation_session_recorded_offline(browser: Browser, server: Server,
     assert len(sessions_on_server(server, dispute["id"])) == 1
     assert errors == [], errors
     context.close()
+
+
+def agreed_dispute(server: Server) -> dict[str, Any]:
+    """A dispute of the gridworker's grid mediated to an agreement (the follow-up is due)."""
+    return django(server, """
+import json
+from django.contrib.auth.models import User
+from wangge.disputes.actions.mediation import do_accept
+from wangge.disputes.actions.outcome import do_make_agreement
+from wangge.disputes.actions.records import do_record_dispute
+from wangge.org.models import RoleAssignment
+user = User.objects.get(username="gridworker")
+grid = RoleAssignment.objects.get(person__user=user, role="grid_worker",
+                                  ended_on__isnull=True).grid
+d = do_record_dispute(user, {
+    "grid_id": grid.pk, "kind": "labour", "risk": "low", "source": "resident",
+    "subject": "E2E回访 装修工钱", "amount": "3200",
+    "parties": [{"role": "applicant", "name": "测试装修师傅"},
+                {"role": "respondent", "name": "测试业主"}]})
+do_accept(user, d.pk)
+do_make_agreement(user, d.pk, terms="业主十日内付清工钱3200元")
+print(json.dumps({"id": d.pk, "number": d.number}))
+""")
+
+
+def test_a_dispute_registered_and_a_follow_up_offline(browser: Browser, server: Server,
+                                                      browser_context_args: dict) -> None:  # type: ignore[type-arg]
+    agreed = agreed_dispute(server)
+    context = browser.new_context(**{**browser_context_args, "viewport": PHONE,
+                                     "is_mobile": True, "has_touch": True})
+    errors: list[str] = []
+    context.on("weberror", lambda e: errors.append(str(e.error)))
+    page = context.new_page()
+    login(page, server, "gridworker")
+    page = open_app(context, server)
+    wait_js(page, "navigator.serviceWorker.controller !== null")
+    wait_js(page, "FieldQueue.getKv('offline').then(d => !!d && !!d.disputes && "
+                  f"d.disputes.open.some(r => r.i === {agreed['id']} && r.f))")
+    resident = page.evaluate("FieldQueue.getKv('offline').then(d => d.residents[0])")
+    context.set_offline(True)
+    expect(page.locator("#net-state")).to_have_text("离线")
+    to_disputes(page)
+
+    # 登记纠纷: a resident of the register against an outsider, with the money at stake
+    before = pending(page)
+    page.locator("[data-screen=disputes] [data-go=dispute-new]").click()
+    form = page.locator("#dispute-new-form")
+    form.get_by_label("类别").select_option("labour")
+    form.get_by_label("风险等级").select_option("high")
+    form.get_by_label("争议事项").fill("E2E登记 拖欠装修工钱")
+    form.get_by_label("涉及金额").fill("12000")
+    parties = form.locator(".dispute-party")
+    expect(parties).to_have_count(2)
+    parties.nth(0).get_by_label("本网格居民").select_option(str(resident["i"]))
+    parties.nth(1).get_by_label("姓名或名称").fill("测试装修公司")
+    parties.nth(1).get_by_label("联系电话").fill("13800001234")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    form.get_by_role("button", name="登记纠纷").click()
+    expect(page.locator("[data-screen=disputes]")).to_be_visible()
+    expect(page.locator("#disputes-open .pending")).to_contain_text("E2E登记 拖欠装修工钱")
+
+    # 回访: the agreement is being honoured
+    page.locator("[data-screen=disputes] [data-go=dispute-followup]").click()
+    follow = page.locator("#dispute-followup-form")
+    follow.get_by_label("纠纷").select_option(str(agreed["id"]))
+    follow.get_by_label("协议履行情况").select_option("yes")
+    follow.get_by_label("回访情况").fill("E2E回访 工钱已付清，双方满意")
+    follow.get_by_role("button", name="保存回访").click()
+    expect(page.locator("[data-screen=disputes]")).to_be_visible()
+    assert pending(page) == before + 2
+
+    context.set_offline(False)
+    page.locator("#sync-badge").click()
+    page.get_by_role("button", name="立即同步").click()
+    expect(page.locator("#sync-pending")).to_have_text("0", timeout=30000)
+    states = page.evaluate("FieldQueue.db.queue.toArray().then(q => q.filter(e =>"
+                           " e.kind.startsWith('dispute.')).map(e => [e.kind, e.state,"
+                           " e.outcome && e.outcome.errors]))")
+    assert [s for s in states if s[1] != "done"] == [], states
+
+    found = django(server, f"""
+import json
+from wangge.disputes.models import Dispute, FollowUp
+d = Dispute.objects.filter(subject="E2E登记 拖欠装修工钱").prefetch_related("parties")
+f = FollowUp.objects.filter(dispute_id={agreed['id']})
+print(json.dumps({{
+    "disputes": [[x.risk, str(x.amount), x.recorded_by.username,
+                  sorted([p.role, p.resident_id is not None,
+                          p.phone_masked if p.resident_id is None else ""]
+                         for p in x.parties.all())] for x in d],
+    "follow_ups": [[x.honoured, x.note] for x in f],
+    "state": Dispute.objects.get(pk={agreed['id']}).state}}))
+""")
+    assert len(found["disputes"]) == 1, found
+    risk, amount, by, parties = found["disputes"][0]
+    assert (risk, amount, by) == ("high", "12000.00", "gridworker")
+    assert [p[:2] for p in parties] == [["applicant", True], ["respondent", False]]
+    assert parties[1][2] and "13800001234" not in parties[1][2]  # sealed, shown masked
+    assert found["follow_ups"] == [["yes", "E2E回访 工钱已付清，双方满意"]], found
+    assert found["state"] == "closed"
+    # the dispute registered offline is now in the bundle (a session may be recorded for it)
+    wait_js(page, "FieldQueue.getKv('offline').then(d => d.disputes.open.some(r =>"
+                  " r.t === 'E2E登记 拖欠装修工钱' && r.m))")
+    assert errors == [], errors
+    context.close()
