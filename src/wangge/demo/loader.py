@@ -31,6 +31,7 @@ from wangge.demo.caseload import CaseLoad, load_demo_cases
 from wangge.demo.catalogue import load_demo_catalogue
 from wangge.demo.citygen import GridSpec, generate_city
 from wangge.demo.departments import EXTERNAL_SYSTEMS, LINE_DEPARTMENTS
+from wangge.demo.disputes import DisputesLoad, load_demo_disputes
 from wangge.demo.external import ExternalLoad, load_demo_external_systems
 from wangge.demo.fieldwork import FieldworkLoad, load_demo_fieldwork
 from wangge.demo.people import generate_register
@@ -72,6 +73,7 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = [
     ("joint_group_leader", Role.JOINT_GROUP_LEADER, "village", "联组长：胜利社区"),
     ("supervisor", Role.SUPERVISOR, "town", "督导员：来龙门街道"),
     ("mediator", Role.MEDIATOR, "town", "调解员：来龙门街道"),
+    ("community_mediator", Role.MEDIATOR, "village", "调解员：胜利社区人民调解委员会"),
     ("grid_police", Role.GRID_POLICE, "town", "网格警员：来龙门街道"),
     ("patroller", Role.PATROLLER, "town", "巡防员：来龙门街道"),
     ("info_officer", Role.INFO_OFFICER, "town", "网格信息员：来龙门街道"),
@@ -92,6 +94,12 @@ TOWN_ROLES = [Role.SUPERVISOR, Role.MEDIATOR, Role.GRID_POLICE, Role.PATROLLER,
 VILLAGE_ROLES = [Role.GRID_CHIEF, Role.PARTY_GROUP_LEADER, Role.JOINT_GROUP_LEADER,
                  Role.FIRST_RESPONSIBLE, Role.STATION_STAFF]
 CITY_ROLES = [Role.FIRST_RESPONSIBLE, Role.DISPATCHER, Role.LEADER, Role.ADMIN]
+#: mediators (调解员) of the disputes app, level by level: a basic grid's is the community's
+#: 联组长 (one of the three chiefs, who knows its households; a role on each of its basic
+#: grids, not 820 more people), a community's its 人民调解委员会 member (a new person at the
+#: workstation), a town's the sub-center's (TOWN_ROLES), the city's these many
+BASIC_MEDIATOR_ROLE = Role.JOINT_GROUP_LEADER
+CITY_MEDIATORS = 2
 
 
 @dataclass
@@ -104,6 +112,7 @@ class LoadReport:
     services: dict[str, int] | None = None
     public: dict[str, int] | None = None
     external: ExternalLoad | None = None
+    disputes: DisputesLoad | None = None
 
 
 #: residents `make demo` loads: 2% of Liling's million, enough to feel real, loaded in
@@ -157,6 +166,10 @@ def load_demo(
         field = load_demo_fieldwork(
             seed=seed, since=today - dt.timedelta(days=fieldwork_days), until=today,
             progress=progress) if fieldwork_days else None
+        # screening and mediation over the same days (their own span: the e2e server's
+        # 62 days load 62 days of disputes), with the labour-wage story
+        disputes = load_demo_disputes(seed=seed, since=today - dt.timedelta(
+            days=fieldwork_days), until=today, progress=progress) if fieldwork_days else None
         # the service hall: a year of applications and proxy requests
         services = load_service_year(seed=seed, since=today - dt.timedelta(
             days=fieldwork_days), until=today, progress=progress) if fieldwork_days else None
@@ -172,7 +185,8 @@ def load_demo(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return LoadReport(grids=len(specs), people=people, register=counts, cases=history,
-                      fieldwork=field, services=services, public=public, external=external)
+                      fieldwork=field, services=services, public=public, external=external,
+                      disputes=disputes)
 
 
 def _seed_org(specs: list[GridSpec], seed: int) -> int:
@@ -195,6 +209,8 @@ def _seed_org(specs: list[GridSpec], seed: int) -> int:
                                     started_on=START, **extra))
 
     city = next(g for g in grids.values() if g.level == 0)
+    stations: dict[str, Department] = {}
+    chiefs: dict[str, Person] = {}
     center = Department(code="center", name=f"{city.name}网格化管理服务中心",
                         kind=Department.Kind.CENTER, grid=city, phone=names.work_phone(DEPT_PHONES))
     departments.append(center)
@@ -220,11 +236,25 @@ def _seed_org(specs: list[GridSpec], seed: int) -> int:
                               phone=names.work_phone(DEPT_PHONES + len(departments)),
                               address=f"{spec.name}党群服务中心")
             departments.append(dept)
+            stations[spec.code] = dept
             for role in VILLAGE_ROLES:
-                assign(person(dept), role, grid, dept)
+                p = person(dept)
+                assign(p, role, grid, dept)
+                if role == BASIC_MEDIATOR_ROLE:
+                    chiefs[spec.code] = p
         elif spec.level == 4:
             employment = Employment.FULL_TIME if spec.kind == "urban" else Employment.PART_TIME
             assign(person(), Role.GRID_WORKER, grid, employment=employment, responsible=True)
+    # the mediators last, so every other person keeps the name (and work phone) of its
+    # place in the sequence
+    for spec in specs:
+        grid = grids[spec.code]
+        if spec.level == 3:
+            assign(person(stations[spec.code]), Role.MEDIATOR, grid, stations[spec.code])
+        elif spec.level == 4 and spec.parent_code in chiefs:
+            assign(chiefs[spec.parent_code], Role.MEDIATOR, grid, stations[spec.parent_code])
+    for _ in range(CITY_MEDIATORS):
+        assign(person(center), Role.MEDIATOR, city, center)
     do_seed_organisation(departments, people, roles)
     return len(people)
 

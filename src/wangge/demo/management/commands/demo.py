@@ -79,11 +79,16 @@ class Command(BaseCommand):
         external = ("; external systems: " + ", ".join(
             f"{code} at {url} ({ext.mappings.get(code, 0)} mappings)"
             for code, url in ext.adapters.items()) if ext and ext.adapters else "")
+        d = report.disputes
+        disputes = (f"; disputes {d.since}..{d.until}: " + ", ".join(
+            f"{n} {name}" for name, n in d.counts.items() if not name.startswith("path_"))
+            + f" ({d.seconds:.1f} s; story {'done' if d.story else 'skipped'})" if d else "")
         public = ("; public channels: " + ", ".join(
             f"{n} {name}" for name, n in report.public.items()) if report.public else "")
         self.stdout.write(self.style.SUCCESS(
             f"loaded {report.grids} grids, {report.people} staff, "
-            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork}{public}"
+            f"{report.register.get('residents', 0)} residents and {cases}{fieldwork}{disputes}"
+            f"{public}"
             f"{external} in "
             f"{time.monotonic() - started:.1f} s"
         ))
