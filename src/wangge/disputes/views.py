@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wangge.core.schema import MAX_ID
-from wangge.disputes import access
+from wangge.disputes import access, queries
 from wangge.disputes.actions import mediation, outcome, records, screening
 from wangge.disputes.errors import IllegalMove
 from wangge.disputes.forms import (
@@ -89,26 +89,20 @@ def _query(request: HttpRequest) -> str:
     return q.urlencode()
 
 
-def risk_table(qs: QuerySet[Dispute]) -> dict[str, Any]:
-    """Open disputes counted by kind × risk, with a heat class (0–4) per cell for the
-    coloured table; kinds with none are left out."""
-    counts = {(k, r): n for k, r, n in qs.filter(state__in=OPEN_STATES).values(
-        "kind_id", "risk").order_by().annotate(n=Count("pk")).values_list("kind_id", "risk", "n")}
-    top = max(counts.values(), default=0)
+def risk_table(user: Any) -> dict[str, Any]:
+    """queries.open_by_risk_and_kind with a heat class (0–4) per cell for the coloured
+    table (sensitive disputes counted, never named)."""
+    table = queries.open_by_risk_and_kind(user)
     risks = [r for r, _label in Risk.choices]
+    top = max((row[r] for row in table["rows"] for r in risks), default=0)
 
     def heat(n: int) -> int:
-        return 0 if n == 0 or top == 0 else min(4, 1 + (4 * (n - 1)) // max(top, 1))
+        return 0 if n == 0 or top == 0 else min(4, 1 + (4 * (n - 1)) // top)
 
-    rows = []
-    for kind in DisputeKind.objects.all():
-        cells = [counts.get((kind.pk, r), 0) for r in risks]
-        if any(cells):
-            rows.append({"kind": kind, "cells": [{"n": n, "heat": heat(n), "risk": r}
-                                                 for n, r in zip(cells, risks, strict=True)],
-                         "total": sum(cells)})
-    totals = [sum(row["cells"][i]["n"] for row in rows) for i in range(len(risks))]
-    return {"risks": Risk.choices, "rows": rows, "totals": totals, "total": sum(totals)}
+    rows = [{**row, "cells": [{"n": row[r], "heat": heat(row[r]), "risk": r} for r in risks]}
+            for row in table["rows"]]
+    return {"risks": Risk.choices, "rows": rows,
+            "totals": [table["totals"][r] for r in risks], "total": table["totals"]["total"]}
 
 
 def _alerts(user: Any) -> list[Alert]:
@@ -122,11 +116,8 @@ def _alerts(user: Any) -> list[Alert]:
 def index(request: HttpRequest) -> HttpResponse:
     grid = _filter_grid(request)
     qs = access.visible_disputes(request.user)
-    # the counts include the sensitive disputes of the scope (never listed or named)
-    counted = access.counted_disputes(request.user)
     if grid is not None:
         qs = qs.filter(grid__path__startswith=grid.path)
-        counted = counted.filter(grid__path__startswith=grid.path)
     state = request.GET.get("state", "open")
     if state == "open":
         qs = qs.filter(state__in=OPEN_STATES)
@@ -148,7 +139,7 @@ def index(request: HttpRequest) -> HttpResponse:
             .prefetch_related("parties").order_by("-reported_at", "-pk"))
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "disputes/index.html", {
-        "page": page, "query": _query(request), "table": risk_table(counted),
+        "page": page, "query": _query(request), "table": risk_table(request.user),
         "grid": grid, "grids": _grid_choices(request.user), "state": state, "risk": risk,
         "kind": kind, "kinds": DisputeKind.objects.all(), "risks": Risk.choices,
         "states": Dispute.State.choices, "alerts": _alerts(request.user),

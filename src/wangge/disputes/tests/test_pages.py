@@ -332,14 +332,14 @@ def test_coverage_map_colours_and_lists_the_grids_not_screened(place, staff) -> 
     status = {f["properties"]["code"]: f["properties"]["status"] for f in data["features"]}
     assert status[place.basic.code] == "nil" and status[place.sibling.code] == "screened"
     assert set(status.values()) <= {"nil", "screened", "missing"}
-    missing = {g.code for g in r.context["missing"]}
+    missing = {g["code"] for g in r.context["missing"]}
     assert place.basic.code not in missing and place.sibling.code not in missing
     assert missing == {c for c, s in status.items() if s == "missing"}
     assert place.far.code not in status  # outside the workstation's scope
     assert 'id="screening-map"' in page and 'id="screening-data"' in page
     # a month long before: nobody screened
     r = client(staff.station).get("/console/disputes/coverage/?month=2020-10")
-    assert place.basic.code in {g.code for g in r.context["missing"]}
+    assert place.basic.code in {g["code"] for g in r.context["missing"]}
     # a grid picked outside the scope: 404
     assert client(staff.station).get(
         f"/console/disputes/coverage/?grid={place.far.parent.code}").status_code == 404

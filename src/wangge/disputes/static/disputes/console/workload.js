@@ -1,4 +1,5 @@
-// 调解员工作量: the mediators' open / mediating / late / agreements as grouped bars (ECharts),
+// 调解员工作量: per mediator, waiting / mediating / awaiting follow-up / late / agreements this
+// month as grouped bars (ECharts),
 // from the page's json_script named by data-chart (CSP: no inline script). Labels are drawn
 // on the canvas and tooltips as rich text (ECharts' HTML tooltip writes style attributes).
 (function () {
@@ -6,7 +7,7 @@
   const el = document.getElementById("workload-chart");
   if (!el || typeof echarts === "undefined") return;
   const spec = JSON.parse(document.getElementById(el.dataset.chart).textContent);
-  const PALETTE = ["#2563eb", "#94a3b8", "#dc2626", "#16a34a"];
+  const PALETTE = ["#94a3b8", "#2563eb", "#f59e0b", "#dc2626", "#16a34a"];
   const many = spec.categories.length > 6;
   const chart = echarts.init(el, null, { renderer: "canvas" });
   chart.setOption({
