@@ -134,6 +134,17 @@ def test_names_are_masked_in_lists_and_for_chain_roles_without_sees_parties(
         for p in (applicant, outsider):
             row = party_row(p, whole=access.sees_parties(w.u(name), d))
             assert p.name in json.dumps(row, ensure_ascii=False)
+    # a list is masked even for those who may see the parties whole (API and console)
+    for name in ("grid_mediator", "gridworker", "center_admin"):
+        client = Client()
+        client.force_login(w.u(name))
+        listed = client.get("/api/v1/disputes/", {"grid": w.basic.code, "limit": 200}).json()
+        row = next(r for r in listed["items"] if r["number"] == d.number)
+        text = json.dumps(row, ensure_ascii=False)
+        assert applicant.name_masked in text and outsider.name_masked in text, name
+        assert applicant.name not in text and OUTSIDER not in text, name
+        html = client.get("/console/disputes/").content.decode()
+        assert d.number in html and OUTSIDER not in html, name
     # even whole, a row carries no contact data: that opens only through a logged reveal
     for whole in (False, True):
         text = json.dumps(party_row(outsider, whole=whole), ensure_ascii=False)
