@@ -368,3 +368,59 @@ def test_the_menu_links_the_disputes_for_the_chain_not_departments(staff) -> Non
     assert 'href="/console/disputes/"' in main_menu(client(staff.station).get("/"))
     assert 'href="/console/disputes/"' not in main_menu(client(staff.department).get(
         "/console/disputes/"))
+
+
+def test_the_other_moves_through_the_forms(place, staff, mediating) -> None:  # type: ignore[no-untyped-def]
+    from wangge.disputes.models import Referral
+    from wangge.disputes.tests.conftest import person
+    mediator = client(staff.grid_mediator)
+    base = f"/console/disputes/{mediating.pk}"
+    # a rule of the action (not of the form) refuses: beside its field, nothing written
+    r = mediator.post(f"{base}/session/", {"session-held_at": "2020-01-01T10:00",
+                                           "session-place": "社区调解室",
+                                           "session-attendees": "双方", "session-notes": "调解"})
+    assert r.status_code == 422 and 'id="id_session-held_at-error"' in text(r)
+    assert not Session.objects.filter(dispute=mediating).exists()
+    # another mediator of the bodies above takes it over
+    other = person(staff.station_mediator)
+    assert mediator.post(f"{base}/assign/", {"assign-mediator": other.pk}).status_code == 302
+    assert Dispute.objects.get(pk=mediating.pk).mediator_id == other.pk
+    # a referral to a department names the department
+    r = mediator.post(f"{base}/refer/", {"refer-body": "department", "refer-department": "",
+                                         "refer-reason": "涉及劳动保障监察"})
+    assert r.status_code == 422 and 'id="id_refer-department-error"' in text(r)
+    assert not Referral.objects.filter(dispute=mediating).exists()
+    # one level up: the workstation's committee takes it up afresh
+    assert mediator.post(f"{base}/escalate/", {"escalate-reason": "双方分歧较大"}
+                         ).status_code == 302
+    d = Dispute.objects.get(pk=mediating.pk)
+    assert (d.level, d.state, d.handling_grid_id) == ("workstation", "registered",
+                                                      place.village.pk)
+    # withdrawn only with a reason
+    station = client(staff.station)
+    r = station.post(f"{base}/withdraw/", {"withdraw-reason": ""})
+    assert r.status_code == 422 and 'id="id_withdraw-reason-error"' in text(r)
+    assert Dispute.objects.get(pk=mediating.pk).state == "registered"
+    assert station.post(f"{base}/withdraw/", {"withdraw-reason": "申请人撤回"}).status_code == 302
+    assert Dispute.objects.get(pk=mediating.pk).state == "withdrawn"
+    assert 'class="step-form' not in text(station.get(f"{base}/"))  # nothing more to do
+
+
+def test_sensitive_marking_and_follow_up_through_the_forms(staff, agreed) -> None:  # type: ignore[no-untyped-def]
+    mediator = client(staff.grid_mediator)
+    base = f"/console/disputes/{agreed.pk}"
+    assert client(staff.station).get(f"{base}/").status_code == 200
+    r = mediator.post(f"{base}/sensitive/", {"sensitive-sensitive": "on",
+                                             "sensitive-reason": "涉及家庭隐私"})
+    assert r.status_code == 302
+    assert Dispute.objects.get(pk=agreed.pk).sensitive
+    assert client(staff.station).get(f"{base}/").status_code == 404
+    r = mediator.post(f"{base}/follow_up/", {"follow_up-at": "", "follow_up-honoured": "yes"})
+    assert r.status_code == 422 and 'id="id_follow_up-at-error"' in text(r)
+    assert Dispute.objects.get(pk=agreed.pk).state == "agreed"
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    r = mediator.post(f"{base}/follow_up/", {"follow_up-at": now, "follow_up-honoured": "yes",
+                                             "follow_up-note": "工资已全部付清"})
+    assert r.status_code == 302
+    assert Dispute.objects.get(pk=agreed.pk).state == "closed"
+    assert "工资已全部付清" in text(mediator.get(f"{base}/"))
