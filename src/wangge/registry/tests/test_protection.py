@@ -12,6 +12,7 @@ from django.db import connection
 from openpyxl import load_workbook
 
 from wangge.core import crypto
+from wangge.core.tests.sealed_slice import slice_sealed_fields
 from wangge.registry.models import Resident, UnmaskLog
 from wangge.registry.tests import factories
 
@@ -121,16 +122,23 @@ def test_unmask_log_is_for_admins(person, login_as) -> None:
 
 
 def test_key_rotation_reseals_everything_and_search_still_works(
-    person, login_as, settings, tmp_path
+    person, login_as, settings, tmp_path, monkeypatch
 ) -> None:
     resident, number = person
     # rotate a copy of the keys: the rolled-back test data must stay readable afterwards
     (tmp_path / "data_keys.json").write_text(crypto.key_path().read_text())
     settings.DATA_DIR = tmp_path
     old_ids = {crypto.sealed_key_id(r.id_number_enc) for r in Resident.objects.all()}
+    # the newest rows of every sealed column, this person's among them, not the demo's
+    # 20,000 residents (core/tests/sealed_slice.py)
+    sliced = slice_sealed_fields(monkeypatch)
+    assert all(resident.pk in m.pks for m, _ in sliced if m.model is Resident)
     call_command("keys", "rotate", stdout=io.StringIO(), stderr=io.StringIO())
     ring = crypto.keyring()
     assert len(ring.keys) == 1 and ring.active_id not in old_ids
+    for model, field in sliced:  # every value of every (sliced) column moved to the new key
+        assert {crypto.sealed_key_id(v) for v in model.objects.exclude(
+            **{f"{field}__isnull": True}).values_list(field, flat=True)} <= {ring.active_id}
     resident.refresh_from_db()
     assert crypto.sealed_key_id(resident.id_number_enc) == ring.active_id
     assert crypto.open_sealed(resident.id_number_enc) == number
