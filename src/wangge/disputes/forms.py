@@ -125,7 +125,9 @@ class SignForm(StepForm):
     def __init__(self, *args: Any, parties: list[tuple[int, str]] = (), **kw: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kw)
         self.fields["party"].choices = [("", _("请选择")), *parties]
-        self.fields["file"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
+        # a phone photographs the signed page; a desk picks the scanner's file
+        self.fields["file"].widget.attrs.update({"accept": "image/jpeg,image/png,image/webp",
+                                                 "capture": "environment"})
 
     def add_refusal(self, field: str, message: str) -> None:
         name = (field or "").split(".")[0]

@@ -105,11 +105,16 @@ def risk_table(user: Any) -> dict[str, Any]:
             "totals": [table["totals"][r] for r in risks], "total": table["totals"]["total"]}
 
 
-def _alerts(user: Any) -> list[Alert]:
-    """The user's unseen high-risk alerts, newest first."""
-    return list(access.visible_alerts(user).filter(seen_at__isnull=True)
-                .select_related("dispute", "dispute__kind", "dispute__grid")
-                .order_by("-raised_at", "-pk")[:20])
+#: unseen alerts listed at most on the page (the count says how many there are)
+ALERTS_SHOWN = 20
+
+
+def _alerts(user: Any) -> tuple[list[Alert], int]:
+    """The user's unseen high-risk alerts, newest first, and how many there are."""
+    unseen = access.visible_alerts(user).filter(seen_at__isnull=True)
+    shown = list(unseen.select_related("dispute", "dispute__kind", "dispute__grid")
+                 .order_by("-raised_at", "-pk")[:ALERTS_SHOWN])
+    return shown, (len(shown) if len(shown) < ALERTS_SHOWN else unseen.count())
 
 
 @login_required
@@ -135,6 +140,7 @@ def index(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind:
         qs = qs.filter(kind__code=kind)
+    alerts, alerts_total = _alerts(request.user)
     rows = (qs.select_related("kind", "grid", "mediator")
             .prefetch_related("parties").order_by("-reported_at", "-pk"))
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
@@ -142,7 +148,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "page": page, "query": _query(request), "table": risk_table(request.user),
         "grid": grid, "grids": _grid_choices(request.user), "state": state, "risk": risk,
         "kind": kind, "kinds": DisputeKind.objects.all(), "risks": Risk.choices,
-        "states": Dispute.State.choices, "alerts": _alerts(request.user),
+        "states": Dispute.State.choices, "alerts": alerts, "alerts_total": alerts_total,
         "now": timezone.now(),
     })
 
