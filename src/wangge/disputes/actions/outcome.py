@@ -34,10 +34,12 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from wangge.cases.actions import do_report
+from wangge.cases.access import actor_kinds
+from wangge.cases.actions import do_report, do_transition
 from wangge.cases.actions.intake import allowed_channels
 from wangge.cases.errors import CaseError
 from wangge.cases.models import Case, CaseCategory
+from wangge.cases.workflow import Actor
 from wangge.core.numbers import next_no
 from wangge.disputes.actions import clocks
 from wangge.disputes.actions.common import (
@@ -174,12 +176,20 @@ def _open_case(user: AbstractBaseUser, d: Dispute, department: Department, why: 
     # a sensitive dispute's kind (家庭暴力) is not told to everyone who reads the case
     what = d.number if d.sensitive else f"{d.kind.name} {d.number}"
     try:
-        return do_report({
+        case = do_report({
             "category": _case_category(d),
             "title": f"矛盾纠纷移交：{what}"[:100],
             "description": (f"矛盾纠纷 {what} 调解不成，移交{department.name}。"
                             f"移交原因：{why}"),
             "lng": d.grid.label_lng, "lat": d.grid.label_lat}, user, channel=channel)
+        if Actor.DISPATCH in actor_kinds(user, case):
+            # staff who may route cases (workstation, sub-center, center) send it to the
+            # department they chose at once; a mediator's referral waits in the
+            # dispatchers' queue like any report, the department named in its text (the
+            # case loop's rule: routing is the dispatcher's)
+            case = do_transition(case, "register", user)
+            case = do_transition(case, "dispatch", user, department=department.code)
+        return case
     except CaseError as e:
         raise DisputeError(f"case.{e.field}", str(e), e.code) from None
 

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wangge.cases.access import visible_cases
+from wangge.cases.actions import do_transition
 from wangge.core.models import OutboxMessage
 from wangge.disputes import access, queries
 from wangge.disputes.actions.mediation import (
@@ -424,21 +425,40 @@ def test_a_referral_to_a_department_opens_a_case_the_department_sees(world: Worl
     assert fresh(d).state == "mediating" and not Referral.objects.filter(dispute=d).exists()
     assert visible_cases(w.u("hr")).count() == cases_before  # nothing half-written
 
-    referral = do_refer(town, d.pk, body="department", department_id=w.hr.pk,
+    # the town's sub-center staff may route cases: the case goes to 人社局 at once
+    referral = do_refer(w.u("subcenter"), d.pk, body="department", department_id=w.hr.pk,
                         reason="欠薪涉嫌违法分包，移交人社局劳动保障监察")
     assert fresh(d).state == "referred"
     assert referral.case is not None and referral.department == w.hr
     hr = w.u("hr")
     assert visible_cases(hr).filter(pk=referral.case_id).exists()
+    assert referral.case.state == "dispatched" and referral.case.department == w.hr
     # the department learns of it as a case, not as a dispute
     assert not access.visible_disputes(hr).filter(pk=d.pk).exists()
     with pytest.raises(Http404):
         access.access_dispute(hr, d.pk)
     # the case leaks no party's contact data
     case = referral.case
+    _a_mediators_referral_waits_for_the_dispatcher(w)
     text = json.dumps({f.name: str(getattr(case, f.name)) for f in case._meta.concrete_fields},
                       ensure_ascii=False)
     assert SUBCONTRACTOR_PHONE not in text
+
+
+def _a_mediators_referral_waits_for_the_dispatcher(w: World) -> None:
+    """A mediator may not route cases: the referral's case waits in the dispatchers' queue
+    with the department named, and reaches the department when a dispatcher sends it."""
+    d = up_to_the_town(w)
+    referral = do_refer(w.u("mediator"), d.pk, body="department", department_id=w.hr.pk,
+                        reason="欠薪涉嫌违法分包，移交人社局劳动保障监察")
+    case = referral.case
+    assert case is not None and case.state == "reported" and case.department is None
+    assert w.hr.name in case.description
+    assert not visible_cases(w.u("hr")).filter(pk=case.pk).exists()
+    dispatcher = w.u("dispatcher")
+    do_transition(case, "register", dispatcher)
+    do_transition(case, "dispatch", dispatcher, department=w.hr.code)
+    assert visible_cases(w.u("hr")).filter(pk=case.pk).exists()
 
 
 def test_no_level_above_the_city(world: World) -> None:
