@@ -86,7 +86,8 @@ def test_rollups_equal_the_records_for_every_breakdown(rolled: dt.date) -> None:
     for since, until in spans:
         for by in DIMS:
             got = same(EVERYTHING, Query(by, since, until))
-            assert got, by
+            # the session's demo has disputes over its two weeks of fieldwork only
+            assert got or (by == "dispute_kind" and until < rolled - 14 * DAY), by
     # subtrees: grid and worker rows filter on the scope's path; other breakdowns read
     # rows of the SCOPE_LEVELS grids, and below them count the records
     where = busy_grids()
