@@ -15,7 +15,7 @@ signature images — the story has those):
   its kind); risk mostly low (disputetext.RISKS); an amount where money is at stake.
   Parties: a resident of the grid from the register (their data stays there: masked copies),
   a named outsider whose phone and ID number are sealed, hashed and masked by the disputes
-  app's own helper (records._party, the one do_record_dispute uses), or an organisation.
+  app's own helper (records.seal_party, the one do_record_dispute uses), or an organisation.
 - **Mediation.** `PATHS`: most are mediated to an agreement by the grid's mediator or the
   workstation's 调委会, some are escalated to the town or the city, some referred (court,
   arbitration, petition office: a department referral opens a case, which only the actions
@@ -60,7 +60,7 @@ from wangge.demo import disputetext as text
 from wangge.demo import names
 from wangge.demo.fieldwork import _big_page_cache
 from wangge.disputes.actions import clocks
-from wangge.disputes.actions.records import _party as sealed_party
+from wangge.disputes.actions.records import seal_party as sealed_party
 from wangge.disputes.actions.seeds import do_seed_disputes
 from wangge.disputes.models import (
     Agreement,

@@ -127,7 +127,10 @@ def _link(user: AbstractBaseUser, p: dict[str, Any], field: str, visible: Any) -
     return found
 
 
-def _party(user: AbstractBaseUser, raw: Any, i: int, ring: crypto.Keyring) -> Party:
+def seal_party(user: AbstractBaseUser, raw: Any, i: int, ring: crypto.Keyring) -> Party:
+    """One party from its payload (unsaved): validated naming `parties.<i>.<field>`, an
+    outsider's phone and ID number sealed, hashed and masked. The demo seals its parties
+    with it too, so the rule has one copy."""
     prefix = f"parties.{i}."
     if not isinstance(raw, dict):
         raise DisputeError(f"parties.{i}", "must be an object", "type")
@@ -185,7 +188,7 @@ def _parties(user: AbstractBaseUser, p: dict[str, Any]) -> list[Party]:
     out = []
     for i, item in enumerate(raw):
         try:
-            out.append(_party(user, item, i, ring))
+            out.append(seal_party(user, item, i, ring))
         except FieldworkError as e:
             if isinstance(e, DisputeError) and e.field.startswith("parties."):
                 raise
