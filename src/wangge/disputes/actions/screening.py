@@ -105,6 +105,13 @@ def do_record_screening(user: AbstractBaseUser, p: dict[str, Any]) -> Screening:
         raise DisputeError("items", "list the disputes found, or file a nil return",
                            "required")
     period, start = period_of(grid, timezone.localdate(screened_at))
+    # a return filed late (a phone offline over the month's end) still counts for the last
+    # period; an older one would rewrite a coverage that was already reported upwards
+    _, current = period_of(grid, timezone.localdate())
+    _, previous = period_of(grid, current - dt.timedelta(days=1))
+    if start < previous:
+        raise DisputeError("screened_at", "a return is filed for this period or the last one",
+                           "too_old")
     if Screening.objects.filter(grid=grid, period_start=start).exists():
         raise DisputeError("grid", "this grid has already screened this period",
                            "already_screened")

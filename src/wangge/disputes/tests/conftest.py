@@ -24,6 +24,11 @@ from wangge.territory.models import Grid, Level
 #: synthetic: a valid number (check character) for no real person
 OUTSIDER_ID = "430281199001012370"
 OUTSIDER_PHONE = "13912345678"
+#: last month's first day and a moment in it (the 20th, 10:00 in Shanghai): a screening
+#: return may be filed for this period or the last one, so tests date theirs from today
+LAST_MONTH = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().replace(day=1)
+              - dt.timedelta(days=1)).replace(day=1)
+AT = f"{LAST_MONTH.replace(day=20).isoformat()}T10:00:00+08:00"
 
 
 @dataclass

@@ -16,14 +16,13 @@ from wangge.disputes.actions.mediation import do_accept, do_withdraw
 from wangge.disputes.actions.outcome import do_make_agreement
 from wangge.disputes.actions.records import do_record_dispute
 from wangge.disputes.models import Dispute, FollowUp, Screening, Session, Signature
-from wangge.disputes.tests.conftest import OUTSIDER_PHONE, dispute_payload, item
+from wangge.disputes.tests.conftest import AT, OUTSIDER_PHONE, dispute_payload, item
 from wangge.fieldwork.actions.sync import apply_batch, apply_envelope
 from wangge.fieldwork.envelopes import Envelope
 from wangge.fieldwork.models import Upload
 
 pytestmark = pytest.mark.django_db
 
-AT = "2026-11-20T10:00:00+08:00"
 
 
 def env(key: str, kind: str, payload: object) -> Envelope:

@@ -32,6 +32,8 @@ from wangge.disputes.models import (
     StageClock,
 )
 from wangge.disputes.tests.conftest import (
+    AT,
+    LAST_MONTH,
     OUTSIDER_ID,
     OUTSIDER_PHONE,
     dispute_payload,
@@ -41,7 +43,6 @@ from wangge.disputes.tests.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-AT = "2026-11-20T10:00:00+08:00"
 
 
 def counts() -> tuple[int, int, int, int, int]:
@@ -213,14 +214,14 @@ def test_a_nil_return_and_a_second_one_refused(place, staff) -> None:  # type: i
     s = do_record_screening(staff.worker, {"nil": True, "screened_at": AT,
                                            "mediator_id": person(staff.grid_mediator).pk})
     assert (s.grid, s.period, s.period_start, s.nil) == (place.basic, "month",
-                                                         dt.date(2026, 11, 1), True)
+                                                         LAST_MONTH, True)
     assert s.disputes.count() == 0
     assert OutboxMessage.objects.filter(topic="disputes.screened",
                                         payload__screening_id=s.pk).exists()
     before = counts()
     with pytest.raises(DisputeError) as e:
         do_record_screening(staff.grid_mediator, {"grid_id": place.basic.pk, "nil": True,
-                                                  "screened_at": "2026-11-28T10:00:00+08:00"})
+                                                  "screened_at": AT.replace("-20T", "-28T")})
     assert (e.value.field, e.value.code) == ("grid", "already_screened")
     assert counts() == before
 
@@ -232,7 +233,7 @@ def test_items_become_disputes_of_the_screening(place, staff) -> None:  # type: 
     found = list(s.disputes.order_by("pk"))
     assert [(d.kind.code, d.source, d.grid) for d in found] == [
         ("labour", "screening", place.basic), ("neighbour", "screening", place.basic)]
-    assert found[0].reported_at.isoformat() == "2026-11-20T02:00:00+00:00"
+    assert found[0].reported_at.isoformat() == AT.replace("T10:00:00+08:00", "T02:00:00+00:00")
     assert not Alert.objects.filter(dispute__screening=s).exists()  # nothing high
 
 
@@ -290,3 +291,17 @@ def test_a_high_risk_item_alerts_the_workstation_and_the_subcenter(place, staff
     assert again.seen_at == seen.seen_at  # the first look counts
     assert AuditEntry.objects.filter(action="disputes.alert_seen",
                                      object_id=str(station_alert.pk)).count() == 1
+
+
+def test_a_screening_return_older_than_the_last_period_is_refused(place, staff) -> None:  # type: ignore[no-untyped-def]
+    """Last month's return may come late; one for a period before that is refused naming
+    screened_at, and nothing is written."""
+    before_last = (LAST_MONTH - dt.timedelta(days=1)).replace(day=20)
+    before = counts()
+    with pytest.raises(DisputeError) as e:
+        do_record_screening(staff.worker, {"nil": True,
+                                           "screened_at": f"{before_last}T10:00:00+08:00"})
+    assert (e.value.field, e.value.code) == ("screened_at", "too_old")
+    assert counts() == before
+    late = do_record_screening(staff.worker, {"nil": True, "screened_at": AT})
+    assert late.period_start == LAST_MONTH

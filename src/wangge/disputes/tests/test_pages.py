@@ -30,14 +30,13 @@ from wangge.disputes.models import (
     Session,
     Signature,
 )
-from wangge.disputes.tests.conftest import OUTSIDER_PHONE, dispute_payload, item
+from wangge.disputes.tests.conftest import AT, LAST_MONTH, OUTSIDER_PHONE, dispute_payload, item
 from wangge.org.models import Person, Role, RoleAssignment
 
 pytestmark = pytest.mark.django_db
 
 WHOLE = "王测试"
 MASKED_RE = re.compile(r"王\*+")
-AT = "2026-11-20T10:00:00+08:00"
 
 
 def client(user: Any) -> Client:
@@ -319,13 +318,14 @@ def test_no_agreement_page_before_an_agreement(staff, dispute) -> None:  # type:
 def test_coverage_map_colours_and_lists_the_grids_not_screened(place, staff) -> None:  # type: ignore[no-untyped-def]
     # the demo's returns of the month, if any, make way for this test's
     Screening.objects.filter(grid__in=[place.basic, place.sibling],
-                             period_start__gte=dt.date(2026, 11, 1),
-                             period_start__lt=dt.date(2026, 12, 1)).delete()
+                             period_start__gte=LAST_MONTH,
+                             period_start__lt=(LAST_MONTH + dt.timedelta(days=31)).replace(day=1)
+                             ).delete()
     do_record_screening(staff.worker, {"grid_id": place.basic.pk, "screened_at": AT,
                                        "nil": True, "note": "本月无矛盾纠纷"})
     do_record_screening(staff.sibling_worker, {"grid_id": place.sibling.pk, "screened_at": AT,
                                                "nil": False, "items": [item()]})
-    r = client(staff.station).get("/console/disputes/coverage/?month=2026-11")
+    r = client(staff.station).get(f"/console/disputes/coverage/?month={LAST_MONTH:%Y-%m}")
     assert r.status_code == 200
     page = text(r)
     data = r.context["map_data"]
