@@ -30,14 +30,23 @@ MAX_MAP_GRIDS = 1200
 SIMPLIFY_DEG = 0.0002
 
 
+#: the first month the figures may be asked for
+FIRST_MONTH = dt.date(2000, 1, 1)
+
+
 def month_of(value: str | None) -> dt.date:
-    """The first day of the ?month=YYYY-MM asked for (this month by default)."""
+    """The first day of the ?month=YYYY-MM asked for (this month by default or when the
+    value is not a month); 404 for a month before 2000 or more than a year ahead (no
+    figures there, and the month's bounds would overflow at the calendar's ends)."""
     today = timezone.localdate()
     try:
         year, month = (int(x) for x in (value or "").split("-"))
-        return dt.date(year, month, 1)
+        start = dt.date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
+    if not FIRST_MONTH <= start <= today + dt.timedelta(days=366):
+        raise Http404("no such month")
+    return start
 
 
 def next_month(day: dt.date) -> dt.date:
@@ -60,8 +69,6 @@ def _outlines(rows: list[dict[str, Any]]) -> dict[str, Any]:
 @login_required
 def coverage(request: HttpRequest) -> HttpResponse:
     start = month_of(request.GET.get("month"))
-    if not dt.date(2000, 1, 1) <= start <= timezone.localdate() + dt.timedelta(days=366):
-        raise Http404("no such month")
     area = _filter_grid(request)
     rows = queries.coverage(request.user, start)["grids"]
     if area is not None:

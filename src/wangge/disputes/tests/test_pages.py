@@ -358,6 +358,17 @@ def test_workload_per_mediator(staff, agreed) -> None:  # type: ignore[no-untype
     assert "测试grid_mediator" not in {row["name"] for row in r.context["rows"]}
 
 
+def test_a_month_out_of_range_is_404_not_an_error(staff) -> None:  # type: ignore[no-untyped-def]
+    station = client(staff.station)
+    for page in ("workload", "coverage"):
+        for month in ("9999-12", "0001-01", "1999-12", "2100-01"):
+            assert station.get(f"/console/disputes/{page}/?month={month}").status_code == 404
+        # not a month at all: this month's figures
+        r = station.get(f"/console/disputes/{page}/?month=2026-13")
+        assert r.status_code == 200
+        assert r.context["month"] == timezone.localdate().replace(day=1)
+
+
 def main_menu(response: Any) -> str:
     page = text(response)
     start = page.index('<nav class="main-nav"')
