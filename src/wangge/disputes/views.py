@@ -54,8 +54,6 @@ from wangge.org.models import Department
 from wangge.territory.models import Grid
 
 PER_PAGE = 50
-#: the states of a dispute still being worked on (an agreement waits for its follow-up)
-OPEN_STATES = list(access.OPEN_STATES)
 #: the moves the page offers in each state (the do_* decides again on POST)
 STEPS_BY_STATE: dict[str, list[str]] = {
     Dispute.State.REGISTERED: ["accept", "session", "escalate", "withdraw", "sensitive"],
@@ -125,9 +123,9 @@ def index(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(grid__path__startswith=grid.path)
     state = request.GET.get("state", "open")
     if state == "open":
-        qs = qs.filter(state__in=OPEN_STATES)
+        qs = qs.filter(state__in=access.OPEN_STATES)
     elif state == "late":
-        qs = qs.filter(state__in=OPEN_STATES, breached_at__isnull=False)
+        qs = qs.filter(state__in=access.OPEN_STATES, breached_at__isnull=False)
     elif state in Dispute.State.values:
         qs = qs.filter(state=state)
     else:
