@@ -20,7 +20,8 @@ it by the duty list like any case.
 
 An agreement that is not honoured (follow-up "no") sends the dispute back to mediation;
 the agreement (one per dispute) is then made anew in place: the earlier terms, number and
-signatures stay in the timeline (the REOPENED event's data), the signatures are cleared.
+signatures stay in the timeline (the REOPENED event's data), the signatures are cleared
+and the agreement is no longer signed (`signed_at` None) until it is made anew.
 """
 
 from __future__ import annotations
@@ -276,6 +277,10 @@ def do_record_follow_up(user: AbstractBaseUser, p: dict[str, Any]) -> FollowUp:
                            "signatures": list(Signature.objects.filter(
                                agreement=agreement).values_list("party_id", flat=True))}
                 Signature.objects.filter(agreement=agreement).delete()
+                # no longer in force: unsigned until it is made anew (its made_at stays the
+                # first agreement's until then)
+                agreement.signed_at = None
+                agreement.save(update_fields=["signed_at"])
             add_event(d, "reopened", user, at=now, note=note, earlier=earlier)
         d.save()
         announce("disputes.followed_up", d, user, honoured=honoured, follow_up_id=f.pk,

@@ -234,6 +234,10 @@ def test_an_agreement_not_honoured_goes_back_to_mediation(dispute, staff) -> Non
     reopened = Event.objects.get(dispute=d, kind="reopened")
     assert reopened.data["earlier"]["agreement"] == a.number
     assert not Signature.objects.filter(agreement=a).exists()
+    # no longer in force: unsigned, the first agreement's time kept until it is made anew
+    stale = Agreement.objects.get(pk=a.pk)
+    assert stale.signed_at is None and stale.made_at == a.made_at
+    assert reopened.data["earlier"]["signed_at"] is not None
     again = do_make_agreement(staff.grid_mediator, d.pk, terms="两周内付清，逾期起诉")
     assert again.pk == a.pk and again.number != a.number and again.signed_at is None
 
