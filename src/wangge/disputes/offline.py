@@ -6,7 +6,10 @@ record a mediation session and a follow-up without signal.
 - `open`: the worker's grid's open disputes they may see (registered, mediating, agreed),
   parties masked: i id, no number, k kind, t subject, s state, l level, r risk,
   p [[role, masked name]], m whether they may record a session now, f whether a
-  follow-up is due (agreed)
+  follow-up is due (agreed), a the agreement of an agreed dispute (调解协议书, to be
+  signed on the phone): i id, no number, t terms, by perform_by, w whether this user may
+  take the signatures (whoever may mediate it), p [[party id, role, name, signed]] (the
+  name masked unless the user sees the parties whole; signed 1/0)
 - `screening`: the current period of the grid (`period`, `start`) and whether the grid has
   screened it (`done`, `nil`)
 - `labels`: state, level, risk, role, honoured, source (zh-Hans labels, once)
@@ -24,12 +27,21 @@ from django.utils.translation import gettext as _
 
 from wangge.disputes import access
 from wangge.disputes.actions.screening import period_of
-from wangge.disputes.models import Dispute, DisputeKind, FollowUp, Level, Party, Risk
+from wangge.disputes.models import (
+    Agreement,
+    Dispute,
+    DisputeKind,
+    FollowUp,
+    Level,
+    Party,
+    Risk,
+    Signature,
+)
 from wangge.fieldwork.register_rows import compact
 from wangge.territory.models import Grid
 
 #: the states a worker still acts on from the phone
-OPEN_STATES = (Dispute.State.REGISTERED, Dispute.State.MEDIATING, Dispute.State.AGREED)
+OPEN_STATES = access.OPEN_STATES
 #: the states a session may be recorded in (registered: taken up by its mediator)
 SESSION_STATES = (Dispute.State.REGISTERED, Dispute.State.MEDIATING)
 
@@ -41,18 +53,46 @@ def _labels() -> dict[str, dict[str, str]]:
         ("source", Dispute.Source.choices))}
 
 
+def _agreement(agreement: Agreement, parties: list[Party], signed: set[int], *,
+               whole: bool, may_sign: bool) -> dict[str, Any]:
+    return compact({
+        "i": agreement.pk, "no": agreement.number, "t": agreement.terms,
+        "by": agreement.perform_by.isoformat() if agreement.perform_by else None,
+        "w": may_sign or None,
+        "p": [[p.pk, p.role, p.name if whole else p.name_masked, int(p.pk in signed)]
+              for p in parties],
+    })
+
+
 def _open(user: AbstractBaseUser, grid: Grid) -> list[dict[str, Any]]:
-    rows = (access.visible_disputes(user).filter(grid=grid, state__in=OPEN_STATES)
-            .select_related("kind", "grid", "handling_grid", "mediator")
-            .prefetch_related("parties").order_by("-reported_at", "-pk"))
+    rows = list(access.visible_disputes(user).filter(grid=grid, state__in=OPEN_STATES)
+                .select_related("kind", "grid", "handling_grid", "mediator", "agreement")
+                .prefetch_related("parties").order_by("-reported_at", "-pk"))
+    agreed = [d.agreement.pk for d in rows
+              if d.state == Dispute.State.AGREED and hasattr(d, "agreement")]
+    signed: dict[int, set[int]] = {}
+    for agreement_id, party_id in Signature.objects.filter(
+            agreement_id__in=agreed).values_list("agreement_id", "party_id"):
+        signed.setdefault(agreement_id, set()).add(party_id)
     out = []
     for d in rows:
-        mediates = d.state in SESSION_STATES and access.can_mediate(user, d)
-        follows = d.state == Dispute.State.AGREED and access.can_follow_up(user, d)
+        # one access decision per dispute and only where it matters (review (d)): whoever
+        # may mediate may also follow up and sees the parties whole
+        mediates = (d.state in SESSION_STATES or d.state == Dispute.State.AGREED) \
+            and access.can_mediate(user, d)
+        follows = d.state == Dispute.State.AGREED and (mediates
+                                                      or access.can_follow_up(user, d))
+        parties = list(d.parties.all())
+        agreement = None
+        if d.state == Dispute.State.AGREED and hasattr(d, "agreement"):
+            whole = mediates or access.sees_parties(user, d)
+            agreement = _agreement(d.agreement, parties, signed.get(d.agreement.pk, set()),
+                                   whole=whole, may_sign=mediates)
         out.append(compact({
             "i": d.pk, "no": d.number, "k": d.kind.code, "t": d.subject, "s": d.state,
-            "l": d.level, "r": d.risk, "p": [[p.role, p.name_masked] for p in d.parties.all()],
-            "m": mediates or None, "f": follows or None,
+            "l": d.level, "r": d.risk, "p": [[p.role, p.name_masked] for p in parties],
+            "m": (mediates and d.state in SESSION_STATES) or None, "f": follows or None,
+            "a": agreement,
         }))
     return out
 
@@ -81,7 +121,13 @@ def app_messages() -> dict[str, str]:
     words = {
         "tile": _("矛盾纠纷"), "title": _("矛盾纠纷"),
         "go.screening": _("排查"), "go.new": _("登记纠纷"), "go.session": _("调解记录"),
-        "go.followup": _("回访"),
+        "go.followup": _("回访"), "go.sign": _("签署协议"),
+        "sign.title": _("签署调解协议书"), "agreement": _("调解协议书"),
+        "agreement_no": _("协议编号"), "terms": _("协议内容"), "perform_by": _("履行期限"),
+        "sign_party": _("当事人签名"), "sign_here": _("请当事人在框内签名"),
+        "resign": _("重签"), "signed": _("已签名"), "pending_sign": _("签名待同步"),
+        "submit_sign": _("保存签名"), "need_sign": _("请至少让一位当事人签名"),
+        "no_sign": _("没有待签署的调解协议书"), "sign_due": _("待签署"),
         "screening.title": _("矛盾纠纷排查"), "new.title": _("登记矛盾纠纷"),
         "session.title": _("调解记录"), "followup.title": _("回访"),
         "open": _("本网格未结纠纷"), "none_open": _("本网格没有未结的矛盾纠纷"),

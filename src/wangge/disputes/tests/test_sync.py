@@ -6,6 +6,8 @@ parties, the screening period)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import re
 from typing import Any
@@ -15,8 +17,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.utils import timezone
 
-from wangge.disputes.models import Dispute, FollowUp, Screening, Session
+from wangge.disputes.actions.mediation import do_accept, do_escalate
+from wangge.disputes.actions.outcome import do_make_agreement
+from wangge.disputes.actions.records import do_record_dispute
+from wangge.disputes.models import Agreement, Dispute, FollowUp, Screening, Session, Signature
 from wangge.disputes.tests.conftest import Place, Staff, dispute_payload, item
+from wangge.fieldwork.models import Upload
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +136,86 @@ def test_offline_section(place: Place, staff: Staff) -> None:
     row = next(r for r in data["open"] if r["no"].startswith("TJ") and r["t"] == item()["subject"])
     assert row["m"] is True  # the worker may record a session for a grid-level dispute
     assert all(name != "王测试" for _role, name in row["p"])  # parties masked on the phone
+
+
+def upload(user: AbstractBaseUser, name: str) -> str:
+    """A signature PNG the user sent to /uploads (its hash is what agreement.sign names)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    Upload.objects.create(sha256=digest, uploaded_by=user, file=f"fieldwork/{name}.png",
+                          content_type="image/png", size=10)
+    return digest
+
+
+def agreed(by: AbstractBaseUser, grid: Any) -> Dispute:
+    d = do_record_dispute(by, dispute_payload(grid))
+    do_accept(by, d.pk)
+    do_make_agreement(by, d.pk, terms="用工单位十日内付清工资86000元",
+                      perform_by=timezone.localdate() + dt.timedelta(days=10))
+    return Dispute.objects.get(pk=d.pk)
+
+
+def test_the_agreement_is_signed_on_the_phone(place: Place, staff: Staff) -> None:
+    """The bundle holds an agreed dispute's agreement with its parties (whole names for
+    whoever may take the signatures) and who has signed; agreement.sign envelopes put the
+    signatures on it (method phone), one per party, and the bundle follows."""
+    d = agreed(staff.worker, place.basic)
+    agreement = Agreement.objects.get(dispute=d)
+    parties = list(d.parties.order_by("order", "pk"))
+    row = next(r for r in offline(staff.worker)["open"] if r["i"] == d.pk)
+    a = row["a"]
+    assert (a["i"], a["no"], a["t"]) == (agreement.pk, agreement.number, agreement.terms)
+    assert a["by"] == agreement.perform_by.isoformat() and a["w"] is True
+    assert sorted(a["p"]) == sorted([p.pk, p.role, p.name, 0] for p in parties)
+    assert all(name != "王测试" for _role, name in row["p"])  # the list row stays masked
+
+    first = sync(staff.worker, [env("g-1", "agreement.sign", {
+        "agreement_id": agreement.pk, "party_id": parties[0].pk,
+        "image_hash": upload(staff.worker, "a"), "method": "phone",
+        "signed_at": timezone.now().isoformat()})])
+    assert first[0]["status"] == "created", first
+    a = next(r for r in offline(staff.worker)["open"] if r["i"] == d.pk)["a"]
+    assert {p[0]: p[3] for p in a["p"]} == {parties[0].pk: 1, parties[1].pk: 0}
+    agreement.refresh_from_db()
+    assert agreement.signed_at is None  # one party still to sign
+
+    out = sync(staff.worker, [
+        env("g-bad", "agreement.sign", {"agreement_id": agreement.pk, "party_id": parties[1].pk,
+                                        "image_hash": "0" * 64, "method": "phone"}),
+        env("g-1", "agreement.sign", {"agreement_id": agreement.pk, "party_id": parties[0].pk,
+                                      "image_hash": upload(staff.worker, "a2"),
+                                      "method": "phone"}),
+        env("g-2", "agreement.sign", {"agreement_id": agreement.pk, "party_id": parties[1].pk,
+                                      "image_hash": upload(staff.worker, "b"),
+                                      "method": "phone",
+                                      "signed_at": timezone.now().isoformat()})])
+    assert [o["status"] for o in out] == ["invalid", "replayed", "created"], out
+    assert out[0]["errors"][0]["loc"] == ["payload", "image_hash"]
+    signed = Signature.objects.filter(agreement=agreement)
+    assert sorted(signed.values_list("party_id", "method")) == sorted(
+        [(p.pk, "phone") for p in parties])
+    agreement.refresh_from_db()
+    assert agreement.signed_at is not None
+    a = next(r for r in offline(staff.worker)["open"] if r["i"] == d.pk)["a"]
+    assert [p[3] for p in a["p"]] == [1, 1]
+
+
+def test_an_agreement_the_worker_may_not_sign_shows_masked_parties(place: Place,
+                                                                    staff: Staff) -> None:
+    """Mediated at the workstation's level by its mediator: the grid's worker sees the
+    agreement in the bundle, the parties masked, and takes no signatures."""
+    d = do_record_dispute(staff.station_mediator, dispute_payload(place.basic))
+    do_escalate(staff.station_mediator, d.pk, reason="网格调解不成，移交调委会")
+    do_accept(staff.station_mediator, d.pk)
+    do_make_agreement(staff.station_mediator, d.pk, terms="分两期付清")
+    row = next(r for r in offline(staff.worker)["open"] if r["i"] == d.pk)
+    assert row["a"]["t"] == "分两期付清" and "w" not in row["a"]
+    names = [p[2] for p in row["a"]["p"]]
+    assert "王测试" not in names and all(names), names
+    out = sync(staff.worker, [env("g-9", "agreement.sign", {
+        "agreement_id": row["a"]["i"], "party_id": row["a"]["p"][0][0],
+        "image_hash": upload(staff.worker, "c"), "method": "phone"})])
+    assert out[0]["status"] == "forbidden", out
+    assert not Signature.objects.filter(agreement_id=row["a"]["i"]).exists()
 
 
 def test_the_field_app_carries_the_dispute_screens(staff: Staff) -> None:

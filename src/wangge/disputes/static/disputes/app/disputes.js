@@ -1,10 +1,15 @@
 /* 矛盾纠纷 in the field app (the disputes app's screens, plugged into the shell by
    fieldwork.views_app from DisputesConfig.field_app_scripts): the grid's screening return
    (排查, items or a nil return), a dispute with its parties (登记纠纷), a mediation session
-   (调解记录) and the follow-up of an agreement (回访). Every write is an envelope in the
-   app's one queue (screening.create, dispute.create, dispute.session, dispute.follow_up),
-   sent by its sync like any other; the offline bundle's `disputes` section (disputes.offline)
-   holds the 13 kinds, the grid's open disputes with masked parties, and the screening period.
+   (调解记录), the parties' signatures on the agreement (签署协议: one pad per party that has
+   not signed, drawn with a finger) and the follow-up of an agreement (回访). Every write is
+   an envelope in the app's one queue (screening.create, dispute.create, dispute.session,
+   dispute.follow_up, agreement.sign), sent by its sync like any other; a signature is a PNG
+   Blob addressed by its SHA-256 (FieldQueue.addPhoto), uploaded before the envelopes, and
+   agreement.sign names it by that hash, like the 委托书 signature of proxy.js. The offline
+   bundle's `disputes` section (disputes.offline) holds the 13 kinds, the grid's open
+   disputes with masked parties and, for an agreed one, its agreement with who has signed,
+   and the screening period.
 
    The screens are built here from the shell's words (the `disputes.*` messages): this file
    carries no words, and text goes in through textContent only (data never becomes markup).
@@ -24,11 +29,88 @@
 
   let data = null;      // the offline bundle
   let residentsOf = null;  // the bundle version the residents' lists were filled from
+  let padsOf = "";      // which agreement and parties the signature pads are drawn for
+  let pads = new Map();  // party id → its signature pad
 
   function app() { return window.FieldApp; }
   function toast(text) { if (app()) app().toast(text); }
   function section() { return (data && data.disputes) || {kinds: [], open: [], labels: {}}; }
   function label(group, value) { return ((section().labels || {})[group] || {})[value] || value; }
+
+  // -- the signature pad (the approach of fieldwork's proxy.js: its 委托书 signature) ---------
+  /* A canvas the party signs with a finger (pointer events; mouse and pen too). White
+     background, so the PNG reads on any viewer. `signed` once the ink is long enough to be
+     more than a slip of the finger. */
+  function signaturePad(canvas) {
+    const ctx = canvas.getContext("2d");
+    let last = null;
+    let ink = 0;
+    const pad = {
+      get signed() { return ink >= 30; },
+      clear() {
+        ctx.save();
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+        ctx.restore();
+        ink = 0;
+        canvas.dataset.signed = "0";
+      },
+      /* size the bitmap to the box it is shown in (0 while hidden: sized when shown) */
+      fit() {
+        const r = canvas.getBoundingClientRect();
+        if (!r.width) return;
+        const dpr = window.devicePixelRatio || 1;
+        const w = Math.round(r.width * dpr), h = Math.round(r.height * dpr);
+        if (canvas.width === w && canvas.height === h && ink) return;  // keep a signature
+        canvas.width = w;
+        canvas.height = h;
+        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        pad.clear();
+      },
+      blob() { return new Promise((resolve) => canvas.toBlob(resolve, "image/png")); },
+    };
+    function at(ev) {
+      const r = canvas.getBoundingClientRect();
+      return [ev.clientX - r.left, ev.clientY - r.top];
+    }
+    function line(a, b) {
+      ctx.lineWidth = 3;
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = "#111111";
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
+    canvas.addEventListener("pointerdown", (ev) => {
+      ev.preventDefault();
+      canvas.setPointerCapture(ev.pointerId);
+      last = at(ev);
+      line(last, [last[0] + 0.1, last[1] + 0.1]);
+    });
+    canvas.addEventListener("pointermove", (ev) => {
+      if (!last) return;
+      ev.preventDefault();
+      const p = at(ev);
+      line(last, p);
+      ink += Math.hypot(p[0] - last[0], p[1] - last[1]);
+      last = p;
+      canvas.dataset.signed = pad.signed ? "1" : "0";
+    });
+    const end = () => { last = null; };
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+    return pad;
+  }
+
+  function fitPads() {
+    pads.forEach((pad, id) => {
+      const canvas = document.querySelector("#dispute-sign-pads [data-party='" + id + "'] canvas");
+      if (canvas && canvas.getClientRects().length) pad.fit();
+    });
+  }
 
   // -- building the screens ------------------------------------------------------------------
   function field(text, control) {
@@ -91,7 +173,8 @@
     const menu = screen("disputes", "title");
     const tiles = el("nav", {className: "tiles disputes-tiles"});
     [["dispute-screening", "go.screening"], ["dispute-new", "go.new"],
-     ["dispute-session", "go.session"], ["dispute-followup", "go.followup"]].forEach(([go, text]) => {
+     ["dispute-session", "go.session"], ["dispute-sign", "go.sign"],
+     ["dispute-followup", "go.followup"]].forEach(([go, text]) => {
       tiles.append(el("button", {type: "button", "data-go": go}, t(text)));
     });
     menu.append(el("p", {className: "hint", id: "disputes-screening-state"}), tiles,
@@ -137,6 +220,15 @@
     session.append(el("p", {className: "hint", id: "dispute-session-none", hidden: true},
                       t("no_session")), mForm);
 
+    const sign = screen("dispute-sign", "sign.title", "disputes");
+    const gForm = el("form", {id: "dispute-sign-form", noValidate: true});
+    const terms = el("div", {className: "dispute-block dispute-agreement", id: "dispute-sign-agreement"});
+    gForm.append(
+      field(t("dispute"), el("select", {name: "dispute_id", required: true, id: "dispute-sign-which"})),
+      terms, el("div", {id: "dispute-sign-pads"}), submit("submit_sign"));
+    sign.append(el("p", {className: "hint", id: "dispute-sign-none", hidden: true}, t("no_sign")),
+                gForm);
+
     const follow = screen("dispute-followup", "followup.title", "disputes");
     const fForm = el("form", {id: "dispute-followup-form", noValidate: true});
     fForm.append(
@@ -156,7 +248,7 @@
       home.insertBefore(tile, sync);
     }
     const sync = document.querySelector("[data-screen=sync]");
-    [menu, screening, fresh, session, follow].forEach((node) => main.insertBefore(node, sync));
+    [menu, screening, fresh, session, sign, follow].forEach((node) => main.insertBefore(node, sync));
   }
 
   // -- filling the screens from the bundle ---------------------------------------------------
@@ -220,9 +312,13 @@
     const entries = await queued();
     const pending = entries.filter((e) => e.state === "pending");
     const waiting = new Map();  // dispute id → the kinds waiting for it
+    const ofAgreement = new Map(d.open.filter((r) => r.a).map((r) => [r.a.i, r.i]));
     pending.forEach((e) => {
-      const id = e.payload && e.payload.dispute_id;
-      if (id !== undefined) waiting.set(id, (waiting.get(id) || []).concat([e.kind]));
+      const id = e.payload && (e.kind === "agreement.sign" ? ofAgreement.get(e.payload.agreement_id)
+                                                           : e.payload.dispute_id);
+      if (id !== undefined && !(waiting.get(id) || []).includes(e.kind)) {
+        waiting.set(id, (waiting.get(id) || []).concat([e.kind]));
+      }
     });
 
     // selects (the residents only when the bundle changed: a grid holds thousands)
@@ -263,12 +359,13 @@
                 el("span", {className: "state"}, label("state", row.s) + " · " + label("level", row.l)));
       (waiting.get(row.i) || []).forEach((k) => {
         li.append(el("span", {className: "waiting"},
-                     k === "dispute.session" ? t("pending_session") : t("pending_followup")));
+                     k === "dispute.session" ? t("pending_session")
+                       : k === "agreement.sign" ? t("pending_sign") : t("pending_followup")));
       });
       list.append(li);
     });
     if (!list.children.length) list.append(el("li", {className: "empty"}, t("none_open")));
-    const due = d.open.filter((r) => r.m || r.f).length;
+    const due = d.open.filter((r) => r.m || r.f || unsigned(r, pending).length).length;
     const count = $("disputes-count");
     if (count) count.textContent = due ? String(due) : "";
 
@@ -278,11 +375,60 @@
     fillSelect($("dispute-session-which"), sessions.map(option));
     $("dispute-session-form").hidden = !sessions.length;
     $("dispute-session-none").hidden = !!sessions.length;
+    renderSign(pending);
     const follows = d.open.filter((r) => r.f);
     fillSelect($("dispute-followup-which"), follows.map(option));
     $("dispute-followup-form").hidden = !follows.length;
     $("dispute-followup-none").hidden = !!follows.length;
     document.body.dataset.disputesReady = "1";
+  }
+
+  /* the parties of a dispute's agreement who still have to sign on this phone (not signed on
+     the server, no signature of theirs waiting in the queue); none unless the user may take
+     the signatures */
+  function unsigned(row, pending) {
+    const a = row.a;
+    if (!a || !a.w) return [];
+    const queued = new Set(pending.filter((e) => e.kind === "agreement.sign" &&
+                                          e.payload.agreement_id === a.i)
+                           .map((e) => e.payload.party_id));
+    return (a.p || []).filter((p) => !p[3] && !queued.has(p[0]));
+  }
+
+  function renderSign(pending) {
+    const rows = section().open.filter((r) => unsigned(r, pending).length);
+    const which = $("dispute-sign-which");
+    fillSelect(which, rows.map((r) => [r.i, r.no + " " + r.t]));
+    $("dispute-sign-form").hidden = !rows.length;
+    $("dispute-sign-none").hidden = !!rows.length;
+    const row = rows.find((r) => String(r.i) === which.value);
+    const box = $("dispute-sign-agreement");
+    const list = $("dispute-sign-pads");
+    if (!row) { box.replaceChildren(); list.replaceChildren(); pads = new Map(); padsOf = ""; return; }
+    const a = row.a;
+    box.replaceChildren(
+      el("h3", {}, t("agreement") + " " + a.no),
+      el("p", {className: "dispute-terms"}, a.t),
+      ...(a.by ? [el("p", {className: "hint"}, t("perform_by") + "：" + a.by)] : []),
+      el("p", {className: "hint"}, (a.p || []).map((p) =>
+        label("role", p[1]) + " " + p[2] + (p[3] ? "（" + t("signed") + "）" : "")).join("，")));
+    const todo = unsigned(row, pending);
+    const key = a.i + ":" + todo.map((p) => p[0]).join(",");
+    if (key === padsOf) return;  // the same pads: keep what has been drawn
+    padsOf = key;
+    pads = new Map();
+    list.replaceChildren(...todo.map((p) => {
+      const sign = el("div", {className: "sign-box", "data-party": p[0]});
+      const canvas = el("canvas", {className: "signature"});
+      canvas.setAttribute("aria-label", t("sign_party") + " " + label("role", p[1]) + " " + p[2]);
+      sign.append(el("span", {className: "sign-label"},
+                     t("sign_party") + "：" + label("role", p[1]) + " " + p[2]),
+                  el("span", {className: "hint"}, t("sign_here")), canvas,
+                  el("button", {type: "button", className: "resign", "data-resign": p[0]}, t("resign")));
+      pads.set(p[0], signaturePad(canvas));
+      return sign;
+    }));
+    requestAnimationFrame(fitPads);
   }
 
   // -- the forms -----------------------------------------------------------------------------
@@ -372,6 +518,20 @@
         notes: value(form, "notes")});
       await saved(form);
     },
+    async "dispute-sign-form"(form) {
+      const id = Number(value(form, "dispute_id"));
+      const row = section().open.find((r) => r.i === id);
+      const ready = [...pads].filter(([, pad]) => pad.signed);
+      if (!row || !row.a || !ready.length) { toast(t("need_sign")); return; }
+      for (const [party, pad] of ready) {
+        const hash = await Q.addPhoto(await pad.blob());
+        await Q.enqueue("agreement.sign", {agreement_id: row.a.i, party_id: party,
+                                           image_hash: hash, method: "phone",
+                                           signed_at: Q.isoNow()});
+      }
+      padsOf = "";
+      await saved(form);
+    },
     async "dispute-followup-form"(form) {
       const payload = {dispute_id: Number(value(form, "dispute_id")), at: Q.isoNow(),
                        honoured: value(form, "honoured")};
@@ -394,6 +554,12 @@
   });
 
   document.addEventListener("click", (ev) => {
+    const resign = ev.target.closest("[data-resign]");
+    if (resign) {
+      const pad = pads.get(Number(resign.dataset.resign));
+      if (pad) pad.clear();
+      return;
+    }
     const remove = ev.target.closest("[data-remove]");
     if (remove) {
       const block = remove.closest(".dispute-block");
@@ -402,6 +568,7 @@
       return;
     }
     const go = ev.target.closest("[data-go]");
+    if (go && go.dataset.go === "dispute-sign") requestAnimationFrame(fitPads);  // shown by then
     if (go && go.dataset.go === "dispute-session") {
       // now, to the minute: left as it is, the session is saved at the moment of saving
       const when = document.querySelector("#dispute-session-form [name=held_at]");
@@ -417,6 +584,11 @@
     resetParties();
     $("dispute-add-item").addEventListener("click", () => $("dispute-item-list").append(itemBlock()));
     $("dispute-add-party").addEventListener("click", () => $("dispute-party-list").append(partyBlock("other")));
+    $("dispute-sign-which").addEventListener("change", () => {
+      queued().then((q) => renderSign(q.filter((e) => e.state === "pending")))
+        .catch((e) => console.error(e));
+    });
+    window.addEventListener("resize", () => requestAnimationFrame(fitPads));
     $("dispute-nil").addEventListener("change", (ev) => {
       $("dispute-items").disabled = ev.target.checked;  // a disabled field is not validated
       $("dispute-items").hidden = ev.target.checked;
