@@ -97,6 +97,34 @@ def test_session_follow_up_and_signature_envelopes(place, staff) -> None:  # typ
     assert FollowUp.objects.filter(dispute=d).count() == 1
 
 
+ANCIENT = "0001-01-01T00:00:00+08:00"
+
+
+def test_an_ancient_time_is_refused_naming_it_through_rest_and_sync(place, staff) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    before = (Dispute.objects.count(), Screening.objects.count())
+    client = Client()
+    client.force_login(staff.worker)
+    r = client.post("/api/v1/disputes/", dispute_payload(place.basic, reported_at=ANCIENT),
+                    content_type="application/json")
+    assert r.status_code == 422 and ["body", "reported_at"] in [
+        e["loc"] for e in r.json()["detail"]], r.content
+    r = client.post("/api/v1/disputes/screenings", {"screened_at": ANCIENT, "nil": True},
+                    content_type="application/json")
+    assert r.status_code == 422 and ["body", "screened_at"] in [
+        e["loc"] for e in r.json()["detail"]], r.content
+    assert (Dispute.objects.count(), Screening.objects.count()) == before
+    out = apply_batch(staff.worker, [
+        env("k-old-1", "dispute.create", dispute_payload(place.basic, reported_at=ANCIENT)),
+        env("k-old-2", "screening.create", {"screened_at": ANCIENT, "nil": True}),
+        env("k-new-1", "dispute.create", dispute_payload(place.basic))])
+    assert [o.status for o in out] == ["invalid", "invalid", "created"]
+    assert out[0].errors[0]["loc"] == ["payload", "reported_at"]
+    assert out[1].errors[0]["loc"] == ["payload", "screened_at"]
+    assert Dispute.objects.count() == before[0] + 1
+
+
 def test_a_step_the_dispute_no_longer_allows_is_a_conflict(place, staff) -> None:  # type: ignore[no-untyped-def]
     d = do_record_dispute(staff.worker, dispute_payload(place.basic))
     do_withdraw(staff.grid_mediator, d.pk, reason="和解")

@@ -16,6 +16,9 @@ from wangge.fieldwork.errors import FieldworkError
 
 #: a device clock may run a little ahead of the server's
 CLOCK_SKEW = dt.timedelta(minutes=10)
+#: no field record is older than this: an earlier time is a device's mistake (and 0001-01-01
+#: with an offset would overflow the database's timestamp on conversion to UTC)
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -66,7 +69,8 @@ def optional_id(p: dict[str, Any], field: str) -> int | None:
 
 
 def moment(p: dict[str, Any], field: str) -> dt.datetime:
-    """An ISO 8601 time with its offset, not in the future (beyond clock skew)."""
+    """An ISO 8601 time with its offset, not in the future (beyond clock skew) and not
+    before 2000-01-01."""
     value = p.get(field)
     if not isinstance(value, str) or not value:
         raise FieldworkError(field, "required: an ISO 8601 time with offset", "required")
@@ -76,6 +80,8 @@ def moment(p: dict[str, Any], field: str) -> dt.datetime:
         raise FieldworkError(field, "not an ISO 8601 time", "invalid") from None
     if at.tzinfo is None:
         raise FieldworkError(field, "the time needs its UTC offset", "naive_time")
+    if at < EARLIEST:
+        raise FieldworkError(field, "lies before 2000-01-01", "too_early")
     if at > timezone.now() + CLOCK_SKEW:
         raise FieldworkError(field, "lies in the future", "future")
     return at
