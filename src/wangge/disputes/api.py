@@ -30,7 +30,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 
 from wangge.core.models import IdempotencyKey
 from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
-from wangge.disputes import access
+from wangge.disputes import access, queries
 from wangge.disputes.actions import mediation, outcome, records
 from wangge.disputes.actions.screening import period_of
 from wangge.disputes.errors import IllegalMove
@@ -40,7 +40,6 @@ from wangge.disputes.models import (
     DisputeKind,
     Event,
     FollowUp,
-    Level,
     Party,
     Referral,
     Risk,
@@ -361,51 +360,51 @@ def _actor(user: Any) -> str | None:
     return person.name if person else (user.get_full_name() or user.get_username())
 
 
-def party_out(p: Party, *, whole: bool) -> dict[str, Any]:
-    return {"id": p.pk, "role": p.role, "role_label": _label(Party.Role.choices, p.role),
-            "kind": p.kind, "resident_id": p.resident_id,
-            "name": p.name if whole else p.name_masked,
-            "phone": p.phone_masked, "id_number": p.id_number_masked}
+#: the timeline's events whose note carries what the parties said (a follow-up's answer,
+#: the reason a follow-up reopened the mediation): shown only with the parties whole, like
+#: the account, the sessions' attendees and notes and the follow-ups' notes
+PARTY_WORDS_EVENTS = frozenset({Event.Kind.FOLLOWED_UP, Event.Kind.REOPENED})
+
+
+def event_note(e: Event, *, whole: bool) -> str:
+    return e.note if whole or e.kind not in PARTY_WORDS_EVENTS else ""
+
+
+#: queries' row keys the API names otherwise (its response schema predates them)
+API_NAMES = {"risk_name": "risk_label", "state_name": "state_label",
+             "level_name": "level_label", "role_name": "role_label"}
+
+
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    return {API_NAMES.get(k, k): v for k, v in row.items()}
 
 
 def dispute_row(d: Dispute, *, whole: bool = False) -> dict[str, Any]:
-    return {
-        "id": d.pk, "number": d.number, "kind": d.kind.code, "kind_name": d.kind.name,
-        "grid": d.grid.code, "grid_name": d.grid.name, "subject": d.subject,
-        "amount": str(d.amount) if d.amount is not None else None,
-        "risk": d.risk, "risk_label": _label(Risk.choices, d.risk), "source": d.source,
-        "sensitive": d.sensitive, "state": d.state,
-        "state_label": _label(Dispute.State.choices, d.state),
-        "level": d.level, "level_label": _label(Level.choices, d.level),
-        "handling_grid": d.handling_grid.code, "mediator_id": d.mediator_id,
-        "mediator": d.mediator.name if d.mediator_id else None, "stage": d.stage,
-        "due_at": d.due_at, "breached_at": d.breached_at, "reported_at": d.reported_at,
-        "settled_at": d.settled_at, "closed_at": d.closed_at,
-        "parties": [party_out(p, whole=whole) for p in d.parties.all()],
-    }
+    """queries.dispute_row (parties masked and the account blank unless `whole`) in the
+    API's names."""
+    row = _named(queries.dispute_row(d, whole=whole))
+    return {**row, "parties": [_named(p) for p in row["parties"]],
+            "breached_at": d.breached_at}
 
 
-def _rows(qs: QuerySet[Dispute]) -> QuerySet[Dispute]:
-    return qs.select_related("kind", "grid", "handling_grid", "mediator").prefetch_related(
-        "parties")
 
-
-def session_out(s: Session) -> dict[str, Any]:
-    return {"id": s.pk, "dispute_id": s.dispute_id, "held_at": s.held_at, "place": s.place,
-            "level": s.level, "mediator_id": s.mediator_id, "mediator": s.mediator.name,
-            "attendees": s.attendees, "notes": s.notes, "photo_hashes": list(s.photo_hashes)}
+def session_out(s: Session, *, whole: bool) -> dict[str, Any]:
+    """queries.session_row with the mediator's name; who attended and what was said only
+    for those who see the parties whole."""
+    row = {**queries.session_row(s), "mediator": s.mediator.name}
+    return row if whole else {**row, "attendees": "", "notes": ""}
 
 
 def signature_out(s: Signature) -> dict[str, Any]:
-    return {"id": s.pk, "agreement_id": s.agreement_id, "party_id": s.party_id,
-            "method": s.method, "signed_at": s.signed_at}
+    return queries.signature_row(s)
 
 
-def follow_up_out(f: FollowUp) -> dict[str, Any]:
-    return {"id": f.pk, "dispute_id": f.dispute_id, "at": f.at, "by": f.by.name,
-            "honoured": f.honoured, "honoured_label": _label(FollowUp.Honoured.choices,
-                                                             f.honoured),
-            "note": f.note}
+def follow_up_out(f: FollowUp, *, whole: bool) -> dict[str, Any]:
+    """queries.follow_up_row with the visitor's name and the answer's label; the note only
+    for those who see the parties whole."""
+    row = {**queries.follow_up_row(f), "by": f.by.name,
+           "honoured_label": _label(FollowUp.Honoured.choices, f.honoured)}
+    return row if whole else {**row, "note": ""}
 
 
 def _agreement(d: Dispute) -> dict[str, Any] | None:
@@ -414,7 +413,8 @@ def _agreement(d: Dispute) -> dict[str, Any] | None:
         return None
     return {"id": a.pk, "number": a.number, "terms": a.terms, "perform_by": a.perform_by,
             "made_at": a.made_at, "mediator": a.mediator.name, "signed_at": a.signed_at,
-            "signatures": [signature_out(s) for s in a.signatures.order_by("signed_at", "pk")]}
+            "signatures": [signature_out(s) for s in a.signatures.select_related("agreement")
+                           .order_by("signed_at", "pk")]}
 
 
 def _referral(d: Dispute) -> dict[str, Any] | None:
@@ -430,20 +430,21 @@ def _referral(d: Dispute) -> dict[str, Any] | None:
 def dispute_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     """The dispute's page: 404 outside the caller's scope."""
     d = access.access_dispute(user, pk)
-    d = _rows(Dispute.objects.filter(pk=d.pk)).get()
+    d = queries.rows_of(Dispute.objects.filter(pk=d.pk)).get()
     whole = access.sees_parties(user, d)
     events = Event.objects.filter(dispute=d).select_related("actor__person").order_by("at", "pk")
     sessions = Session.objects.filter(dispute=d).select_related("mediator")
-    follow_ups = FollowUp.objects.filter(dispute=d).select_related("by")
+    follow_ups = FollowUp.objects.filter(dispute=d).select_related("by", "dispute")
     return {
-        **dispute_row(d, whole=whole), "account": d.account, "screening_id": d.screening_id,
+        **dispute_row(d, whole=whole), "screening_id": d.screening_id,
         "case_id": d.case_id, "visit_id": d.visit_id, "opinion_id": d.opinion_id,
         "sees_parties": whole, "may_mediate": access.can_mediate(user, d),
         "timeline": [{"at": e.at, "kind": e.kind, "label": _label(Event.Kind.choices, e.kind),
-                      "note": e.note, "actor": _actor(e.actor)} for e in events],
-        "sessions": [session_out(s) for s in sessions],
+                      "note": event_note(e, whole=whole), "actor": _actor(e.actor)}
+                     for e in events],
+        "sessions": [session_out(s, whole=whole) for s in sessions],
         "agreement": _agreement(d), "referral": _referral(d),
-        "follow_ups": [follow_up_out(f) for f in follow_ups],
+        "follow_ups": [follow_up_out(f, whole=whole) for f in follow_ups],
     }
 
 
@@ -497,7 +498,7 @@ def _dispute_created(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     try:
         return dispute_detail(user, pk)
     except Http404:
-        d = _rows(Dispute.objects.filter(pk=pk)).get()
+        d = queries.rows_of(Dispute.objects.filter(pk=pk)).get()
         return {**dispute_row(d), "account": "", "screening_id": d.screening_id,
                 "case_id": None, "visit_id": None, "opinion_id": None, "sees_parties": False,
                 "may_mediate": False, "timeline": [], "sessions": [], "agreement": None,
@@ -510,15 +511,17 @@ def _screening_created(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
 
 
 def _session_created(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
-    return session_out(Session.objects.select_related("mediator").get(pk=pk))
+    s = Session.objects.select_related("mediator", "dispute").get(pk=pk)
+    return session_out(s, whole=access.sees_parties(user, s.dispute))
 
 
 def _follow_up_created(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
-    return follow_up_out(FollowUp.objects.select_related("by").get(pk=pk))
+    f = FollowUp.objects.select_related("by", "dispute").get(pk=pk)
+    return follow_up_out(f, whole=access.sees_parties(user, f.dispute))
 
 
 def _signature_created(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
-    return signature_out(Signature.objects.get(pk=pk))
+    return signature_out(Signature.objects.select_related("agreement").get(pk=pk))
 
 
 # -- disputes ----------------------------------------------------------------------------------
@@ -546,7 +549,7 @@ def list_disputes(request: HttpRequest, state: StateName | None = None,  # type:
     if kind:
         qs = qs.filter(kind__code=kind)
     total = qs.count()
-    page = _rows(qs.order_by("-reported_at", "-pk"))[offset:offset + limit]
+    page = queries.rows_of(qs.order_by("-reported_at", "-pk"))[offset:offset + limit]
     return {"total": total, "items": [dispute_row(d) for d in page]}
 
 

@@ -281,6 +281,35 @@ def test_agreement_signatures_and_follow_up(place: Place, staff: Staff) -> None:
     assert FollowUp.objects.filter(dispute_id=d["id"]).count() == 1
 
 
+def test_account_sessions_and_follow_up_notes_only_for_those_who_see_the_parties(
+        place: Place, staff: Staff) -> None:
+    d = new_dispute(staff.worker, place)
+    account = dispute_payload(place.basic)["account"]
+    call(staff.grid_mediator, "POST", f"/{d['id']}/accept", {})
+    code, s = call(staff.grid_mediator, "POST", f"/{d['id']}/sessions", session_body())
+    assert code == 201 and s["notes"] == "双方同意分期支付"  # the mediator's own record
+    call(staff.grid_mediator, "POST", f"/{d['id']}/agreement", {"terms": "三十日内付清"})
+    code, f = call(staff.worker, "POST", f"/{d['id']}/follow-ups",
+                   {"honoured": "yes", "note": "工资已全部付清"})
+    assert code == 201 and f["note"] == "工资已全部付清"
+
+    code, whole = call(staff.worker, "GET", f"/{d['id']}")
+    assert code == 200 and whole["sees_parties"] is True and whole["account"] == account
+    assert whole["sessions"][0]["attendees"] == "双方当事人、网格员"
+    assert whole["sessions"][0]["notes"] == "双方同意分期支付"
+    assert whole["follow_ups"][0]["note"] == "工资已全部付清"
+
+    # the leader reads the dispute with masked parties: none of what the parties said
+    code, masked = call(staff.leader, "GET", f"/{d['id']}")
+    assert code == 200 and masked["sees_parties"] is False
+    assert masked["account"] == ""
+    assert [(x["attendees"], x["notes"]) for x in masked["sessions"]] == [("", "")]
+    assert [x["note"] for x in masked["follow_ups"]] == [""]
+    assert masked["follow_ups"][0]["honoured"] == "yes"  # the answer itself stays
+    text = json.dumps(masked, ensure_ascii=False)
+    assert account not in text and "双方同意分期支付" not in text and "工资已全部付清" not in text
+
+
 def test_signature_before_an_agreement_is_409(place: Place, staff: Staff) -> None:
     d = new_dispute(staff.worker, place)
     party = Party.objects.filter(dispute_id=d["id"]).first()
