@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from wangge.core.schema import MAX_ID
 from wangge.disputes import access, queries
 from wangge.disputes.actions import mediation, outcome, records, screening
+from wangge.disputes.api import event_note
 from wangge.disputes.errors import IllegalMove
 from wangge.disputes.forms import (
     STEP_FORMS,
@@ -229,7 +230,8 @@ def _render_dispute(request: HttpRequest, d: Dispute, *, bound: StepForm | None 
     referral = Referral.objects.filter(dispute=d).select_related("department", "case").first()
     return render(request, "disputes/dispute.html", {
         "d": d, "whole": whole, "parties": parties, "forms": forms,
-        "events": d.events.select_related("actor", "actor__person").order_by("at", "pk"),
+        "events": [{"e": e, "note": event_note(e, whole=whole)} for e in
+                   d.events.select_related("actor", "actor__person").order_by("at", "pk")],
         "sessions": d.sessions.select_related("mediator").order_by("held_at", "pk"),
         "assignments": d.assignments.select_related("mediator", "handling_grid")
         .order_by("assigned_at", "pk"),

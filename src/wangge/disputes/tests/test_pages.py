@@ -18,7 +18,7 @@ from PIL import Image
 
 from wangge.core.models import AuditEntry
 from wangge.disputes.actions.mediation import do_accept, do_record_session
-from wangge.disputes.actions.outcome import do_make_agreement
+from wangge.disputes.actions.outcome import do_make_agreement, do_record_follow_up
 from wangge.disputes.actions.records import do_record_dispute
 from wangge.disputes.actions.screening import do_record_screening
 from wangge.disputes.models import (
@@ -153,6 +153,28 @@ def test_dispute_page_scope_and_names(place, staff, chief, dispute) -> None:  # 
     assert client(staff.station).get(
         "/console/disputes/99999999999999999999/").status_code == 404
     assert Client().get(url).status_code == 302  # signed out: to the login
+
+
+def test_account_session_and_follow_up_notes_only_for_those_who_see_the_parties(  # type: ignore[no-untyped-def]
+        place, staff, chief, agreed) -> None:
+    do_record_follow_up(staff.worker, {"dispute_id": agreed.pk, "honoured": "yes",
+                                "note": "工资已按时付清"})
+    account = item()["account"]
+    for url in (f"/console/disputes/{agreed.pk}/", f"/console/disputes/{agreed.pk}/agreement/"):
+        assert account in text(client(staff.grid_mediator).get(url)), url
+    page = text(client(staff.grid_mediator).get(f"/console/disputes/{agreed.pk}/"))
+    assert "双方同意分期支付" in page and "双方当事人" in page and "工资已按时付清" in page
+    # the leader and the grid chief read it with masked parties: not what the parties said
+    for user in (staff.leader, chief):
+        for url in (f"/console/disputes/{agreed.pk}/",
+                    f"/console/disputes/{agreed.pk}/agreement/"):
+            r = client(user).get(url)
+            assert r.status_code == 200, (user, url)
+            assert account not in text(r) and 'class="account"' not in text(r), (user, url)
+        page = text(client(user).get(f"/console/disputes/{agreed.pk}/"))
+        assert "双方同意分期支付" not in page and "双方当事人" not in page
+        assert "工资已按时付清" not in page
+        assert 'id="follow-ups"' in page  # the follow-up itself is listed
 
 
 def test_sensitive_dispute_invisible_to_the_chain(place, staff) -> None:  # type: ignore[no-untyped-def]
