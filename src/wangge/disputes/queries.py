@@ -24,10 +24,11 @@ from wangge.disputes.models import (
     Party,
     Risk,
     Screening,
+    ScreeningRule,
     Session,
     Signature,
 )
-from wangge.org.models import Person
+from wangge.territory.models import Grid
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -106,32 +107,100 @@ def party_row(party: Party, *, whole: bool) -> dict[str, Any]:
 # -- coverage -------------------------------------------------------------------------------
 
 
-def coverage(user: AbstractBaseUser, period_start: dt.date) -> dict[str, Any]:
-    """Every basic grid in the user's scope for the period starting `period_start`:
-    screened (with disputes), nil (a nil return) or missing, with the disputes found and the
-    high-risk ones (visible ones only), and the totals."""
-    grids = list(access.screening_grids(user).select_related("parent").order_by("path")
-                 .values("pk", "code", "name", "parent__name"))
-    returns = {s["grid_id"]: s for s in Screening.objects.filter(
-        period_start=period_start, grid_id__in=[g["pk"] for g in grids]).values(
-        "pk", "grid_id", "nil", "screened_at")}
+def period_start(period: str, day: dt.date) -> dt.date:
+    """The first day of the screening period (week from Monday, or month) holding `day`."""
+    if period == ScreeningRule.Period.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def rule_periods(paths: dict[int, str]) -> dict[int, str]:
+    """The screening period (month / week) of each grid {pk: path}: the rule of the deepest
+    grid at or above it, month without any. One query for all of them."""
+    above: set[str] = set()
+    for path in paths.values():
+        parts = path.strip("/").split("/")
+        above.update("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1))
+    rules = dict(ScreeningRule.objects.filter(grid__path__in=above)
+                 .values_list("grid__path", "period"))
+    out = {}
+    for pk, path in paths.items():
+        held = [r for r in rules if path.startswith(r)]
+        out[pk] = rules[max(held, key=len)] if held else ScreeningRule.Period.MONTH
+    return out
+
+
+def _starts(period: str, day: dt.date | None, month: dt.date | None,
+            today: dt.date) -> list[dt.date]:
+    """The periods to look at: the one holding `day`; or each period of `month` that has
+    begun (its weeks up to today's, the first one reaching back before the 1st)."""
+    if month is None:
+        assert day is not None
+        return [period_start(period, day)]
+    first = month.replace(day=1)
+    if period != ScreeningRule.Period.WEEK:
+        return [first]
+    last = min((first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+               - dt.timedelta(days=1), max(today, first))
+    week, out = period_start(period, first), []
+    while week <= last:
+        out.append(week)
+        week += dt.timedelta(days=7)
+    return out
+
+
+def coverage(user: AbstractBaseUser, day: dt.date | None = None, *,
+             month: dt.date | None = None, under: Grid | None = None) -> dict[str, Any]:
+    """Every basic grid in the user's scope (below `under` if given), judged under its own
+    screening rule (month or week): for `day` (default today), the period holding it; for
+    `month` (any day of it), every period of the month begun so far — a weekly grid is
+    missing while one of those weeks has no return (`periods`, `returned` say how many).
+
+    Each row: grid_id, code, name, community, period, period_start (the first period
+    looked at), periods, returned, status (screened: a return listing disputes / nil: only
+    nil returns / missing), screening_id and screened_at (the latest return), disputes and
+    high_risk (found by those returns; sensitive ones counted, none named). With totals."""
+    today = timezone.localdate()
+    if day is None and month is None:
+        day = today
+    qs = access.screening_grids(user)
+    if under is not None:
+        qs = qs.filter(path__startswith=under.path)
+    grids = list(qs.order_by("path").values("pk", "code", "name", "path", "parent__name"))
+    periods = rule_periods({g["pk"]: g["path"] for g in grids})
+    starts = {g["pk"]: _starts(periods[g["pk"]], day, month, today) for g in grids}
+    returns: dict[int, list[dict[str, Any]]] = {}
+    for s in Screening.objects.filter(
+            grid_id__in=[g["pk"] for g in grids],
+            period_start__in={x for v in starts.values() for x in v}).order_by(
+            "screened_at").values("pk", "grid_id", "period_start", "nil", "screened_at"):
+        if s["period_start"] in starts[s["grid_id"]]:
+            returns.setdefault(s["grid_id"], []).append(s)
     found = {r["screening_id"]: r for r in access.counted_disputes(user).filter(
-        screening_id__in=[s["pk"] for s in returns.values()]).values("screening_id").annotate(
-        n=Count("pk"), high=Count("pk", filter=Q(risk=Risk.HIGH)))}
+        screening_id__in=[s["pk"] for v in returns.values() for s in v]).values(
+        "screening_id").annotate(n=Count("pk"), high=Count("pk", filter=Q(risk=Risk.HIGH)))}
     rows = []
     for g in grids:
-        s = returns.get(g["pk"])
-        status = "missing" if s is None else ("nil" if s["nil"] else "screened")
-        n = found.get(s["pk"], {}) if s else {}
-        rows.append({"grid_id": g["pk"], "code": g["code"], "name": g["name"],
-                     "community": g["parent__name"], "status": status,
-                     "screened_at": _iso(s["screened_at"]) if s else None,
-                     "disputes": n.get("n", 0), "high_risk": n.get("high", 0)})
+        got = returns.get(g["pk"], [])
+        if len(got) < len(starts[g["pk"]]):
+            status = "missing"
+        else:
+            status = "nil" if all(s["nil"] for s in got) else "screened"
+        latest = got[-1] if got else None
+        rows.append({
+            "grid_id": g["pk"], "code": g["code"], "name": g["name"],
+            "community": g["parent__name"], "period": periods[g["pk"]],
+            "period_start": starts[g["pk"]][0].isoformat(),
+            "periods": len(starts[g["pk"]]), "returned": len(got), "status": status,
+            "screening_id": latest["pk"] if latest else None,
+            "screened_at": _iso(latest["screened_at"]) if latest else None,
+            "disputes": sum(found.get(s["pk"], {}).get("n", 0) for s in got),
+            "high_risk": sum(found.get(s["pk"], {}).get("high", 0) for s in got)})
     totals = {k: sum(1 for r in rows if r["status"] == k)
               for k in ("screened", "nil", "missing")}
-    return {"period_start": period_start.isoformat(), "grids": rows,
-            "totals": {**totals, "grids": len(rows),
-                       "disputes": sum(r["disputes"] for r in rows)}}
+    return {"day": _iso(day), "month": _iso(month.replace(day=1)) if month else None,
+            "grids": rows, "totals": {**totals, "grids": len(rows),
+                                      "disputes": sum(r["disputes"] for r in rows)}}
 
 
 # -- open disputes by risk and kind ---------------------------------------------------------
@@ -155,29 +224,48 @@ def open_by_risk_and_kind(user: AbstractBaseUser) -> dict[str, Any]:
 # -- the mediators' workload ----------------------------------------------------------------
 
 
-def workload(user: AbstractBaseUser, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Per mediator of the user's scope (current disputes assigned to them): open
-    (registered, mediating or agreed awaiting follow-up), mediating, late (a running
-    stage past its deadline), agreements made this month (Asia/Shanghai)."""
-    today = today or timezone.localdate()
-    start = today.replace(day=1)
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def workload(user: AbstractBaseUser, month_start: dt.date | None = None
+             ) -> list[dict[str, Any]]:
+    """Per mediator of the disputes of the user's scope (sensitive ones counted, none
+    named): open now (waiting to be taken up, mediating, agreed awaiting the follow-up),
+    late (a running stage past its deadline), and for the month of `month_start` (this
+    month by default; Asia/Shanghai): agreements made, referrals, and the success rate
+    (agreements ÷ agreements + referrals, as the analytics metric 调解成功率). Mediators
+    with nothing open and nothing ended that month are left out. `mediator_id` and
+    `agreements_this_month` repeat `id` and `agreements` for the earlier readers."""
+    start = (month_start or timezone.localdate()).replace(day=1)
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
-    scope = access.counted_disputes(user).filter(mediator__isnull=False)
-    per = {r["mediator_id"]: r for r in scope.values("mediator_id").annotate(
-        open=Count("pk", filter=Q(state__in=access.OPEN_STATES)),
-        mediating=Count("pk", filter=Q(state=Dispute.State.MEDIATING)),
-        late=Count("pk", filter=Q(state__in=access.OPEN_STATES, breached_at__isnull=False)
-                   & ~Q(stage="")))}
-    agreements = dict(Agreement.objects.filter(
-        dispute__in=access.counted_disputes(user), made_at__gte=since).values(
-        "mediator_id").annotate(n=Count("pk")).values_list("mediator_id", "n"))
-    ids = set(per) | set(agreements)
-    names = dict(Person.objects.filter(pk__in=ids).values_list("pk", "name"))
+    until = timezone.make_aware(dt.datetime.combine(next_month(start), dt.time.min))
+    opened = Q(state__in=access.OPEN_STATES)
+    rows = (access.counted_disputes(user).filter(mediator__isnull=False)
+            .values("mediator_id", "mediator__name")
+            .annotate(
+                open=Count("pk", filter=opened, distinct=True),
+                registered=Count("pk", filter=Q(state=Dispute.State.REGISTERED),
+                                 distinct=True),
+                mediating=Count("pk", filter=Q(state=Dispute.State.MEDIATING), distinct=True),
+                agreed=Count("pk", filter=Q(state=Dispute.State.AGREED), distinct=True),
+                late=Count("pk", filter=opened & Q(breached_at__isnull=False) & ~Q(stage=""),
+                           distinct=True),
+                agreements=Count("pk", filter=Q(agreement__made_at__gte=since,
+                                                agreement__made_at__lt=until), distinct=True),
+                referred=Count("pk", filter=Q(referral__referred_at__gte=since,
+                                              referral__referred_at__lt=until),
+                               distinct=True))
+            .order_by("mediator__name", "mediator_id"))
     out = []
-    for pk in ids:
-        r = per.get(pk, {})
-        out.append({"mediator_id": pk, "name": names.get(pk, ""),
-                    "open": r.get("open", 0), "mediating": r.get("mediating", 0),
-                    "late": r.get("late", 0), "agreements_this_month": agreements.get(pk, 0)})
-    out.sort(key=lambda r: (-r["open"], -r["agreements_this_month"], r["name"]))
+    for r in rows:
+        ended = r["agreements"] + r["referred"]
+        if not (r["open"] or ended):
+            continue
+        out.append({"id": r["mediator_id"], "name": r["mediator__name"], **{
+            k: r[k] for k in ("open", "registered", "mediating", "agreed", "late",
+                              "agreements", "referred")},
+            "rate": round(100 * r["agreements"] / ended) if ended else None,
+            "mediator_id": r["mediator_id"], "agreements_this_month": r["agreements"]})
+    out.sort(key=lambda r: (-r["open"], -r["agreements"], r["name"]))
     return out

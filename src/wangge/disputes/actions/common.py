@@ -16,9 +16,11 @@ from wangge.core import audit, outbox
 from wangge.disputes import access
 from wangge.disputes.errors import DisputeError, IllegalMove
 from wangge.disputes.models import Assignment, Dispute, Event
+from wangge.fieldwork.access import worker_grid
 from wangge.fieldwork.actions import records_input as read
 from wangge.fieldwork.errors import FieldworkError
 from wangge.org.models import Person
+from wangge.territory.models import Grid, Level
 
 
 @contextmanager
@@ -50,6 +52,29 @@ def for_change(user: AbstractBaseUser, pk: int, *, may: str = "mediate") -> Disp
     if not allowed(user, d):
         raise PermissionDenied("you may not mediate this dispute")
     return d
+
+
+def basic_grid(user: AbstractBaseUser, p: dict[str, Any], *, own_by_default: bool = False
+               ) -> Grid:
+    """The basic grid `grid_id` names (without it, when `own_by_default`, the grid the user
+    works): DisputeError naming grid_id when there is none or it is not basic,
+    PermissionDenied when the user may not record in it."""
+    if p.get("grid_id") is None and own_by_default:
+        grid = worker_grid(user)
+        if grid is None:
+            raise DisputeError("grid_id", "required (you work no grid of your own)",
+                               "required")
+    else:
+        with named():
+            pk = read.integer(p, "grid_id", low=1, high=2**63 - 1)
+        grid = Grid.objects.filter(pk=pk).first()
+        if grid is None:
+            raise DisputeError("grid_id", "no such grid", "not_found")
+    if grid.level != Level.BASIC:
+        raise DisputeError("grid_id", "must be a basic grid (level 4)", "not_basic")
+    if not access.can_record(user, grid):
+        raise PermissionDenied("you do not record in this grid")
+    return grid
 
 
 def require_state(d: Dispute, states: tuple[str, ...], step: str) -> None:
@@ -101,6 +126,6 @@ def announce(topic: str, d: Dispute, actor: AbstractBaseUser | None, **extra: An
     outbox.enqueue(topic, {**facts(d), **extra})
 
 
-__all__ = ["DisputeError", "IllegalMove", "add_event", "announce", "dispute_id",
+__all__ = ["DisputeError", "IllegalMove", "add_event", "announce", "basic_grid", "dispute_id",
            "end_assignment", "facts", "for_change", "named", "person_of", "reason",
            "require_state"]

@@ -38,6 +38,7 @@ from wangge.disputes.actions import clocks
 from wangge.disputes.actions.common import (
     add_event,
     announce,
+    basic_grid,
     facts,
     for_change,
 )
@@ -77,18 +78,6 @@ MAX_AMOUNT = Decimal("999999999999.99")
 
 def _wrap(prefix: str, e: FieldworkError) -> DisputeError:
     return DisputeError(f"{prefix}{e.field}", e.msg, e.code)
-
-
-def _grid(user: AbstractBaseUser, p: dict[str, Any]) -> Grid:
-    pk = read.integer(p, "grid_id", low=1, high=2**63 - 1)
-    grid = Grid.objects.filter(pk=pk).first()
-    if grid is None:
-        raise DisputeError("grid_id", "no such grid", "not_found")
-    if grid.level != Level.BASIC:
-        raise DisputeError("grid_id", "must be a basic grid (level 4)", "not_basic")
-    if not access.can_record(user, grid):
-        raise PermissionDenied("you do not record disputes in this grid")
-    return grid
 
 
 def _amount(p: dict[str, Any]) -> Decimal | None:
@@ -221,7 +210,7 @@ def do_record_dispute(user: AbstractBaseUser, p: dict[str, Any], *,
         if screening is not None:
             grid, source = screening.grid, Dispute.Source.SCREENING
         else:
-            grid = _grid(user, p)
+            grid = basic_grid(user, p)
             source = read.choice(p, "source", list(Dispute.Source.values))
         kind = DisputeKind.objects.filter(code=read.code(p, "kind"), active=True).first()
         if kind is None:

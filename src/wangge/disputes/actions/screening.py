@@ -26,15 +26,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wangge.core import audit, outbox
-from wangge.disputes import access
+from wangge.disputes import access, queries
+from wangge.disputes.actions.common import basic_grid
 from wangge.disputes.actions.records import do_record_dispute
 from wangge.disputes.errors import DisputeError
-from wangge.disputes.models import Alert, Risk, Screening, ScreeningRule
-from wangge.fieldwork.access import worker_grid
+from wangge.disputes.models import Alert, Risk, Screening
 from wangge.fieldwork.actions import records_input as read
 from wangge.fieldwork.errors import FieldworkError
 from wangge.org.models import Person
-from wangge.territory.models import Grid, Level
+from wangge.territory.models import Grid
 
 #: tensions one return may list
 MAX_ITEMS = 50
@@ -42,30 +42,8 @@ MAX_ITEMS = 50
 
 def period_of(grid: Grid, day: dt.date) -> tuple[str, dt.date]:
     """(period, period_start) of `day` under the deepest ScreeningRule above `grid`."""
-    rules = dict(ScreeningRule.objects.filter(grid__path__in=grid.ancestor_paths())
-                 .values_list("grid__path", "period"))
-    period = rules[max(rules, key=len)] if rules else ScreeningRule.Period.MONTH
-    if period == ScreeningRule.Period.WEEK:
-        return period, day - dt.timedelta(days=day.weekday())
-    return period, day.replace(day=1)
-
-
-def _grid(user: AbstractBaseUser, p: dict[str, Any]) -> Grid:
-    if p.get("grid_id") is None:
-        grid = worker_grid(user)
-        if grid is None:
-            raise DisputeError("grid_id", "required (you work no grid of your own)",
-                               "required")
-    else:
-        grid = Grid.objects.filter(pk=read.integer(p, "grid_id", low=1,
-                                                   high=2**63 - 1)).first()
-        if grid is None:
-            raise DisputeError("grid_id", "no such grid", "not_found")
-    if grid.level != Level.BASIC:
-        raise DisputeError("grid_id", "must be a basic grid (level 4)", "not_basic")
-    if not access.can_record(user, grid):
-        raise PermissionDenied("you do not screen this grid")
-    return grid
+    period = queries.rule_periods({grid.pk: grid.path})[grid.pk]
+    return period, queries.period_start(period, day)
 
 
 def _mediator(p: dict[str, Any], grid: Grid) -> Person | None:
@@ -86,7 +64,7 @@ def do_record_screening(user: AbstractBaseUser, p: dict[str, Any]) -> Screening:
     if person is None:
         raise PermissionDenied("only a person on the staff screens a grid")
     try:
-        grid = _grid(user, p)
+        grid = basic_grid(user, p, own_by_default=True)
         screened_at = (read.moment(p, "screened_at") if p.get("screened_at") is not None
                        else timezone.now())
         mediator = _mediator(p, grid)
