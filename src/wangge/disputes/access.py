@@ -14,7 +14,8 @@
   read logged with its purpose) only on the record's page for those who may mediate it or
   recorded it.
 - A high-risk alert (`Alert`) is for the staff of the body it names: workstation staff on
-  its village / community grid, sub-center staff on its town grid (and admins).
+  its village / community grid, sub-center staff on its town grid (and admins); of a
+  sensitive dispute they may not see, they learn only how many (`unnamed_alerts`).
 """
 
 from __future__ import annotations
@@ -203,6 +204,21 @@ def visible_alerts(user: AnyUser) -> QuerySet[Alert]:
     if not grids:
         return Alert.objects.none()
     return Alert.objects.filter(grid_id__in=grids, dispute__in=disputes)
+
+
+def unnamed_alerts(user: AnyUser) -> int:
+    """How many high-risk disputes, still open, alerted the bodies where the user is staff
+    (workstation / sub-center on the alert's grid) that the user may not see (sensitive
+    ones): the body learns that they exist ("辖区新增高风险敏感纠纷 N 件") — a count only,
+    never their number, subject or a link."""
+    if not user.is_authenticated:
+        return 0
+    grids = sorted({r.grid_id for r in current_roles(user) if r.role in ALERT_ROLES})
+    if not grids:
+        return 0
+    return (Alert.objects.filter(grid_id__in=grids, dispute__state__in=OPEN_STATES)
+            .exclude(dispute__in=visible_disputes(user))
+            .values("dispute_id").distinct().count())
 
 
 def access_alert(user: AnyUser, pk: int) -> Alert:

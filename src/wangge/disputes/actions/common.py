@@ -107,7 +107,10 @@ def end_assignment(d: Dispute, at: dt.datetime) -> None:
 def facts(d: Dispute) -> dict[str, Any]:
     """What a receiver of an outbox message needs: no parties' personal data."""
     return {
-        "dispute_id": d.pk, "number": d.number, "kind": d.kind.code, "kind_name": d.kind.name,
+        "dispute_id": d.pk, "number": d.number,
+        # a sensitive dispute's kind (家庭暴力) is not told to every receiver
+        "kind": "" if d.sensitive else d.kind.code,
+        "kind_name": "" if d.sensitive else d.kind.name,
         "grid": d.grid.code, "grid_name": d.grid.name, "risk": d.risk, "state": d.state,
         "level": d.level, "handling_grid": d.handling_grid.code,
         "mediator_id": d.mediator_id, "sensitive": d.sensitive,

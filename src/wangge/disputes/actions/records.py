@@ -3,7 +3,8 @@
 `do_record_dispute(user, p, screening=None)` with payload p:
   grid_id, kind (DisputeKind code), risk (low/medium/high), source (Dispute.Source),
   subject, account, amount (decimal string, optional; ≥ 0), reported_at (ISO, default now),
-  sensitive (optional: defaults to the kind's), case_id / visit_id / opinion_id (optional,
+  sensitive (optional: defaults to the kind's; never below it — a sensitive kind is lowered
+  afterwards with do_set_sensitive and a reason), case_id / visit_id / opinion_id (optional,
   each one the user may see), parties: [{role, kind (person/organisation),
   resident_id (one the user may see in the register) | name, phone, id_number}], at least
   one party. Numbers TJ<year><6 digits> (core.numbers). The stage clock "accept" starts.
@@ -222,6 +223,9 @@ def do_record_dispute(user: AbstractBaseUser, p: dict[str, Any], *,
         reported_at = (read.moment(p, "reported_at") if p.get("reported_at") is not None
                        else (screening.screened_at if screening else timezone.now()))
         sensitive = _flag(p, "sensitive", kind.sensitive)
+        if kind.sensitive and not sensitive:
+            raise DisputeError("sensitive", "this kind is always recorded as sensitive (lower "
+                               "it afterwards with a reason)", "below_kind")
         case = _link(user, p, "case_id", visible_cases(user))
         visit = _link(user, p, "visit_id", field_access.visible_visits(user))
         opinion = _link(user, p, "opinion_id", field_access.visible_opinions(user))

@@ -176,8 +176,41 @@ def test_a_sensitive_kind_is_narrowed(place, staff) -> None:  # type: ignore[no-
         assert access.visible_disputes(who).filter(pk=d.pk).exists() == (who in sees), who
     # counted, never named
     assert access.counted_disputes(staff.station).filter(pk=d.pk).exists()
-    assert OutboxMessage.objects.get(topic="disputes.recorded",
-                                     payload__number=d.number).payload["subject"] == ""
+    told = OutboxMessage.objects.get(topic="disputes.recorded", payload__number=d.number)
+    # neither its subject nor its kind (家庭暴力) reaches the receivers
+    assert (told.payload["subject"], told.payload["kind"], told.payload["kind_name"]) == (
+        "", "", "")
+
+
+def test_a_sensitive_kind_is_not_lowered_at_creation(place, staff) -> None:  # type: ignore[no-untyped-def]
+    before = Dispute.objects.count()
+    with pytest.raises(DisputeError) as e:
+        do_record_dispute(staff.worker, dispute_payload(
+            place.basic, kind="domestic_violence", amount=None, sensitive=False))
+    assert (e.value.field, e.value.code) == ("sensitive", "below_kind")
+    assert Dispute.objects.count() == before
+    # raising an ordinary kind to sensitive at creation is fine
+    assert do_record_dispute(staff.worker, dispute_payload(place.basic,
+                                                           sensitive=True)).sensitive
+
+
+def test_a_sensitive_high_risk_dispute_alerts_its_bodies_unnamed(place, staff) -> None:  # type: ignore[no-untyped-def]
+    was = {u: access.unnamed_alerts(u) for u in (staff.station, staff.subcenter)}
+    d = do_record_dispute(staff.worker, dispute_payload(
+        place.basic, kind="domestic_violence", amount=None, risk="high"))
+    # the station and the sub-center may not see it, yet learn that it exists
+    for who in (staff.station, staff.subcenter):
+        assert not access.visible_alerts(who).filter(dispute=d).exists()
+        assert access.unnamed_alerts(who) == was[who] + 1, who
+    # nobody else's count, and none for those who see it named
+    assert access.unnamed_alerts(staff.worker) == 0
+    assert access.unnamed_alerts(staff.far_worker) == 0
+    assert access.unnamed_alerts(staff.admin) == 0
+    # closed (withdrawn): no longer counted
+    from wangge.disputes.actions.mediation import do_withdraw
+
+    do_withdraw(staff.grid_mediator, d.pk, reason="当事人撤回")
+    assert access.unnamed_alerts(staff.station) == was[staff.station]
 
 
 def test_marking_sensitive(place, staff) -> None:  # type: ignore[no-untyped-def]
