@@ -362,17 +362,19 @@ def late_section(scope: Scope, now: dt.datetime) -> dict[str, Any]:
     return {"count": count, "cases": rows}
 
 
+#: the disputes still to settle (waiting for a mediator, or being mediated)
+OPEN_DISPUTES: tuple[str, ...] = ("registered", "mediating")
+
+
 def disputes_section(scope: Scope, since: dt.date, until: dt.date) -> dict[str, Any]:
     """Open disputes by risk (every one in the scope, sensitive ones included: numbers
     only), and this month's screening, mediation and follow-up figures from the same
     base counts the metrics pages read (analytics.figures)."""
     from wangge.analytics.figures import Query, totals
     from wangge.analytics.metrics import evaluate
-    from wangge.disputes.access import OPEN_STATES
     from wangge.disputes.models import Dispute, Risk
 
-    # open: waiting for a mediator, being mediated, or agreed awaiting the follow-up
-    counts = dict(Dispute.objects.filter(scope.grid_q("grid__path"), state__in=OPEN_STATES)
+    counts = dict(Dispute.objects.filter(scope.grid_q("grid__path"), state__in=OPEN_DISPUTES)
                   .order_by().values("risk").annotate(n=Count("id")).values_list("risk", "n"))
     by_risk = [{"risk": code, "name": str(label), "count": counts.get(code, 0)}
                for code, label in reversed(Risk.choices)]  # high first
