@@ -338,3 +338,23 @@ def test_a_screening_return_older_than_the_last_period_is_refused(place, staff) 
     assert counts() == before
     late = do_record_screening(staff.worker, {"nil": True, "screened_at": AT})
     assert late.period_start == LAST_MONTH
+
+
+def test_mediable_ids_agree_with_can_mediate_and_can_follow_up(place, staff) -> None:  # type: ignore[no-untyped-def]
+    from wangge.disputes.actions.mediation import do_accept, do_escalate
+
+    mine = do_record_dispute(staff.worker, dispute_payload(place.basic))
+    up = do_record_dispute(staff.worker, dispute_payload(place.basic, risk="low"))
+    do_accept(staff.grid_mediator, up.pk)
+    do_escalate(staff.grid_mediator, up.pk, reason="需社区调委会调解")
+    do_record_dispute(staff.worker, dispute_payload(place.basic, kind="domestic_violence",
+                                                     amount=None))
+    every = Dispute.objects.filter(grid=place.basic)
+    for who in (staff.worker, staff.grid_mediator, staff.station_mediator, staff.station,
+                staff.subcenter, staff.leader, staff.far_worker, staff.admin,
+                staff.sibling_worker, staff.dispatcher):
+        mediate, follow = access.mediable_ids(who, every)
+        for d in every.select_related("mediator", "handling_grid"):
+            assert (d.pk in mediate) == access.can_mediate(who, d), (who, d.pk)
+            assert (d.pk in follow) == access.can_follow_up(who, d), (who, d.pk)
+    assert mine.pk in access.mediable_ids(staff.worker, every)[1]
