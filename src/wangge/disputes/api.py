@@ -32,7 +32,6 @@ from wangge.core.models import IdempotencyKey
 from wangge.core.schema import Code, Id, ModelText, Offset, Text, responses
 from wangge.disputes import access, queries
 from wangge.disputes.actions import mediation, outcome, records
-from wangge.disputes.actions.screening import period_of
 from wangge.disputes.errors import IllegalMove
 from wangge.disputes.models import (
     Agreement,
@@ -44,7 +43,6 @@ from wangge.disputes.models import (
     Referral,
     Risk,
     Screening,
-    ScreeningRule,
     Session,
     Signature,
 )
@@ -589,46 +587,26 @@ def create_screening(request: HttpRequest, body: DisputeScreeningIn,
     return _create(request, "screening.create", body, idempotency_key, _screening_created)
 
 
-def _periods(grids: list[Grid], day: dt.date) -> dict[int, tuple[str, dt.date]]:
-    """period_of for each grid, asked once per community: the grids of one community
-    share their rule unless a grid has one of its own."""
-    own = set(ScreeningRule.objects.filter(grid__in=grids).values_list("grid_id", flat=True))
-    by_parent: dict[int | None, tuple[str, dt.date]] = {}
-    out = {}
-    for g in grids:
-        if g.pk in own:
-            out[g.pk] = period_of(g, day)
-            continue
-        if g.parent_id not in by_parent:
-            by_parent[g.parent_id] = period_of(g, day)
-        out[g.pk] = by_parent[g.parent_id]
-    return out
-
-
 @router.get("/coverage", response=responses(DisputeCoverageOut),
             summary="排查覆盖：本期哪些网格已排查、哪些未排查")
 def coverage(request: HttpRequest, day: dt.date | None = None,
              grid: Code = "", screened: bool | None = None,  # type: ignore[valid-type]
              limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Offset = 0) -> Any:
     """Every basic grid in the caller's scope that must screen, with the period `day` falls
-    in under its rule (default today) and its return for that period, if any."""
+    in under its rule (default today) and its return for that period, if any
+    (disputes.queries.coverage, in the API's names)."""
     day = day or timezone.localdate()
-    grids = access.screening_grids(request.auth)
+    under = None
     if grid:
         under = Grid.objects.filter(code=grid).first()
-        grids = grids.filter(path__startswith=under.path) if under else grids.none()
-    grids = list(grids.order_by("code"))
-    periods = _periods(grids, day)
-    starts = {start for _period, start in periods.values()}
-    returns = {(s.grid_id, s.period_start): s for s in Screening.objects.filter(
-        grid__in=grids, period_start__in=starts).only("id", "grid_id", "period_start", "nil")}
-    rows = []
-    for g in grids:
-        period, start = periods[g.pk]
-        s = returns.get((g.pk, start))
-        rows.append({"grid": g.code, "grid_name": g.name, "period": period,
-                     "period_start": start, "screened": s is not None,
-                     "nil": s.nil if s else None, "screening_id": s.pk if s else None})
+        if under is None:
+            return {"day": day, "total": 0, "screened": 0, "items": []}
+    grids = queries.coverage(request.auth, day, under=under)["grids"]
+    rows = [{"grid": g["code"], "grid_name": g["name"], "period": g["period"],
+             "period_start": g["period_start"], "screened": g["status"] != "missing",
+             "nil": None if g["status"] == "missing" else g["status"] == "nil",
+             "screening_id": g["screening_id"]} for g in grids]
+    rows.sort(key=lambda r: r["grid"])
     done = sum(1 for r in rows if r["screened"])
     if screened is not None:
         rows = [r for r in rows if r["screened"] == screened]

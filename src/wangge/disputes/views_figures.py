@@ -1,8 +1,8 @@
 """Console figures of disputes: the screening coverage map (排查覆盖: the basic grids in scope
 coloured screened / nil return / missing for a month, and the list of those missing) and
-the mediators' workload (调解员工作量: a bar chart and its table). Thin: the grids and
-records come from disputes.access; the page's map and chart are drawn by static scripts
-from a json_script (CSP: no inline script)."""
+the mediators' workload (调解员工作量: a bar chart and its table). Thin: the figures
+come from disputes.queries (coverage, workload); the page's map and chart are drawn by
+static scripts from a json_script (CSP: no inline script)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from typing import Any
 import shapely
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.disputes import access, queries
-from wangge.disputes.models import Dispute
+from wangge.disputes import queries
 from wangge.disputes.views import _filter_grid, _grid_choices
 from wangge.territory.models import Grid
 
@@ -49,10 +47,6 @@ def month_of(value: str | None) -> dt.date:
     return start
 
 
-def next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
 def _outlines(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The rows' basic grids as a FeatureCollection of simplified outlines, each with its
     status for the map's colours."""
@@ -70,11 +64,9 @@ def _outlines(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def coverage(request: HttpRequest) -> HttpResponse:
     start = month_of(request.GET.get("month"))
     area = _filter_grid(request)
-    rows = queries.coverage(request.user, start)["grids"]
-    if area is not None:
-        under = set(access.screening_grids(request.user).filter(
-            path__startswith=area.path).values_list("pk", flat=True))
-        rows = [r for r in rows if r["grid_id"] in under]
+    # each grid under its own rule: a weekly grid is missing while a week of the month
+    # begun so far has no return
+    rows = queries.coverage(request.user, month=start, under=area)["grids"]
     too_many = len(rows) > MAX_MAP_GRIDS
     counts = {k: sum(1 for r in rows if r["status"] == k)
               for k in ("screened", "nil", "missing")}
@@ -91,45 +83,10 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 # -- the mediators' workload ----------------------------------------------------------------
 
-def workload_rows(user: Any, start: dt.date) -> list[dict[str, Any]]:
-    """Per mediator of the disputes of the user's scope (sensitive ones counted, none
-    named): open now (waiting to be taken up, mediating, agreed awaiting the follow-up),
-    late (a running stage past its deadline), and for the month: agreements made,
-    referrals, and the success rate (agreements ÷ agreements + referrals, as the analytics
-    metric 调解成功率)."""
-    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
-    until = timezone.make_aware(dt.datetime.combine(next_month(start), dt.time.min))
-    opened = Q(state__in=access.OPEN_STATES)
-    rows = (access.counted_disputes(user).filter(mediator__isnull=False)
-            .values("mediator_id", "mediator__name")
-            .annotate(
-                open=Count("pk", filter=opened),
-                registered=Count("pk", filter=Q(state=Dispute.State.REGISTERED)),
-                mediating=Count("pk", filter=Q(state=Dispute.State.MEDIATING)),
-                agreed=Count("pk", filter=Q(state=Dispute.State.AGREED)),
-                late=Count("pk", filter=opened & Q(breached_at__isnull=False) & ~Q(stage="")),
-                agreements=Count("pk", filter=Q(agreement__made_at__gte=since,
-                                                agreement__made_at__lt=until)),
-                referred=Count("pk", filter=Q(referral__referred_at__gte=since,
-                                              referral__referred_at__lt=until)))
-            .order_by("mediator__name", "mediator_id"))
-    out = []
-    for r in rows:
-        ended = r["agreements"] + r["referred"]
-        if not (r["open"] or ended):
-            continue
-        out.append({"id": r["mediator_id"], "name": r["mediator__name"], **{
-            k: r[k] for k in ("open", "registered", "mediating", "agreed", "late",
-                              "agreements", "referred")},
-            "rate": round(100 * r["agreements"] / ended) if ended else None})
-    out.sort(key=lambda r: (-r["open"], -r["agreements"], r["name"]))
-    return out
-
-
 @login_required
 def workload(request: HttpRequest) -> HttpResponse:
     start = month_of(request.GET.get("month"))
-    rows = workload_rows(request.user, start)
+    rows = queries.workload(request.user, start)
     chart = {"categories": [r["name"] for r in rows], "series": [
         {"name": _("待受理"), "data": [r["registered"] for r in rows]},
         {"name": _("调解中"), "data": [r["mediating"] for r in rows]},

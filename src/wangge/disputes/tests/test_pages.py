@@ -27,10 +27,18 @@ from wangge.disputes.models import (
     Dispute,
     Event,
     Screening,
+    ScreeningRule,
     Session,
     Signature,
 )
-from wangge.disputes.tests.conftest import AT, LAST_MONTH, OUTSIDER_PHONE, dispute_payload, item
+from wangge.disputes.tests.conftest import (
+    AT,
+    LAST_MONTH,
+    OUTSIDER_PHONE,
+    dispute_payload,
+    item,
+    person,
+)
 from wangge.org.models import Person, Role, RoleAssignment
 
 pytestmark = pytest.mark.django_db
@@ -365,6 +373,41 @@ def test_coverage_map_colours_and_lists_the_grids_not_screened(place, staff) -> 
     # a grid picked outside the scope: 404
     assert client(staff.station).get(
         f"/console/disputes/coverage/?grid={place.far.parent.code}").status_code == 404
+
+
+def test_coverage_judges_a_weekly_grid_by_its_weeks(place, staff) -> None:  # type: ignore[no-untyped-def]
+    """A grid under a weekly rule is screened for the month once every week of it has a
+    return (the first week reaching back before the 1st); not missing for lacking a
+    return dated the 1st."""
+    ScreeningRule.objects.create(grid=place.sibling, period="week")
+    first = LAST_MONTH
+    end = (first + dt.timedelta(days=31)).replace(day=1)
+    weeks = []
+    week = first - dt.timedelta(days=first.weekday())
+    while week < end:
+        weeks.append(week)
+        week += dt.timedelta(days=7)
+    Screening.objects.filter(grid=place.sibling, period_start__gte=weeks[0],
+                             period_start__lt=end).delete()
+    url = f"/console/disputes/coverage/?month={first:%Y-%m}"
+
+    def status() -> tuple[str, bool]:
+        r = client(staff.station).get(url)
+        assert r.status_code == 200
+        shown = {f["properties"]["code"]: f["properties"]["status"]
+                 for f in r.context["map_data"]["features"]}
+        return shown[place.sibling.code], place.sibling.code in {
+            g["code"] for g in r.context["missing"]}
+
+    worker = person(staff.sibling_worker)
+    for n, week in enumerate(weeks):
+        assert status() == ("missing", True), week
+        Screening.objects.create(
+            grid=place.sibling, period="week", period_start=week, nil=True,
+            screened_at=timezone.make_aware(dt.datetime.combine(
+                week + dt.timedelta(days=2), dt.time(10))),
+            screened_by=worker, recorded_by=staff.sibling_worker, note=f"第{n + 1}周")
+    assert status() == ("nil", False)
 
 
 def test_workload_per_mediator(staff, agreed) -> None:  # type: ignore[no-untyped-def]
