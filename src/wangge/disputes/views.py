@@ -148,6 +148,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "grid": grid, "grids": _grid_choices(request.user), "state": state, "risk": risk,
         "kind": kind, "kinds": DisputeKind.objects.all(), "risks": Risk.choices,
         "states": Dispute.State.choices, "alerts": alerts, "alerts_total": alerts_total,
+        # high-risk sensitive disputes alerting the user's body, counted, never named
+        "unnamed_alerts": access.unnamed_alerts(request.user),
         "now": timezone.now(),
     })
 

@@ -198,6 +198,20 @@ def test_sensitive_dispute_invisible_to_the_chain(place, staff) -> None:  # type
         assert client(user).get(url).status_code == 200, user
 
 
+def test_high_risk_sensitive_dispute_alerts_the_station_without_naming_it(place, staff) -> None:  # type: ignore[no-untyped-def]
+    d = do_record_dispute(staff.worker, dispute_payload(
+        place.basic, kind="domestic_violence", risk="high", subject="家暴求助紧急",
+        amount=None))
+    for user in (staff.station, staff.subcenter):
+        page = text(client(user).get("/console/disputes/"))
+        assert 'id="alerts-unnamed"' in page and "辖区新增高风险敏感纠纷 1 件" in page, user
+        assert d.number not in page and "家暴求助紧急" not in page
+        assert f"/console/disputes/{d.pk}/" not in page
+    # those who see it get the named alert, not the count; other bodies nothing
+    for user in (staff.worker, staff.far_worker, staff.leader):
+        assert 'id="alerts-unnamed"' not in text(client(user).get("/console/disputes/")), user
+
+
 def test_reveal_an_outsiders_phone_with_a_purpose(place, staff, chief, dispute) -> None:  # type: ignore[no-untyped-def]
     party = dispute.parties.get(role="applicant")
     url = f"/console/disputes/{dispute.pk}/parties/{party.pk}/reveal/"
