@@ -262,3 +262,103 @@ print(json.dumps({{
                   " r.t === 'E2E登记 拖欠装修工钱' && r.m))")
     assert errors == [], errors
     context.close()
+
+
+def signatures_on_server(server: Server, dispute_id: int) -> dict[str, Any]:
+    return django(server, f"""
+import json
+from wangge.disputes.models import Agreement, Signature
+a = Agreement.objects.get(dispute_id={dispute_id})
+print(json.dumps({{
+    "signed_at": a.signed_at is not None,
+    "parties": sorted(a.dispute.parties.values_list("pk", flat=True)),
+    "signatures": sorted([s.party_id, s.method, s.signed_at is not None,
+                          s.image.uploaded_by.username, s.image.size > 0]
+                         for s in Signature.objects.filter(agreement=a).select_related("image"))}}))
+""")
+
+
+def draw(page: Page, canvas: Any) -> None:
+    """A signature drawn with the pointer: a zigzag across the pad (as test_proxy_app)."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box and box["width"] > 200, box
+    x, y = box["x"] + 24, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 13):
+        page.mouse.move(x + i * 22, y + (24 if i % 2 else -24), steps=3)
+    page.mouse.up()
+    expect(canvas).to_have_attribute("data-signed", "1")
+
+
+def test_both_parties_sign_the_agreement_on_the_phone_offline(
+        browser: Browser, server: Server, browser_context_args: dict) -> None:  # type: ignore[type-arg]
+    """签署协议: the agreement's terms on the screen, one pad per party; both sign with a
+    finger offline; one sync uploads the two PNGs and the server's agreement is signed
+    (method phone, signed_at set)."""
+    agreed = agreed_dispute(server)
+    context = browser.new_context(**{**browser_context_args, "viewport": PHONE,
+                                     "is_mobile": True, "has_touch": True})
+    errors: list[str] = []
+    context.on("weberror", lambda e: errors.append(str(e.error)))
+    page = context.new_page()
+    login(page, server, "gridworker")
+    page = open_app(context, server)
+    wait_js(page, "navigator.serviceWorker.controller !== null")
+    wait_js(page, "FieldQueue.getKv('offline').then(d => !!d && !!d.disputes && "
+                  f"d.disputes.open.some(r => r.i === {agreed['id']} && r.a && r.a.w))")
+    context.set_offline(True)
+    expect(page.locator("#net-state")).to_have_text("离线")
+    to_disputes(page)
+
+    before = pending(page)
+    page.locator("[data-screen=disputes] [data-go=dispute-sign]").click()
+    form = page.locator("#dispute-sign-form")
+    expect(form).to_be_visible()
+    form.get_by_label("纠纷").select_option(str(agreed["id"]))
+    agreement = page.locator("#dispute-sign-agreement")
+    expect(agreement).to_contain_text("调解协议书 XY")
+    expect(agreement).to_contain_text("业主十日内付清工钱3200元")
+    pads = page.locator("#dispute-sign-pads canvas.signature")
+    expect(pads).to_have_count(2)
+    # whole names: the worker mediates this grid-level dispute
+    expect(page.locator("#dispute-sign-pads")).to_contain_text("测试装修师傅")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # nothing drawn: refused, nothing queued
+    form.get_by_role("button", name="保存签名").click()
+    expect(page.locator("#toast")).to_contain_text("请至少让一位当事人签名")
+    assert pending(page) == before
+
+    draw(page, pads.nth(0))
+    draw(page, pads.nth(1))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    form.get_by_role("button", name="保存签名").click()
+    expect(page.locator("[data-screen=disputes]")).to_be_visible()
+    assert pending(page) == before + 2
+    expect(page.locator(f"#disputes-open [data-dispute='{agreed['id']}'] .waiting")
+           ).to_have_text("签名待同步")
+    # both signed on this phone: nothing left to sign here
+    page.locator("[data-screen=disputes] [data-go=dispute-sign]").click()
+    expect(page.locator("#dispute-sign-none")).to_be_visible()
+    page.locator("#back").click()
+
+    context.set_offline(False)
+    page.locator("#sync-badge").click()
+    page.get_by_role("button", name="立即同步").click()
+    expect(page.locator("#sync-pending")).to_have_text("0", timeout=30000)
+    states = page.evaluate("FieldQueue.db.queue.toArray().then(q => q.filter(e =>"
+                           " e.kind === 'agreement.sign').map(e => [e.state,"
+                           " e.outcome && e.outcome.errors]))")
+    assert len(states) == 2 and all(s[0] == "done" and not s[1] for s in states), states
+
+    found = signatures_on_server(server, agreed["id"])
+    assert found["signed_at"] is True, found
+    assert [s[0] for s in found["signatures"]] == found["parties"], found
+    assert all(s[1:] == ["phone", True, "gridworker", True] for s in found["signatures"]), found
+    # the bundle now has both signed
+    wait_js(page, "FieldQueue.getKv('offline').then(d => d.disputes.open.some(r =>"
+                  f" r.i === {agreed['id']} && r.a.p.every(p => p[3] === 1)))")
+    assert errors == [], errors
+    context.close()
