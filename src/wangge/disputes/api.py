@@ -358,16 +358,6 @@ def _actor(user: Any) -> str | None:
     return person.name if person else (user.get_full_name() or user.get_username())
 
 
-#: the timeline's events whose note carries what the parties said (a follow-up's answer,
-#: the reason a follow-up reopened the mediation): shown only with the parties whole, like
-#: the account, the sessions' attendees and notes and the follow-ups' notes
-PARTY_WORDS_EVENTS = frozenset({Event.Kind.FOLLOWED_UP, Event.Kind.REOPENED})
-
-
-def event_note(e: Event, *, whole: bool) -> str:
-    return e.note if whole or e.kind not in PARTY_WORDS_EVENTS else ""
-
-
 #: queries' row keys the API names otherwise (its response schema predates them)
 API_NAMES = {"risk_name": "risk_label", "state_name": "state_label",
              "level_name": "level_label", "role_name": "role_label"}
@@ -438,7 +428,7 @@ def dispute_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
         "case_id": d.case_id, "visit_id": d.visit_id, "opinion_id": d.opinion_id,
         "sees_parties": whole, "may_mediate": access.can_mediate(user, d),
         "timeline": [{"at": e.at, "kind": e.kind, "label": _label(Event.Kind.choices, e.kind),
-                      "note": event_note(e, whole=whole), "actor": _actor(e.actor)}
+                      "note": queries.event_note(e, whole=whole), "actor": _actor(e.actor)}
                      for e in events],
         "sessions": [session_out(s, whole=whole) for s in sessions],
         "agreement": _agreement(d), "referral": _referral(d),

@@ -20,6 +20,7 @@ from wangge.disputes.models import (
     Agreement,
     Dispute,
     DisputeKind,
+    Event,
     FollowUp,
     Party,
     Risk,
@@ -269,3 +270,13 @@ def workload(user: AbstractBaseUser, month_start: dt.date | None = None
             "mediator_id": r["mediator_id"], "agreements_this_month": r["agreements"]})
     out.sort(key=lambda r: (-r["open"], -r["agreements"], r["name"]))
     return out
+
+
+#: the timeline's events whose note carries what the parties said (a follow-up's answer,
+#: the reason a follow-up reopened the mediation): shown only with the parties whole, like
+#: the account, the sessions' attendees and notes and the follow-ups' notes
+PARTY_WORDS_EVENTS = frozenset({Event.Kind.FOLLOWED_UP, Event.Kind.REOPENED})
+
+
+def event_note(e: Event, *, whole: bool) -> str:
+    return e.note if whole or e.kind not in PARTY_WORDS_EVENTS else ""

@@ -27,7 +27,6 @@ from django.views.decorators.http import require_POST
 from wangge.core.schema import MAX_ID
 from wangge.disputes import access, queries
 from wangge.disputes.actions import mediation, outcome, records, screening
-from wangge.disputes.api import event_note
 from wangge.disputes.errors import IllegalMove
 from wangge.disputes.forms import (
     STEP_FORMS,
@@ -232,7 +231,7 @@ def _render_dispute(request: HttpRequest, d: Dispute, *, bound: StepForm | None 
     referral = Referral.objects.filter(dispute=d).select_related("department", "case").first()
     return render(request, "disputes/dispute.html", {
         "d": d, "whole": whole, "parties": parties, "forms": forms,
-        "events": [{"e": e, "note": event_note(e, whole=whole)} for e in
+        "events": [{"e": e, "note": queries.event_note(e, whole=whole)} for e in
                    d.events.select_related("actor", "actor__person").order_by("at", "pk")],
         "sessions": d.sessions.select_related("mediator").order_by("held_at", "pk"),
         "assignments": d.assignments.select_related("mediator", "handling_grid")
@@ -351,8 +350,9 @@ def reveal(request: HttpRequest, pk: int, party_pk: int) -> HttpResponse:
 def agreement_page(request: HttpRequest, pk: int) -> HttpResponse:
     d = _dispute(request, pk)
     agreement = Agreement.objects.filter(dispute=d).select_related("mediator").first()
-    if agreement is None:
-        raise Http404("no agreement yet")
+    if agreement is None or d.state not in (Dispute.State.AGREED, Dispute.State.CLOSED):
+        # none yet, or one not honoured and the mediation reopened: no longer in force
+        raise Http404("no agreement in force")
     whole = access.sees_parties(request.user, d)
     signatures = {s.party_id: s for s in agreement.signatures.all()}
     parties = [{"p": p, "name": p.name if whole else p.name_masked,

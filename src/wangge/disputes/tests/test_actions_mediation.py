@@ -238,8 +238,15 @@ def test_an_agreement_not_honoured_goes_back_to_mediation(dispute, staff) -> Non
     stale = Agreement.objects.get(pk=a.pk)
     assert stale.signed_at is None and stale.made_at == a.made_at
     assert reopened.data["earlier"]["signed_at"] is not None
+    # nor printable: the agreement page answers 404 until one is made anew
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(staff.grid_mediator)
+    assert browser.get(f"/console/disputes/{d.pk}/agreement/").status_code == 404
     again = do_make_agreement(staff.grid_mediator, d.pk, terms="两周内付清，逾期起诉")
     assert again.pk == a.pk and again.number != a.number and again.signed_at is None
+    assert browser.get(f"/console/disputes/{d.pk}/agreement/").status_code == 200
 
 
 def test_refer_to_a_department_opens_a_case(dispute, staff) -> None:  # type: ignore[no-untyped-def]
