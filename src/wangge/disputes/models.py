@@ -285,8 +285,10 @@ class Party(models.Model):
     role = models.CharField(_("身份"), max_length=16, choices=Role.choices)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices,
                             default=Kind.PERSON)
+    #: a resident leaving the register (moved away, deceased) leaves the party with the
+    #: name copied below: a dispute's record outlives the register's row
     resident = models.ForeignKey(Resident, verbose_name=_("登记居民"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
+                                 on_delete=models.SET_NULL, related_name="+")
     #: an outsider's or an organisation's name; for a resident, copied from the register
     name = models.CharField(_("姓名/名称"), max_length=100)
     name_masked = models.CharField(_("姓名/名称"), max_length=100)

@@ -110,6 +110,11 @@ def test_a_resident_party_stays_in_the_register(place, staff, resident) -> None:
     assert party.resident == resident and party.phone_enc is None
     assert party.id_number_masked == resident.id_number_masked
     assert party.name_masked != resident.name
+    # the resident leaves the register (moved away): the dispute keeps its party by name
+    name, masked = party.name, party.name_masked
+    resident.delete()
+    party.refresh_from_db()
+    assert (party.resident, party.name, party.name_masked) == (None, name, masked)
 
 
 @pytest.mark.parametrize(("change", "field", "code"), [

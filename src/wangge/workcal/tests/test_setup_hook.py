@@ -24,4 +24,4 @@ def test_setup_asks_every_app_that_declares_defaults() -> None:
 
     assert "workcal" not in setup.__dict__  # no import of the app by name
     declaring = [c.label for c in apps.get_app_configs() if hasattr(c, "seed_defaults")]
-    assert sorted(declaring) == ["analytics", "fieldwork", "services", "workcal"]
+    assert sorted(declaring) == ["analytics", "disputes", "fieldwork", "services", "workcal"]
