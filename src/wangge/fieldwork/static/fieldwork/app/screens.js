@@ -158,5 +158,74 @@
     });
   }
 
-  window.FieldScreens = {T, el, renderPlan, renderForms, renderInspection, renderRegister, renderSync};
+  // -- the signature pad (the 委托书 of proxy handling, the parties of a 调解协议书) ---------------------------------------------------------------------
+  /* A canvas a resident or a party signs with a finger (pointer events; mouse and pen too). White
+     background, so the PNG reads on any viewer. `signed` once the ink is long enough to be
+     more than a slip of the finger. */
+  function signaturePad(canvas) {
+    const ctx = canvas.getContext("2d");
+    let last = null;
+    let ink = 0;
+    const pad = {
+      get signed() { return ink >= 30; },
+      clear() {
+        ctx.save();
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+        ctx.restore();
+        ink = 0;
+        canvas.dataset.signed = "0";
+      },
+      /* size the bitmap to the box it is shown in (0 while hidden: sized when shown) */
+      fit() {
+        const r = canvas.getBoundingClientRect();
+        if (!r.width) return;
+        const dpr = window.devicePixelRatio || 1;
+        const w = Math.round(r.width * dpr), h = Math.round(r.height * dpr);
+        if (canvas.width === w && canvas.height === h && ink) return;  // keep a signature
+        canvas.width = w;
+        canvas.height = h;
+        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        pad.clear();
+      },
+      blob() { return new Promise((resolve) => canvas.toBlob(resolve, "image/png")); },
+    };
+    function at(ev) {
+      const r = canvas.getBoundingClientRect();
+      return [ev.clientX - r.left, ev.clientY - r.top];
+    }
+    function line(a, b) {
+      ctx.lineWidth = 3;
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = "#111111";
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
+    canvas.addEventListener("pointerdown", (ev) => {
+      ev.preventDefault();
+      canvas.setPointerCapture(ev.pointerId);
+      last = at(ev);
+      line(last, [last[0] + 0.1, last[1] + 0.1]);
+    });
+    canvas.addEventListener("pointermove", (ev) => {
+      if (!last) return;
+      ev.preventDefault();
+      const p = at(ev);
+      line(last, p);
+      ink += Math.hypot(p[0] - last[0], p[1] - last[1]);
+      last = p;
+      canvas.dataset.signed = pad.signed ? "1" : "0";
+    });
+    const end = () => { last = null; };
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+    return pad;
+  }
+
+  window.FieldScreens = {T, el, renderPlan, renderForms, renderInspection, renderRegister, renderSync,
+                        signaturePad};
 })();
